@@ -1,0 +1,171 @@
+"""`tthc generate`: write a landing folder for the sample province that follows landing.md to the letter.
+
+Deterministic for a seed: the same seed, scale and period give the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from ingestion.sample import dossiers as life
+from ingestion.sample import exports, reference, truth, unit_reports
+from ingestion.vocabulary import label_key
+
+PROFILES = {
+    # Bắc Ninh before the 2025 merger; January 2024 is the last complete month, as in the February 2024 report.
+    "bac_ninh_2023": {"start": date(2022, 6, 1), "end": date(2024, 2, 3)},
+}
+
+
+@dataclass
+class GenerationResult:
+    landing: Path
+    seed: int
+    scale: float
+    period: life.Period
+    dossiers: int
+    snapshot_rows: int
+    dossier_files: int
+    unit_report_files: int
+    seconds: float
+    bad_rows: dict[str, int]
+    duplicate_rows: int
+    special_files: dict[str, Path]
+    planted_report_defects: list[dict]
+    truth_unit_month: pl.DataFrame = field(repr=False)
+    truth_level_rates: pl.DataFrame = field(repr=False)
+    truth_unit_window: pl.DataFrame = field(repr=False)
+
+
+def _write_plain_csv(frame: pl.DataFrame, path: Path) -> None:
+    frame.with_columns(pl.col(pl.String).replace("", None)).write_csv(path)
+
+
+def write_reference(landing: Path, units: list[reference.Unit]) -> None:
+    folder = landing / "reference"
+    folder.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame({
+        "unit_code": [u.code for u in units],
+        "unit_name": [u.name for u in units],
+        "level": [u.level for u in units],
+        "parent_code": [u.parent_code for u in units],
+        "valid_from": [u.valid_from.isoformat() for u in units],
+        "valid_to": [u.valid_to.isoformat() if u.valid_to else "" for u in units],
+        "successor_code": [u.successor_code for u in units],
+    }).pipe(_write_plain_csv, folder / "units.csv")
+    procs = reference.catalogued_procedures()
+    pl.DataFrame({
+        "procedure_code": [p.code for p in procs],
+        "procedure_name": [p.name for p in procs],
+        "field": [p.field for p in procs],
+        "online_service_level": [p.online_service_level for p in procs],
+        "paper_result": ["true" if p.paper_result else "false" for p in procs],
+        "has_fee": ["true" if p.fee > 0 else "false" for p in procs],
+    }).pipe(_write_plain_csv, folder / "procedures.csv")
+    targets = reference.TARGETS
+    pl.DataFrame({
+        "indicator": [k[0] for k in targets],
+        "level": [k[1] for k in targets],
+        "target": [f"{v:.2f}" for v in targets.values()],
+        "valid_from": [reference.DIRECTIVE_EFFECTIVE.isoformat()] * len(targets),
+        "valid_to": [""] * len(targets),
+    }).pipe(_write_plain_csv, folder / "targets.csv")
+
+
+def write_special_files(landing: Path, dossier_files: list[Path]) -> dict[str, Path]:
+    """A re-delivered file, a legacy 8-bit re-export and a re-export missing a required column.
+
+    Each copies the rows of a good export, so rejecting or skipping it loses nothing of the ground truth.
+    """
+    csvs = sorted(p for p in dossier_files if p.suffix == ".csv")
+    source = csvs[len(csvs) // 2]
+    special = {}
+    redelivered = landing / "dossiers" / "gui_lai" / f"{source.stem}_gui_lai.csv"
+    redelivered.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, redelivered)
+    special["redelivered"] = redelivered
+
+    text = csvs[len(csvs) // 3].read_bytes().decode("utf-8-sig")
+    legacy = landing / "dossiers" / "he_thong_cu" / f"{csvs[len(csvs) // 3].stem}_cp1258.csv"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    raw = unicodedata.normalize("NFD", text).encode("cp1258", errors="replace")
+    try:
+        raw.decode("utf-8")
+        raise AssertionError("the legacy file must not be valid UTF-8")
+    except UnicodeDecodeError:
+        pass
+    legacy.write_bytes(raw)
+    special["legacy_encoding"] = legacy
+
+    base = csvs[(2 * len(csvs)) // 3]
+    head = base.read_bytes()[:4096].decode("utf-8-sig", errors="ignore").splitlines()[0]
+    sep = ";" if head.count(";") > head.count(",") else ","
+    frame = pl.read_csv(base, separator=sep, infer_schema=False, encoding="utf8-lossy")
+    frame = frame.drop([c for c in frame.columns if label_key(c) == label_key("Mã TTHC")])
+    missing = landing / "dossiers" / "loi" / f"{base.stem}_thieu_cot.csv"
+    missing.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(missing, separator=sep)
+    special["missing_column"] = missing
+    return special
+
+
+def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: str = "bac_ninh_2023",
+             start: date | None = None, end: date | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> GenerationResult:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if scale <= 0:
+        raise ValueError(f"--scale must be positive, got {scale}")
+    started = time.perf_counter()
+    period = life.Period(start or PROFILES[profile]["start"], end or PROFILES[profile]["end"],
+                         reference.DIRECTIVE_EFFECTIVE)
+    if period.end < period.start:
+        raise ValueError(f"end {period.end} is before start {period.start}")
+    say = progress or (lambda step, done, total: None)
+    rng = np.random.default_rng(seed)
+    landing = Path(landing)
+    for sub in ("dossiers", "unit_reports", "reference"):
+        if (landing / sub).exists():
+            shutil.rmtree(landing / sub)
+    units = reference.build_units()
+    procedures = reference.all_procedures()
+    say("reference", 0, 1)
+    write_reference(landing, units)
+    say("simulating dossiers", 0, 1)
+    dossier_frame, snapshots = life.simulate(units, procedures, period, scale, rng)
+    final = truth.final_states(dossier_frame, snapshots)
+    paper = {p.code for p in reference.catalogued_procedures() if p.paper_result}
+    per_unit_month = truth.unit_month(final, paper)
+    n_days = (period.end - period.start).days + 1
+    counter = {"done": 0}
+
+    def file_written():
+        counter["done"] += 1
+        say("writing dossier exports", counter["done"], n_days)
+
+    manifest = exports.write_dossier_exports(
+        landing, dossier_frame, snapshots, {p.code: p.name for p in reference.catalogued_procedures()},
+        {u.code for u in units}, rng, progress=file_written)
+    special = write_special_files(landing, manifest.files)
+    say("writing unit reports", 0, 1)
+    reports = unit_reports.write_unit_reports(landing, per_unit_month, units, period.start,
+                                              period.window_end_exclusive, rng)
+    levels = {u.code: u.level for u in units}
+    return GenerationResult(
+        landing=landing, seed=seed, scale=scale, period=period, dossiers=dossier_frame.height,
+        snapshot_rows=snapshots.height, dossier_files=len(manifest.files), unit_report_files=len(reports.files),
+        seconds=time.perf_counter() - started, bad_rows=manifest.bad_rows, duplicate_rows=manifest.duplicate_rows,
+        special_files=special, planted_report_defects=reports.planted, truth_unit_month=per_unit_month,
+        truth_level_rates=truth.level_phase_rates(per_unit_month, levels, period),
+        truth_unit_window=truth.unit_window_rates(per_unit_month, period).with_columns(
+            level=pl.col("unit_code").replace_strict(levels)),
+    )

@@ -1,0 +1,116 @@
+"""The landing contract's vocabulary: headers, codes and labels, exactly as ../shared/contracts/landing.md.
+
+Both the readers (ingestion) and the sample-province generator use these tables, so the two can never
+disagree about what a header or a label is.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# --- dossier export (hồ sơ) -------------------------------------------------------------------------------
+# header -> field, in contract order; True where the column is required.
+DOSSIER_COLUMNS: dict[str, tuple[str, bool]] = {
+    "Mã hồ sơ": ("dossier_code", True),
+    "Mã TTHC": ("procedure_code", True),
+    "Tên TTHC": ("procedure_name", False),
+    "Mã đơn vị": ("unit_code", True),
+    "Kênh nộp": ("channel", True),
+    "Ngày tiếp nhận": ("received_at", True),
+    "Ngày hẹn trả": ("due_at", False),
+    "Ngày kết thúc xử lý": ("finished_at", False),
+    "Trạng thái": ("status", True),
+    "Phí, lệ phí (đồng)": ("fee_amount", False),
+    "Thanh toán trực tuyến": ("paid_online", False),
+    "Số biên lai điện tử": ("e_receipt_no", False),
+    "Số hóa thành phần hồ sơ": ("components_digitised", False),
+    "Có kết quả điện tử": ("e_result", False),
+    "Chủ hồ sơ": ("applicant_name", False),
+    "Số giấy tờ chủ hồ sơ": ("applicant_id", False),
+    "Thời điểm cập nhật": ("updated_at", True),
+}
+
+# --- monthly unit report (báo cáo định kỳ) ------------------------------------------------------------------
+UNIT_REPORT_COLUMNS: dict[str, tuple[str, bool]] = {
+    "Mã đơn vị": ("unit_code", True),
+    "Kỳ báo cáo": ("period", True),
+    "Tổng số hồ sơ tiếp nhận": ("received", True),
+    "Số hồ sơ trực tuyến": ("received_online", True),
+    "Số hồ sơ số hóa": ("digitised", True),
+    "Số hồ sơ có phí, lệ phí": ("fee_bearing", True),
+    "Số hồ sơ thanh toán trực tuyến": ("paid_online", True),
+    "Số hồ sơ đã giải quyết": ("resolved", True),
+    "Số hồ sơ giải quyết đúng hạn": ("resolved_on_time", True),
+    "Ngày gửi": ("submitted_at", True),
+}
+
+UNIT_REPORT_MEASURES: tuple[str, ...] = (
+    "received",
+    "received_online",
+    "digitised",
+    "fee_bearing",
+    "paid_online",
+    "resolved",
+    "resolved_on_time",
+)
+
+# --- reference files -----------------------------------------------------------------------------------------
+UNIT_COLUMNS = ("unit_code", "unit_name", "level", "parent_code", "valid_from", "valid_to", "successor_code")
+PROCEDURE_COLUMNS = ("procedure_code", "procedure_name", "field", "online_service_level", "paper_result", "has_fee")
+TARGET_COLUMNS = ("indicator", "level", "target", "valid_from", "valid_to")
+UNIT_LEVELS = ("tinh", "huyen", "xa")
+TARGET_LEVELS = ("tinh", "huyen", "xa", "toan_tinh")
+INDICATORS = ("online_rate", "digitisation_rate", "online_payment_rate", "on_time_rate", "e_result_rate")
+ONLINE_SERVICE_LEVELS = ("toan_trinh", "mot_phan", "khong")
+
+# --- codes and labels ----------------------------------------------------------------------------------------
+STATUS_LABELS: dict[int, str] = {
+    1: "Mới đăng ký",
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+
+CHANNEL_LABELS: dict[int, tuple[str, ...]] = {
+    1: ("Trực tiếp",),
+    2: ("Trực tuyến", "Qua mạng"),
+    3: ("Bưu chính công ích", "BCCI"),
+}
+
+BOOLEAN_TRUE = ("Có", "1", "x")
+BOOLEAN_FALSE = ("Không", "0", "")
+
+PAID_ONLINE_CODES = {0: "not paid online", 1: "national portal", 2: "provincial payment gateway"}
+
+
+def label_key(text: str) -> str:
+    """The form in which headers and labels are compared: NFC, trimmed, inner spaces folded, case-folded."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def status_lookup() -> dict[str, int]:
+    """Every accepted spelling of a status (code or label, by its label_key) -> status code."""
+    table = {str(code): code for code in STATUS_LABELS}
+    table.update({label_key(label): code for code, label in STATUS_LABELS.items()})
+    return table
+
+
+def channel_lookup() -> dict[str, int]:
+    """Every accepted spelling of a channel (code or label, by its label_key) -> channel code."""
+    table = {str(code): code for code in CHANNEL_LABELS}
+    for code, labels in CHANNEL_LABELS.items():
+        table.update({label_key(label): code for label in labels})
+    return table
+
+
+def boolean_lookup() -> dict[str, bool]:
+    """Every accepted spelling of a yes/no value (by its label_key) -> bool; empty means no."""
+    table = {label_key(v): True for v in BOOLEAN_TRUE}
+    table.update({label_key(v): False for v in BOOLEAN_FALSE})
+    return table

@@ -1,0 +1,62 @@
+"""`tthc scorecard`: the Directive 10 scorecard from the published marts file, as a terminal table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+LEVEL_NAMES = {"toan_tinh": "Toàn tỉnh", "tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}
+LEVEL_ORDER = {"toan_tinh": 0, "tinh": 1, "huyen": 2, "xa": 3}
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def scorecard_rows(published: Path) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
+    """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) from the published file."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "select s.*, u.unit_name from marts.directive10_scorecard s "
+            "left join (select distinct unit_code, unit_name from marts.kpi_unit_month) u using (unit_code) "
+            "order by indicator, level, unit_code nulls first").fetchall()
+        names = [d[0] for d in con.description]
+        summary = con.execute(
+            "select indicator, level, units_meeting_target, units_total from marts.directive10_summary").fetchall()
+    records = [dict(zip(names, r)) for r in rows]
+    levels = sorted((r for r in records if r["scope"] == "level"),
+                    key=lambda r: (r["indicator"], LEVEL_ORDER.get(r["level"], 9)))
+    units = [r for r in records if r["scope"] == "unit"]
+    return levels, units, {(i, lv): (m, t) for i, lv, m, t in summary}
+
+
+def render_scorecard(published: Path, show_units: bool, console: Console) -> None:
+    levels, units, summary = scorecard_rows(published)
+    if not levels:
+        console.print("the published scorecard is empty")
+        return
+    first = levels[0]
+    table = Table(title=f"Chỉ thị 10/CT-UBND — window {first['window_start']} to {first['window_end']}, "
+                        f"baseline the 12 months before")
+    for column in ("indicator", "level", "window", "baseline", "change (pp)", "target", "meets", "units meeting"):
+        table.add_column(column, justify="left" if column in ("indicator", "level") else "right")
+    for r in levels:
+        meeting = summary.get((r["indicator"], r["level"]))
+        table.add_row(r["indicator"], LEVEL_NAMES.get(r["level"], r["level"]), _pct(r["window_value"]),
+                      _pct(r["baseline_value"]), "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}",
+                      _pct(r["target"]), {True: "yes", False: "no", None: ""}[r["meets_target"]],
+                      f"{meeting[0]}/{meeting[1]}" if meeting else "")
+    console.print(table)
+    if show_units:
+        unit_table = Table(title="Units")
+        for column in ("indicator", "unit", "level", "window", "baseline", "change (pp)", "target", "meets"):
+            unit_table.add_column(column)
+        for r in units:
+            unit_table.add_row(r["indicator"], f"{r['unit_code']} {r['unit_name'] or ''}", r["level"],
+                               _pct(r["window_value"]), _pct(r["baseline_value"]),
+                               "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}", _pct(r["target"]),
+                               {True: "yes", False: "no", None: ""}[r["meets_target"]])
+        console.print(unit_table)
