@@ -19,3 +19,19 @@ def small_generation(tmp_path_factory) -> GenerationResult:
 @pytest.fixture(scope="session")
 def small_landing(small_generation) -> Path:
     return small_generation.landing
+
+
+PII_KEY = b"test-key"
+
+
+@pytest.fixture(scope="session")
+def small_ingested(small_generation, tmp_path_factory):
+    """The small landing ingested once into a DuckDB file: (path, IngestReport). Treat as read-only."""
+    import duckdb
+
+    from ingestion.ingest import ingest_landing
+
+    path = tmp_path_factory.mktemp("small_wh") / "tthc.duckdb"
+    with duckdb.connect(str(path)) as con:
+        report = ingest_landing(small_generation.landing, con, PII_KEY)
+    return path, report

@@ -1,0 +1,81 @@
+"""Suites for the raw batches: what a loaded dossier snapshot or unit report must look like (landing.md)."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+
+DOSSIER_COLUMNS = ["batch_id", "batch_seq", "source_row", "dossier_code", "procedure_code", "procedure_name",
+                   "unit_code", "channel", "received_at", "due_at", "finished_at", "status", "fee_amount",
+                   "paid_online", "e_receipt_no", "components_digitised", "e_result", "applicant_id_hash",
+                   "updated_at", "ingested_at"]
+UNIT_REPORT_COLUMNS = ["batch_id", "batch_seq", "source_row", "unit_code", "period", "period_month", "received",
+                       "received_online", "digitised", "fee_bearing", "paid_online", "resolved", "resolved_on_time",
+                       "submitted_at", "ingested_at"]
+
+
+def dossier_batch_suite() -> list:
+    e = gx.expectations
+    return [
+        # exactly the contract's columns: no applicant name, no clear applicant id
+        e.ExpectTableColumnsToMatchSet(column_set=DOSSIER_COLUMNS, exact_match=True),
+        *[e.ExpectColumnValuesToNotBeNull(column=c) for c in
+          ("dossier_code", "procedure_code", "unit_code", "channel", "received_at", "status", "updated_at")],
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=list(range(1, 11))),
+        e.ExpectColumnValuesToBeInSet(column="channel", value_set=[1, 2, 3]),
+        e.ExpectColumnValuesToBeInSet(column="paid_online", value_set=[0, 1, 2]),
+        e.ExpectColumnValuesToBeBetween(column="fee_amount", min_value=0),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="finished_at", column_B="received_at", or_equal=True,
+                                                  ignore_row_if="either_value_is_missing"),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="due_at", column_B="received_at", or_equal=True,
+                                                  ignore_row_if="either_value_is_missing"),
+        e.ExpectColumnValuesToMatchRegex(column="applicant_id_hash", regex=r"^[0-9a-f]{64}$"),
+    ]
+
+
+def unit_report_batch_suite() -> list:
+    e = gx.expectations
+    return [
+        e.ExpectTableColumnsToMatchSet(column_set=UNIT_REPORT_COLUMNS, exact_match=True),
+        *[e.ExpectColumnValuesToNotBeNull(column=c) for c in ("unit_code", "period_month", "submitted_at")],
+        e.ExpectColumnValuesToMatchRegex(column="period", regex=r"^(0?[1-9]|1[0-2])/\d{4}$"),
+    ]
+
+
+SUITES = {
+    "dossier_snapshots": ("raw_dossier_batch", dossier_batch_suite),
+    "unit_reports": ("raw_unit_report_batch", unit_report_batch_suite),
+}
+
+
+def frame_for_gx(relation) -> pd.DataFrame:
+    """A DuckDB relation as pandas with Arrow-backed strings (9.5 s -> 0.7 s for 2.35M snapshot rows)."""
+    def mapper(t: pa.DataType):
+        return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+    return relation.to_arrow_table().to_pandas(types_mapper=mapper)
+
+
+def validate_batches(con, table: str, batch_ids: list[str], run_at):
+    """Validate the given batches of a raw table with its suite; one raw.batch_validations row per batch."""
+    from expectations.engine import run_suite
+
+    if not batch_ids:
+        return None
+    suite_name, suite = SUITES[table]
+    con.register("validated_batches", pa.table({"batch_id": batch_ids}))
+    frame = frame_for_gx(con.sql(f"select * from raw.{table} "
+                                 f"where batch_id in (select batch_id from validated_batches)"))
+    con.unregister("validated_batches")
+    outcome = run_suite(suite_name, suite(), frame, key_columns=("batch_id",))
+    failing = {k[0] for k in outcome.failing_keys()}
+    table_level = [o for o in outcome.failed if not o.failing_keys]  # e.g. a column set: every batch fails
+    rows = []
+    for batch_id in batch_ids:
+        failed = [o for o in outcome.failed if (batch_id,) in o.failing_keys] + table_level
+        rows.append((run_at, batch_id, table, suite_name, not failed, outcome.evaluated,
+                     "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in failed) or None))
+    con.executemany("insert into raw.batch_validations values (?, ?, ?, ?, ?, ?, ?)", rows)
+    assert not failing - set(batch_ids)
+    return outcome

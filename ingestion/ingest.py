@@ -1,0 +1,319 @@
+"""Ingest the landing folder into the warehouse's raw tables: nothing lost, nothing counted twice.
+
+For every landed file: hash its bytes, skip bytes already ingested, read and normalise it, and write its loaded
+rows, its quarantined rows and its ledger row in one transaction (a crash leaves no half batch; the next run
+picks the batch up again). Rows read = rows loaded + rows quarantined + exact duplicates dropped, per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingestion import normalise, parsing
+from ingestion.pii import MASK, hmac_sql
+from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
+from ingestion.vocabulary import (
+    DOSSIER_COLUMNS,
+    PROCEDURE_COLUMNS,
+    TARGET_COLUMNS,
+    UNIT_COLUMNS,
+    UNIT_REPORT_COLUMNS,
+)
+from ingestion.warehouse import ensure_raw_schema, next_batch_seq
+
+PERSONAL_FIELDS = ("applicant_name", "applicant_id")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of landed table: where it lands, its columns, its rules, its raw table."""
+
+    name: str  # ledger kind: dossiers / unit_reports / reference
+    table: str  # raw table
+    columns: dict[str, tuple[str, bool]]  # header -> (field, required)
+    normaliser: Callable[..., normalise.Normalised]
+
+    @property
+    def first_required_header(self) -> str:
+        return next(h for h, (_, req) in self.columns.items() if req)
+
+
+def _plain(names: tuple[str, ...], required: tuple[str, ...]) -> dict[str, tuple[str, bool]]:
+    return {n: (n, n in required) for n in names}
+
+
+REFERENCE_KINDS = {
+    "units.csv": Kind("reference", "reference_units",
+                      _plain(UNIT_COLUMNS, ("unit_code", "unit_name", "level", "valid_from")),
+                      normalise.reference_units),
+    "procedures.csv": Kind("reference", "reference_procedures",
+                           _plain(PROCEDURE_COLUMNS, ("procedure_code", "paper_result", "has_fee")),
+                           normalise.reference_procedures),
+    "targets.csv": Kind("reference", "reference_targets",
+                        _plain(TARGET_COLUMNS, ("indicator", "level", "target", "valid_from")),
+                        normalise.reference_targets),
+}
+DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
+UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normalise.unit_reports)
+LANDED_SUFFIXES = (".csv", ".xlsx")
+
+
+@dataclass
+class FileOutcome:
+    file_path: str
+    sha256: str
+    kind: str
+    table: str
+    status: str  # loaded / skipped_same_bytes / rejected
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    duplicates_dropped: int = 0
+    error: str | None = None
+    warnings: str | None = None
+    unknown_columns: str | None = None
+    batch_seq: int = 0
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # files left for a later run, with the reason
+
+    def of(self, table: str | None = None, status: str | None = None) -> list[FileOutcome]:
+        return [o for o in self.outcomes if (table is None or o.table == table) and (status is None or o.status == status)]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files_new": len(self.outcomes),
+            "files_loaded": len(self.of(status="loaded")),
+            "files_skipped_same_bytes": len(self.of(status="skipped_same_bytes")),
+            "files_rejected": len(self.of(status="rejected")),
+            "rows_read": sum(o.rows_read for o in self.outcomes),
+            "rows_loaded": sum(o.rows_loaded for o in self.outcomes),
+            "rows_quarantined": sum(o.rows_quarantined for o in self.outcomes),
+            "duplicates_dropped": sum(o.duplicates_dropped for o in self.outcomes),
+        }
+
+
+def sha256_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def discover(landing: Path) -> list[tuple[Path, Kind]]:
+    """Landed files in ingestion order: reference first (dossiers are checked against it), then by path."""
+    found: list[tuple[Path, Kind]] = []
+    for name, kind in REFERENCE_KINDS.items():
+        path = landing / "reference" / name
+        if path.is_file():
+            found.append((path, kind))
+    for folder, kind in (("dossiers", DOSSIERS), ("unit_reports", UNIT_REPORTS)):
+        root = landing / folder
+        if root.is_dir():
+            found += [(p, kind) for p in sorted(root.rglob("*"))
+                      if p.is_file() and p.suffix.lower() in LANDED_SUFFIXES and not p.name.startswith((".", "~$"))]
+    return found
+
+
+def _fields_frame(table: LandedTable, kind: Kind, rel: str, sha: str
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
+    """Map the file's headers to contract fields and drop exact duplicate rows.
+
+    Returns (fields frame, the deduplicated raw frame with its masked JSON text, duplicates, unknown headers).
+    """
+    mapping, missing, unknown = parsing.match_headers(table.headers, kind.columns)
+    if missing:
+        raise RejectedFile(f"{rel}: required column missing: {', '.join(missing)}")
+    positional = [c for c in table.frame.columns if c != SOURCE_ROW]
+    position_of = {h: positional[i] for i, h in reversed(list(enumerate(table.headers)))}
+    field_of = {position_of[h]: f for h, f in mapping.items()}
+    frame = table.frame
+    deduped = frame.filter(pl.struct(positional).is_first_distinct()) if positional else frame
+    duplicates = frame.height - deduped.height
+    masked = [
+        (pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)) if field_of.get(c) in PERSONAL_FIELDS else pl.col(c))
+        .alias(key) for c, key in zip(positional, _unique_keys(table.headers))]
+    raw_text = deduped.lazy().select(
+        source_row=pl.col(SOURCE_ROW).cast(pl.Int64), raw_record=pl.struct(masked).struct.json_encode())
+    out = deduped.select(
+        *[parsing.clean_text(pl.col(c)).alias(f) for c, f in field_of.items()],
+        *[pl.lit(None, pl.String).alias(f) for f, _ in kind.columns.values() if f not in field_of.values()],
+        batch_id=pl.lit(sha), source_row=pl.col(SOURCE_ROW).cast(pl.Int64), file_path=pl.lit(rel),
+    )
+    ordered = [f for f, _ in kind.columns.values()] + ["batch_id", "source_row", "file_path"]
+    return out.select(ordered), raw_text, duplicates, unknown
+
+
+def _unique_keys(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    keys = []
+    for h in headers:
+        n = seen.get(h, 0)
+        keys.append(h if n == 0 else f"{h} ({n + 1})")
+        seen[h] = n + 1
+    return keys
+
+
+def _current_codes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> set[str]:
+    rows = con.execute(f"select distinct {column} from raw.{table} "
+                       f"where batch_seq = (select max(batch_seq) from raw.{table})").fetchall()
+    return {r[0] for r in rows}
+
+
+def _write_ledger(con: duckdb.DuckDBPyConnection, o: FileOutcome, now: datetime) -> None:
+    con.execute(
+        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [o.file_path, o.sha256, o.kind, o.status, o.rows_read, o.rows_loaded, o.rows_quarantined,
+         o.duplicates_dropped, o.error, o.warnings, o.unknown_columns, o.batch_seq, now])
+
+
+TRANSACTION_ROWS = 250_000  # batches are written in groups of about this many rows, never split
+
+
+def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple[FileOutcome, pl.DataFrame, pl.DataFrame]],
+                   now: datetime) -> None:
+    """Whole batches in one transaction: their rows, quarantines and ledger rows, or nothing of any of them.
+
+    A batch is never split across transactions, so a crash leaves no half batch, and a batch without its ledger
+    row is simply picked up again by the next run.
+    """
+    loaded = [df.drop("file_path").with_columns(batch_seq=pl.lit(o.batch_seq, pl.Int64)) for o, df, _ in group if df.height]
+    quarantined = [q for _, _, q in group if q.height]
+    con.begin()
+    try:
+        if loaded:
+            frame = pl.concat(loaded, how="vertical_relaxed").with_columns(ingested_at=pl.lit(now))
+            con.register("batch_frame", frame.to_arrow())
+            con.execute(f"insert into raw.{kind.table} by name select * from batch_frame")
+            con.unregister("batch_frame")
+        if quarantined:
+            con.register("quarantine_frame", pl.concat(quarantined).to_arrow())
+            con.execute("insert into raw.quarantine select batch_id, ?, file_path, source_row, raw_record, reasons, ? "
+                        "from quarantine_frame", [kind.name, now])
+            con.unregister("quarantine_frame")
+        for outcome, _, _ in group:
+            _write_ledger(con, outcome, now)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
+                   progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
+    """Ingest every new landed file; returns what happened to each."""
+    say = progress or (lambda step, done, total: None)
+    now = now or datetime.now().replace(microsecond=0)
+    landing = Path(landing)
+    ensure_raw_schema(con)
+    # Many small batch transactions: checkpoint once at the end instead of whenever the WAL passes 16 MB
+    # (measured: 13.8 s -> 7.6 s for the default sample's 643 batches).
+    con.execute("set checkpoint_threshold = '4GB'")
+    seen_files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
+    loaded_shas = {r[0] for r in con.execute(
+        "select sha256 from raw.ingestion_ledger where status = 'loaded'").fetchall()}
+    report = IngestReport()
+    candidates = discover(landing)
+    new = []
+    for i, (path, kind) in enumerate(candidates, start=1):
+        rel = path.relative_to(landing).as_posix()
+        raw = path.read_bytes()
+        sha = sha256_of(raw)
+        if (rel, sha) not in seen_files:
+            new.append((path, rel, kind, raw, sha))
+        say("hashing landed files", i, len(candidates))
+    for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
+        batch = [item for item in new if item[2].table == table]
+        if batch:
+            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, say)
+    con.execute("checkpoint")
+    con.execute("reset checkpoint_threshold")
+    return report
+
+
+def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
+                 say: Callable[[str, int, int], None]) -> None:
+    kind: Kind = files[0][2]
+    frames: list[pl.DataFrame] = []
+    raw_texts: dict[str, pl.LazyFrame] = {}
+    pending: list[FileOutcome] = []
+    first_seq = next_batch_seq(con)
+    if kind.table == DOSSIERS.table:
+        unit_codes = _current_codes(con, "reference_units", "unit_code")
+        procedure_codes = _current_codes(con, "reference_procedures", "procedure_code")
+        if not unit_codes:
+            report.deferred += [f"{rel}: no reference/units.csv loaded yet" for _, rel, *_ in files]
+            return
+    for i, (path, rel, _, raw, sha) in enumerate(files, start=1):
+        say(f"reading {kind.name}", i, len(files))
+        outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1)
+        if sha in loaded_shas:
+            outcome.status = "skipped_same_bytes"
+            _write_ledger(con, outcome, now)
+            report.outcomes.append(outcome)
+            continue
+        try:
+            table = read_landed(path, raw, kind.first_required_header, shown_as=rel)
+            fields, raw_text, duplicates, unknown = _fields_frame(table, kind, rel, sha)
+        except RejectedFile as exc:
+            outcome.status, outcome.error = "rejected", str(exc)
+            _write_ledger(con, outcome, now)
+            report.outcomes.append(outcome)
+            continue
+        outcome.rows_read = table.frame.height
+        outcome.duplicates_dropped = duplicates
+        outcome.unknown_columns = ", ".join(unknown) or None
+        loaded_shas.add(sha)  # the same bytes later in this run are skipped
+        frames.append(fields)
+        raw_texts[sha] = raw_text
+        pending.append(outcome)
+    if not pending:
+        return
+    combined = pl.concat(frames, how="vertical_relaxed")
+    if kind.table == DOSSIERS.table:
+        result = kind.normaliser(combined, unit_codes, procedure_codes)
+        result.loaded = _pseudonymise(con, result.loaded, pii_key)
+    else:
+        result = kind.normaliser(combined)
+    loaded_by = result.loaded.partition_by("batch_id", as_dict=True)
+    quarantined_by = result.quarantined.partition_by("batch_id", as_dict=True)
+    warnings = dict(result.warnings.iter_rows())
+    empty_loaded = result.loaded.clear()
+    empty_quarantine = result.quarantined.clear()
+    group: list[tuple[FileOutcome, pl.DataFrame, pl.DataFrame]] = []
+    for i, outcome in enumerate(pending, start=1):
+        loaded = loaded_by.get((outcome.sha256,), empty_loaded)
+        quarantined = quarantined_by.get((outcome.sha256,), empty_quarantine)
+        if quarantined.height:
+            quarantined = quarantined.join(raw_texts[outcome.sha256].collect(), on="source_row", how="left")
+        outcome.rows_loaded, outcome.rows_quarantined = loaded.height, quarantined.height
+        outcome.warnings = warnings.get(outcome.sha256)
+        assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined + outcome.duplicates_dropped, outcome
+        group.append((outcome, loaded, quarantined))
+        if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(pending):
+            _write_batches(con, kind, group, now)
+            report.outcomes += [o for o, _, _ in group]
+            group = []
+        say(f"loading {kind.name}", i, len(pending))
+
+
+def _pseudonymise(con: duckdb.DuckDBPyConnection, loaded: pl.DataFrame, pii_key: bytes) -> pl.DataFrame:
+    """Replace the clear applicant id by its keyed hash (vectorised in DuckDB); the clear id goes no further."""
+    ids = loaded.select(pl.col("applicant_id").unique().drop_nulls())
+    con.register("clear_ids", ids.to_arrow())
+    hashed = con.sql(f"select applicant_id, {hmac_sql('applicant_id', pii_key)} as applicant_id_hash "
+                     f"from clear_ids").pl()
+    con.unregister("clear_ids")
+    return loaded.join(hashed, on="applicant_id", how="left").drop("applicant_id")

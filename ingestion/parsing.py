@@ -1,0 +1,109 @@
+"""Parsers for landed values, as polars expressions: vectorised, pure, unit-tested (with hypothesis).
+
+Each parser returns null where the text does not parse; the caller turns that null into a quarantine reason.
+Input text is NFC (the readers normalise whole files) and trimmed (`clean_text`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingestion.vocabulary import boolean_lookup, channel_lookup, label_key, status_lookup
+
+# The contract's timestamp forms (landing.md), tried in order; XLSX date cells arrive as ISO text.
+TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+_GROUPED_NUMBER = r"^-?\d{1,3}([.,]\d{3})+$"
+_PLAIN_NUMBER = r"^-?\d+$"
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """Trim; empty text becomes null. (The readers hand over NFC text: see readers.py.)"""
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def key_text(expr: pl.Expr) -> pl.Expr:
+    """The comparison form of a label: inner whitespace folded, case-folded (as vocabulary.label_key)."""
+    return expr.str.replace_all(r"\s+", " ").str.to_lowercase()
+
+
+_TIMESTAMP_SHAPE = r"^(\d{2}/\d{2}/\d{4}( \d{2}:\d{2}(:\d{2})?)?|\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2})?)$"
+
+
+def parse_timestamp(expr: pl.Expr) -> pl.Expr:
+    """Any accepted timestamp form -> Datetime (local, naive); null where none matches.
+
+    The shape is checked first: strptime alone would take `01/06/23` as the year 23.
+    """
+    candidates = [expr.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in TIMESTAMP_FORMATS]
+    candidates += [expr.str.strptime(pl.Date, fmt, strict=False, exact=True).cast(pl.Datetime("us"))
+                   for fmt in DATE_FORMATS]
+    return pl.when(expr.str.contains(_TIMESTAMP_SHAPE)).then(pl.coalesce(candidates))
+
+
+def parse_date(expr: pl.Expr) -> pl.Expr:
+    """A date (or a timestamp, whose date is taken) -> Date; null where it does not parse."""
+    return parse_timestamp(expr).dt.date()
+
+
+def parse_period(expr: pl.Expr) -> pl.Expr:
+    """A reporting period `MM/yyyy` -> the first day of the month; null where it does not parse."""
+    valid = expr.str.contains(r"^(0?[1-9]|1[0-2])/\d{4}$")
+    return pl.when(valid).then(
+        pl.concat_str([pl.lit("01/"), expr.str.zfill(7)]).str.strptime(pl.Date, "%d/%m/%Y", strict=False))
+
+
+def parse_whole_vnd(expr: pl.Expr) -> pl.Expr:
+    """`1.500.000`, `1500000` and `1,500,000` -> 1500000; null where it is not a whole amount.
+
+    Empty means 0 for fees: the caller decides (fill_null) since the parser cannot tell empty from bad.
+    """
+    grouped = expr.str.contains(_GROUPED_NUMBER)
+    plain = expr.str.contains(_PLAIN_NUMBER)
+    digits = expr.str.replace_all(r"[.,]", "")
+    return pl.when(grouped | plain).then(digits.cast(pl.Int64, strict=False))
+
+
+def _lookup(expr: pl.Expr, table: dict, dtype: pl.DataType) -> pl.Expr:
+    return key_text(expr).replace_strict(table, default=None, return_dtype=dtype)
+
+
+def parse_status(expr: pl.Expr) -> pl.Expr:
+    """A status code 1-10 or its label, in any case, spacing or Unicode form -> code; null otherwise."""
+    return _lookup(expr, status_lookup(), pl.Int8)
+
+
+def parse_channel(expr: pl.Expr) -> pl.Expr:
+    """A channel code 1-3 or one of its labels -> code; null otherwise."""
+    return _lookup(expr, channel_lookup(), pl.Int8)
+
+
+def parse_yes_no(expr: pl.Expr) -> pl.Expr:
+    """Có/Không, 1/0, x/empty -> bool (empty -> False); null for anything else."""
+    return pl.when(expr.is_null()).then(False).otherwise(_lookup(expr, boolean_lookup(), pl.Boolean))
+
+
+def parse_paid_online(expr: pl.Expr) -> pl.Expr:
+    """`0`/empty -> 0, `1` national portal, `2` provincial gateway; null for anything else."""
+    return pl.when(expr.is_null()).then(pl.lit(0, pl.Int8)).otherwise(
+        expr.replace_strict({"0": 0, "1": 1, "2": 2}, default=None, return_dtype=pl.Int8))
+
+
+def match_headers(headers: list[str], columns: dict[str, tuple[str, bool]]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Map file headers to contract fields after trim, case-fold and NFC.
+
+    Returns (file header -> field, missing required headers (contract spelling), unknown extra headers).
+    """
+    wanted = {label_key(h): (h, fld) for h, (fld, _) in columns.items()}
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in headers:
+        hit = wanted.get(label_key(header))
+        if hit is None or hit[1] in mapping.values():
+            unknown.append(header)
+        else:
+            mapping[header] = hit[1]
+    missing = [h for h, (fld, required) in columns.items() if required and fld not in mapping.values()]
+    return mapping, missing, unknown

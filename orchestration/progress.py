@@ -1,0 +1,48 @@
+"""A Dagster logger for the terminal: one line per step and per check result, warnings, nothing else.
+
+`tthc run` selects it (run config `loggers: {tthc_progress: {}}`) instead of Dagster's verbose console logger.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+from rich.console import Console
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+class StepPrinter(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                console.print(f"  [yellow]warning:[/] {meta.get('orig_message', record.getMessage())}")
+            elif record.levelno >= logging.INFO and meta.get("orig_message"):
+                console.print(f"  {meta['orig_message']}", style="dim")
+            return
+        kind = event.event_type_value
+        step = event.step_key or ""
+        if kind == "STEP_START":
+            console.print(f"[bold]▶ {step}[/]")
+        elif kind == "STEP_SUCCESS":
+            console.print(f"  [green]✓ {step}[/]")
+        elif kind == "STEP_FAILURE":
+            console.print(f"  [red]✗ {step}: {event.event_specific_data.error.message.strip().splitlines()[0]}[/]")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                mark = "[green]pass[/]"
+            else:
+                mark = "[yellow]warn[/]" if evaluation.severity == dg.AssetCheckSeverity.WARN else "[red]FAIL[/]"
+            detail = "" if evaluation.passed else f" — {(evaluation.description or '')[:160]}"
+            console.print(f"  check {'/'.join(evaluation.asset_key.path)}:{evaluation.check_name} {mark}{detail}")
+
+
+@dg.logger(description="Terse progress for the tthc command line.")
+def tthc_progress(init_context) -> logging.Logger:
+    logger = logging.Logger("tthc_progress", level=logging.DEBUG)  # step events are DEBUG records
+    logger.addHandler(StepPrinter())
+    return logger

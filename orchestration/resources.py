@@ -1,0 +1,68 @@
+"""The one DuckDB resource: where the warehouse, landing and published files are, and one writer at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path, log=None) -> Iterator[None]:
+    """An exclusive lock beside the warehouse file, held while a run writes it; others wait for it."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if log:
+                log(f"waiting for the warehouse lock {lock_path} (another run is writing)")
+            started = time.monotonic()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if log:
+                log(f"got the warehouse lock after {time.monotonic() - started:.1f} s")
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Paths from the environment (kpis.md); `connect()` opens the warehouse for writing."""
+
+    landing_dir: str = ""
+    warehouse_path: str = ""
+    published_path: str = ""
+
+    def settings(self) -> Settings:
+        env = Settings.from_env()
+        return Settings(
+            landing_dir=Path(self.landing_dir) if self.landing_dir else env.landing_dir,
+            warehouse=Path(self.warehouse_path) if self.warehouse_path else env.warehouse,
+            published=Path(self.published_path) if self.published_path else env.published,
+            pii_key=env.pii_key,
+            pii_key_is_default=env.pii_key_is_default,
+        )
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = self.settings().warehouse
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()

@@ -1,0 +1,283 @@
+"""Ingestion of landed files into the raw tables: quirks, quarantine, rejection, idempotency, accounting, PII."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import xlsxwriter
+
+from ingestion import ingest as ingest_module
+from ingestion.ingest import ingest_landing
+from ingestion.vocabulary import DOSSIER_COLUMNS
+
+from .conftest import PII_KEY
+
+HEADERS = list(DOSSIER_COLUMNS)
+CITIZEN_ID = "027123456789"
+GOOD = {
+    "Mã hồ sơ": "000.00.01.H02-230615-0001", "Mã TTHC": "1.003918", "Tên TTHC": "Thủ tục thành lập hội",
+    "Mã đơn vị": "000.00.01.H02", "Kênh nộp": "2", "Ngày tiếp nhận": "15/06/2023 08:30:00",
+    "Ngày hẹn trả": "20/06/2023 17:00:00", "Ngày kết thúc xử lý": "19/06/2023 10:00:00", "Trạng thái": "10",
+    "Phí, lệ phí (đồng)": "1500000", "Thanh toán trực tuyến": "1", "Số biên lai điện tử": "BL2023-1",
+    "Số hóa thành phần hồ sơ": "1", "Có kết quả điện tử": "0", "Chủ hồ sơ": "Nguyễn Văn An",
+    "Số giấy tờ chủ hồ sơ": CITIZEN_ID, "Thời điểm cập nhật": "19/06/2023 10:00:00",
+}
+EXPECTED = {"dossier_code": "000.00.01.H02-230615-0001", "channel": 2, "status": 10, "fee_amount": 1_500_000,
+            "paid_online": 1, "components_digitised": True, "e_result": False}
+
+
+@pytest.fixture
+def landing(tmp_path, small_landing) -> Path:
+    root = tmp_path / "landing"
+    shutil.copytree(small_landing / "reference", root / "reference")
+    (root / "dossiers").mkdir()
+    return root
+
+
+def write_csv(path: Path, rows: list[dict], sep=",", bom=False, crlf=False) -> Path:
+    """A CSV with the first row's keys as headers (RFC 4180 quoting by the csv module)."""
+    headers = list(rows[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([row.get(h, "") for h in headers])
+    data = buffer.getvalue().encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def run(landing: Path, db: Path):
+    with duckdb.connect(str(db)) as con:
+        return ingest_landing(landing, con, PII_KEY)
+
+
+def loaded_rows(db: Path) -> pl.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql("select l.file_path, s.* from raw.dossier_snapshots s "
+                       "join raw.ingestion_ledger l on l.sha256 = s.batch_id and l.status = 'loaded'").pl()
+
+
+def quirk_variants() -> dict[str, tuple[list[dict], dict]]:
+    def with_(**changes):
+        return [{**GOOD, **changes}]
+
+    nfd = {unicodedata.normalize("NFD", k): unicodedata.normalize("NFD", v) for k, v in GOOD.items()}
+    upper = {k.upper(): v for k, v in GOOD.items()}
+    shuffled = dict(reversed(list(GOOD.items())))
+    return {
+        "comma.csv": ([GOOD], {}),
+        "semicolon.csv": ([GOOD], {"sep": ";"}),
+        "bom_crlf.csv": ([GOOD], {"bom": True, "crlf": True}),
+        "nfd.csv": ([nfd], {}),
+        "upper_headers.csv": ([upper], {}),
+        "shuffled_extra.csv": ([{**shuffled, "Ghi chú": "x", "Cán bộ": "y"}], {}),
+        "labels.csv": (with_(**{"Kênh nộp": "Trực tuyến", "Trạng thái": "ĐÃ TRẢ KẾT QUẢ"}), {}),
+        "label_qua_mang.csv": (with_(**{"Kênh nộp": "qua  mạng", "Trạng thái": "đã trả kết quả"}), {}),
+        "fee_dots.csv": (with_(**{"Phí, lệ phí (đồng)": "1.500.000"}), {}),
+        "fee_commas.csv": (with_(**{"Phí, lệ phí (đồng)": "1,500,000"}), {}),
+        "bool_co_khong.csv": (with_(**{"Số hóa thành phần hồ sơ": "Có", "Có kết quả điện tử": "Không"}), {}),
+        "bool_x_empty.csv": (with_(**{"Số hóa thành phần hồ sơ": "x", "Có kết quả điện tử": ""}), {}),
+        "iso_t.csv": (with_(**{"Ngày tiếp nhận": "2023-06-15T08:30:00", "Ngày hẹn trả": "2023-06-20T17:00:00",
+                               "Ngày kết thúc xử lý": "2023-06-19T10:00:00",
+                               "Thời điểm cập nhật": "2023-06-19T10:00:00"}), {}),
+        "iso_space.csv": (with_(**{"Ngày tiếp nhận": "2023-06-15 08:30:00", "Thời điểm cập nhật": "2023-06-19 10:00:00"}), {}),
+        "minutes.csv": (with_(**{"Ngày tiếp nhận": "15/06/2023 08:30", "Thời điểm cập nhật": "19/06/2023 10:00"}), {}),
+        "padded.csv": ([{k: f"  {v} " for k, v in GOOD.items()}], {}),
+    }
+
+
+def test_every_quirk_of_the_contract_loads_the_same_values(landing, tmp_path):
+    for name, (rows, style) in quirk_variants().items():
+        write_csv(landing / "dossiers" / "quirks" / name, rows, **style)
+    report = run(landing, tmp_path / "w.duckdb")
+    by_file = {o.file_path: o for o in report.outcomes}
+    rows = loaded_rows(tmp_path / "w.duckdb")
+    for name in quirk_variants():
+        outcome = by_file[f"dossiers/quirks/{name}"]
+        assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 1, 0), (name, outcome)
+        row = rows.filter(pl.col("file_path") == f"dossiers/quirks/{name}").row(0, named=True)
+        for column, value in EXPECTED.items():
+            assert row[column] == value, (name, column, row[column])
+        assert row["procedure_name"] == "Thủ tục thành lập hội"  # NFC whatever the file's form
+    assert by_file["dossiers/quirks/shuffled_extra.csv"].unknown_columns == "Ghi chú, Cán bộ"
+    assert rows.filter(pl.col("file_path") == "dossiers/quirks/iso_space.csv")["received_at"][0].minute == 30
+
+
+def test_xlsx_with_title_rows_totals_row_and_date_cells(landing, tmp_path):
+    from datetime import datetime
+
+    path = landing / "dossiers" / "bao_cao.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    date_cell = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+    sheet.write(0, 0, "DANH SÁCH HỒ SƠ")
+    sheet.write(1, 0, "Từ ngày 15/06/2023")
+    sheet.write_row(3, 0, HEADERS)
+    for r in (4, 5):
+        for c, header in enumerate(HEADERS):
+            value = GOOD[header]
+            if header.startswith(("Ngày", "Thời điểm")):
+                sheet.write_datetime(r, c, datetime.strptime(value, "%d/%m/%Y %H:%M:%S"), date_cell)
+            elif header in ("Phí, lệ phí (đồng)", "Trạng thái", "Kênh nộp"):
+                sheet.write_number(r, c, int(value))
+            else:
+                sheet.write_string(r, c, value if r == 4 else value.replace("0001", "0002"))
+    sheet.write(6, 0, "Tổng cộng: 2 hồ sơ")
+    workbook.close()
+    report = run(landing, tmp_path / "w.duckdb")
+    outcome = report.outcomes[-1]
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 2, 2)
+    rows = loaded_rows(tmp_path / "w.duckdb").filter(pl.col("file_path") == "dossiers/bao_cao.xlsx").sort("source_row")
+    assert rows["source_row"].to_list() == [5, 6]  # sheet rows, as a person sees them
+    assert rows["fee_amount"].to_list() == [1_500_000, 1_500_000]
+    assert rows["received_at"][0] == datetime(2023, 6, 15, 8, 30)
+
+
+QUARANTINE_CASES = {
+    "missing_required": ({"Mã đơn vị": ""}, "missing required value: Mã đơn vị"),
+    "bad_timestamp": ({"Ngày tiếp nhận": "31/02/2023 08:00:00"}, "timestamp does not parse: Ngày tiếp nhận"),
+    "bad_number": ({"Phí, lệ phí (đồng)": "1.5OO.OOO"}, "number does not parse: Phí, lệ phí (đồng)"),
+    "bad_status": ({"Trạng thái": "11"}, "status is not a code 1-10"),
+    "bad_channel": ({"Kênh nộp": "Fax"}, "channel is not 1/2/3"),
+    "finished_before_received": ({"Ngày kết thúc xử lý": "14/06/2023 10:00:00"}, "Ngày kết thúc xử lý is before"),
+    "due_before_received": ({"Ngày hẹn trả": "01/06/2023 17:00:00"}, "Ngày hẹn trả is before"),
+    "negative_fee": ({"Phí, lệ phí (đồng)": "-50000"}, "Phí, lệ phí (đồng) is negative"),
+    "unknown_unit": ({"Mã đơn vị": "000.00.99.H02"}, "unit code not in reference/units.csv"),
+}
+
+
+def test_each_quarantine_reason_keeps_the_row_whole_masked_with_its_row_number(landing, tmp_path):
+    rows = [GOOD] + [{**GOOD, **change} for change, _ in QUARANTINE_CASES.values()]
+    rows.append({**GOOD, "Kênh nộp": "Fax", "Trạng thái": "Chờ"})  # two reasons at once
+    write_csv(landing / "dossiers" / "bad.csv", rows)
+    report = run(landing, tmp_path / "w.duckdb")
+    outcome = report.outcomes[-1]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (11, 1, 10)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        quarantined = con.sql("select source_row, raw_record, reasons from raw.quarantine order by source_row").pl()
+    assert quarantined["source_row"].to_list() == list(range(3, 13))  # header is row 1, the good row is row 2
+    for (_, expected), reasons in zip(QUARANTINE_CASES.values(), quarantined["reasons"].to_list()):
+        assert len(reasons) == 1 and reasons[0].startswith(expected), reasons
+    assert len(quarantined["reasons"][-1]) == 2
+    record = json.loads(quarantined["raw_record"][0])
+    assert record["Mã hồ sơ"] == GOOD["Mã hồ sơ"] and record["Số giấy tờ chủ hồ sơ"] == "***"
+    assert record["Chủ hồ sơ"] == "***"
+
+
+def test_unknown_procedure_codes_are_loaded_with_a_warning(landing, tmp_path):
+    write_csv(landing / "dossiers" / "new_proc.csv", [{**GOOD, "Mã TTHC": "9.999999"}])
+    outcome = run(landing, tmp_path / "w.duckdb").outcomes[-1]
+    assert outcome.rows_loaded == 1 and "9.999999" in outcome.warnings
+
+
+def test_rejected_files_name_the_file_and_the_reason_and_do_not_stop_the_run(landing, tmp_path):
+    legacy = landing / "dossiers" / "legacy.csv"
+    legacy.write_bytes(",".join(HEADERS).encode("cp1258", errors="replace") + b"\n" +
+                       unicodedata.normalize("NFD", "Thủ tục").encode("cp1258", errors="replace") + b"\n")
+    write_csv(landing / "dossiers" / "no_unit.csv", [{k: v for k, v in GOOD.items() if k != "Mã đơn vị"}])
+    write_csv(landing / "dossiers" / "zgood.csv", [GOOD])
+    report = run(landing, tmp_path / "w.duckdb")
+    by_file = {o.file_path: o for o in report.outcomes}
+    assert by_file["dossiers/legacy.csv"].status == "rejected"
+    assert re.search(r"legacy\.csv: not valid UTF-8 \(byte 0x[0-9a-f]{2} at offset \d+\)", by_file["dossiers/legacy.csv"].error)
+    assert by_file["dossiers/no_unit.csv"].status == "rejected"
+    assert "no_unit.csv: required column missing: Mã đơn vị" in by_file["dossiers/no_unit.csv"].error
+    assert by_file["dossiers/zgood.csv"].status == "loaded"
+
+
+def test_exact_duplicates_within_a_batch_are_dropped_and_counted(landing, tmp_path):
+    write_csv(landing / "dossiers" / "dups.csv", [GOOD, GOOD, {**GOOD, "Trạng thái": "9"}, GOOD])
+    outcome = run(landing, tmp_path / "w.duckdb").outcomes[-1]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.duplicates_dropped) == (4, 2, 2)
+
+
+def test_same_bytes_are_never_counted_twice_and_new_bytes_are_a_new_batch(landing, tmp_path):
+    db = tmp_path / "w.duckdb"
+    write_csv(landing / "dossiers" / "a.csv", [GOOD])
+    first = run(landing, db)
+    assert [o.status for o in first.outcomes if o.kind == "dossiers"] == ["loaded"]
+    assert run(landing, db).outcomes == []  # nothing new
+    shutil.copy(landing / "dossiers" / "a.csv", landing / "dossiers" / "a_gui_lai.csv")
+    again = run(landing, db)
+    assert [(o.file_path, o.status) for o in again.outcomes] == [("dossiers/a_gui_lai.csv", "skipped_same_bytes")]
+    write_csv(landing / "dossiers" / "a.csv", [{**GOOD, "Trạng thái": "9"}])  # known name, new bytes
+    changed = run(landing, db)
+    assert [(o.file_path, o.status) for o in changed.outcomes] == [("dossiers/a.csv", "loaded")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from raw.dossier_snapshots").fetchone()[0] == 2
+        seqs = con.execute("select batch_seq from raw.ingestion_ledger where file_path = 'dossiers/a.csv' "
+                           "order by ingested_at, batch_seq").fetchall()
+        assert seqs[0][0] < seqs[1][0]  # the later batch wins ties in the current state
+
+
+def test_a_crash_mid_batch_leaves_no_half_batch_and_the_next_run_picks_it_up(landing, tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    write_csv(landing / "dossiers" / "a.csv", [GOOD, {**GOOD, "Trạng thái": "9"}])
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(ingest_module, "_write_ledger", crash)
+    with pytest.raises(RuntimeError):
+        run(landing, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from raw.dossier_snapshots").fetchone()[0] == 0
+    monkeypatch.undo()
+    report = run(landing, db)
+    assert [o.file_path for o in report.of(status="loaded")][-1] == "dossiers/a.csv"
+
+
+def test_dossiers_wait_for_the_units_reference(tmp_path):
+    landing = tmp_path / "landing"
+    write_csv(landing / "dossiers" / "a.csv", [GOOD])
+    report = run(landing, tmp_path / "w.duckdb")
+    assert report.outcomes == [] and "no reference/units.csv" in report.deferred[0]
+
+
+def test_row_accounting_holds_for_every_batch_of_the_sample(small_generation, small_ingested):
+    db, report = small_ingested
+    with duckdb.connect(str(db), read_only=True) as con:
+        ledger = con.sql("select * from raw.ingestion_ledger").pl()
+        snapshots = con.execute("select count(*) from raw.dossier_snapshots").fetchone()[0]
+        quarantined = con.execute("select count(*) from raw.quarantine where kind = 'dossiers'").fetchone()[0]
+    assert (ledger["rows_read"] == ledger["rows_loaded"] + ledger["rows_quarantined"] + ledger["duplicates_dropped"]).all()
+    assert snapshots == small_generation.snapshot_rows  # every good snapshot, once
+    assert quarantined == sum(small_generation.bad_rows.values())
+    assert ledger.filter(pl.col("kind") == "dossiers")["duplicates_dropped"].sum() == small_generation.duplicate_rows
+    statuses = dict(ledger.group_by("status").len().iter_rows())
+    assert statuses == {"loaded": ledger.height - 3, "rejected": 2, "skipped_same_bytes": 1}
+
+
+def test_no_clear_citizen_id_or_name_lands_in_the_warehouse(small_landing, small_ingested):
+    db, _ = small_ingested
+    ids, names = set(), set()
+    for path in (small_landing / "dossiers").rglob("*.csv"):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        ids |= set(re.findall(r"\b027\d{9}\b", text))
+        names |= set(re.findall(r"Nguyễn Văn \w+", unicodedata.normalize("NFC", text)))
+    assert len(ids) > 1000 and names
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                              "where data_type in ('VARCHAR', 'VARCHAR[]')").fetchall()
+        assert not [c for c in columns if "applicant_name" in c[2] or c[2] == "applicant_id"]
+        for schema, table, column in columns:
+            hits = con.execute(f'select count(*) from "{schema}"."{table}" '
+                               f"where regexp_matches(cast(\"{column}\" as varchar), '\\b027\\d{{9}}\\b') "
+                               f"or contains(cast(\"{column}\" as varchar), 'Nguyễn Văn')").fetchone()[0]
+            assert hits == 0, (schema, table, column)
+    raw = Path(db).read_bytes()
+    assert not any(i.encode() in raw for i in list(ids)[:2000])
