@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingestion import raw_tables
+from orchestration.assets.warehouse import dbt_project, warehouse_models
 from orchestration.jobs import full_refresh
 from orchestration.progress import tthc_progress
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[raw_tables],
+    assets=[raw_tables, warehouse_models],
     jobs=[full_refresh],
-    resources={"warehouse": WarehouseResource()},
+    resources={"warehouse": WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
     loggers={"tthc_progress": tthc_progress},
 )

@@ -13,32 +13,42 @@ from rich.console import Console
 console = Console(stderr=True, soft_wrap=True)
 
 
+QUIET_STEPS = ("warehouse_models",)  # dbt prints a line per node: show only its summary lines
+
+
 class StepPrinter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.passed: dict[str, int] = {}
+
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
+            message = meta.get("orig_message", record.getMessage())
             if record.levelno >= logging.WARNING:
-                console.print(f"  [yellow]warning:[/] {meta.get('orig_message', record.getMessage())}")
-            elif record.levelno >= logging.INFO and meta.get("orig_message"):
-                console.print(f"  {meta['orig_message']}", style="dim")
+                console.print(f"  [yellow]warning:[/] {message}")
+            elif record.levelno >= logging.INFO and message and (
+                    meta.get("step_key") not in QUIET_STEPS or message.startswith(("Done.", "Finished running"))):
+                console.print(f"  {message.strip()}", style="dim")
             return
         kind = event.event_type_value
         step = event.step_key or ""
         if kind == "STEP_START":
             console.print(f"[bold]▶ {step}[/]")
         elif kind == "STEP_SUCCESS":
-            console.print(f"  [green]✓ {step}[/]")
+            passed = self.passed.pop(step, 0)
+            console.print(f"  [green]✓ {step}[/]" + (f" ({passed} checks passed)" if passed else ""))
         elif kind == "STEP_FAILURE":
             console.print(f"  [red]✗ {step}: {event.event_specific_data.error.message.strip().splitlines()[0]}[/]")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if evaluation.passed:
-                mark = "[green]pass[/]"
-            else:
-                mark = "[yellow]warn[/]" if evaluation.severity == dg.AssetCheckSeverity.WARN else "[red]FAIL[/]"
-            detail = "" if evaluation.passed else f" — {(evaluation.description or '')[:160]}"
-            console.print(f"  check {'/'.join(evaluation.asset_key.path)}:{evaluation.check_name} {mark}{detail}")
+                self.passed[step] = self.passed.get(step, 0) + 1
+                return
+            mark = "[yellow]warn[/]" if evaluation.severity == dg.AssetCheckSeverity.WARN else "[red]FAIL[/]"
+            detail = (evaluation.description or "")[:200]
+            console.print(f"  check {'/'.join(evaluation.asset_key.path)}:{evaluation.check_name} {mark} — {detail}")
 
 
 @dg.logger(description="Terse progress for the tthc command line.")

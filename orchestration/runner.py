@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from rich.console import Console
 from orchestration.settings import Settings
 
 DAGSTER_HOME = Path("data/dagster_home")
+RUN_LOG = Path("data/logs/tthc_run.log")
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -54,10 +57,13 @@ def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
     home = prepare_dagster_home()
     instance = dg.DagsterInstance.from_config(str(home))
     job = defs.resolve_job_def("full_refresh")
-    result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                    run_config={"loggers": {"tthc_progress": {}}})
+    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(RUN_LOG, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config={"loggers": {"tthc_progress": {}}})
     outcome = summarise(result)
     _print_summary(outcome, console)
+    console.print(f"run {result.run_id}: the full dbt log is in {RUN_LOG}; `tthc ui` shows the run")
     return outcome
 
 

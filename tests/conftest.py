@@ -35,3 +35,30 @@ def small_ingested(small_generation, tmp_path_factory):
     with duckdb.connect(str(path)) as con:
         report = ingest_landing(small_generation.landing, con, PII_KEY)
     return path, report
+
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+def run_dbt(warehouse: Path, *args: str) -> None:
+    """Run the dbt CLI on a warehouse file, as orchestration does; fails the test with dbt's output."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TTHC_WAREHOUSE": str(Path(warehouse).resolve())}
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run([str(dbt), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
+                          cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def small_built(small_ingested, tmp_path_factory) -> Path:
+    """A copy of the small ingested warehouse after a full `dbt build`. Treat as read-only."""
+    import shutil
+
+    db = tmp_path_factory.mktemp("small_built") / "tthc.duckdb"
+    shutil.copy(small_ingested[0], db)
+    run_dbt(db, "build", "--quiet")
+    return db

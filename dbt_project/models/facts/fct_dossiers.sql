@@ -1,0 +1,48 @@
+{#
+  One row per dossier, its current state, with every flag the contract's measures need (kpis.md).
+  Incremental: only dossiers whose current state was recomputed since the last run are replaced.
+  Procedure attributes (paper_result) are joined where they are used, so a catalogue update never leaves a
+  fact stale.
+#}
+{{ config(materialized='incremental', unique_key='dossier_code', incremental_strategy='delete+insert') }}
+
+with current_state as (
+    select * from {{ ref('int_dossier_current_state') }}
+    {% if is_incremental() %}
+    where processed_through_batch_seq > (select coalesce(max(processed_through_batch_seq), 0) from {{ this }})
+    {% endif %}
+),
+
+flags as (
+    select
+        *,
+        status not in (1, 3) as is_received,
+        status in (9, 10) and finished_at is not null as is_resolved
+    from current_state
+)
+
+select
+    dossier_code,
+    unit_code,
+    procedure_code,
+    channel,
+    status,
+    received_at,
+    cast(date_trunc('month', received_at) as date) as received_month,
+    due_at,
+    finished_at,
+    case when is_resolved then cast(date_trunc('month', finished_at) as date) end as resolved_month,
+    fee_amount,
+    paid_online,
+    is_received,
+    is_received and channel = 2 as is_online,
+    is_received and components_digitised as is_digitised,
+    is_received and fee_amount > 0 as is_fee_bearing,
+    is_received and fee_amount > 0 and paid_online in (1, 2) as is_paid_online,
+    is_resolved,
+    is_resolved and coalesce(finished_at <= due_at, false) as is_on_time,
+    e_result as has_e_result,
+    status in (2, 4, 5, 6) as is_open,
+    updated_at,
+    processed_through_batch_seq
+from flags

@@ -1,0 +1,3 @@
+select * exclude (batch_seq)
+from {{ ref('stg_reference__targets') }}
+where batch_seq = (select max(batch_seq) from {{ ref('stg_reference__targets') }})

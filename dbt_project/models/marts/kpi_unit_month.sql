@@ -1,0 +1,77 @@
+{#
+  Every measure and rate of kpis.md per unit and calendar month, over the dossiers' current states.
+  One row for every unit valid in a month of the data (zeros where nothing happened), and for any unit-month
+  with activity. History stays under the unit that existed then; current_unit_code maps it forward.
+#}
+with units as (
+    select * from {{ ref('dim_units') }}
+),
+
+months as (
+    select * from {{ ref('int_months') }}
+),
+
+receptions as (
+    select
+        unit_code,
+        received_month as period_month,
+        count(*) as received,
+        count(*) filter (where is_online) as received_online,
+        count(*) filter (where is_digitised) as digitised,
+        count(*) filter (where is_fee_bearing) as fee_bearing,
+        count(*) filter (where is_paid_online) as paid_online
+    from {{ ref('fct_dossiers') }}
+    where is_received
+    group by all
+),
+
+resolutions as (
+    select
+        unit_code,
+        resolved_month as period_month,
+        count(*) as resolved,
+        count(*) filter (where is_on_time) as resolved_on_time,
+        count(*) filter (where is_paper_result) as paper_result_resolved,
+        count(*) filter (where is_e_result_issued) as e_result_issued
+    from {{ ref('fct_resolutions') }}
+    group by all
+),
+
+grid as (
+    select units.unit_code, months.period_month
+    from units
+    join months
+        on units.valid_from <= months.month_end
+        and (units.valid_to is null or units.valid_to >= months.period_month)
+    union
+    select unit_code, period_month from receptions
+    union
+    select unit_code, period_month from resolutions
+),
+
+measures as (
+    select
+        grid.unit_code,
+        grid.period_month,
+        {% for m in kpi_measures() %}
+        coalesce({{ m }}, 0) as {{ m }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from grid
+    left join receptions using (unit_code, period_month)
+    left join resolutions using (unit_code, period_month)
+)
+
+select
+    measures.unit_code,
+    units.unit_name,
+    units.level,
+    units.current_unit_code,
+    measures.period_month,
+    coalesce(months.is_complete, false) as is_complete_month,
+    {% for m in kpi_measures() %}
+    measures.{{ m }},
+    {% endfor %}
+    {{ kpi_rates('measures.') }}
+from measures
+left join units using (unit_code)
+left join months using (period_month)

@@ -1,0 +1,9 @@
+select
+    batch_seq,
+    procedure_code,
+    procedure_name,
+    field,
+    online_service_level,
+    paper_result,
+    has_fee
+from {{ source('raw', 'reference_procedures') }}

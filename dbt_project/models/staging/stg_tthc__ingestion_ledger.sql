@@ -1,0 +1,15 @@
+select
+    file_path,
+    sha256,
+    kind,
+    status,
+    rows_read,
+    rows_loaded,
+    rows_quarantined,
+    duplicates_dropped,
+    error,
+    warnings,
+    unknown_columns,
+    batch_seq,
+    ingested_at
+from {{ source('raw', 'ingestion_ledger') }}

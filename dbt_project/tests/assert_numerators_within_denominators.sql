@@ -1,0 +1,14 @@
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_unit_month'}}}) }}
+-- A part never exceeds its whole, in the unit and level marts and in the scorecard.
+{% set pairs = [('received_online', 'received'), ('digitised', 'received'), ('fee_bearing', 'received'),
+                ('paid_online', 'fee_bearing'), ('resolved_on_time', 'resolved'),
+                ('paper_result_resolved', 'resolved'), ('e_result_issued', 'paper_result_resolved')] %}
+{% for relation in ['kpi_unit_month', 'kpi_level_month'] %}
+{% for part, whole in pairs %}
+select '{{ relation }}' as relation, '{{ part }} > {{ whole }}' as failure
+from {{ ref(relation) }} where {{ part }} > {{ whole }}
+union all
+{% endfor %}
+{% endfor %}
+select 'directive10_scorecard', 'window numerator > denominator'
+from {{ ref('directive10_scorecard') }} where window_numerator > window_denominator
