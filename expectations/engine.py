@@ -6,7 +6,6 @@ validates a pandas frame through GX's pandas datasource; row-level checks of the
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ import pandas as pd
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
-_counter = itertools.count()
 _contexts: dict[str, object] = {}
 
 
@@ -49,16 +47,28 @@ class SuiteOutcome:
         return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in self.failed)
 
 
-def get_context(docs_root: Path | None = None):
-    """An ephemeral GX context, or a file context under docs_root whose data docs are built there."""
+DOCS_SITE = "tthc"
+
+
+def get_context(root: Path | None = None, docs_dir: Path | None = None):
+    """An ephemeral GX context, or a file context under `root` whose data docs are built into `docs_dir`."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    key = str(docs_root) if docs_root else ""
+    key = f"{root}|{docs_dir}" if root else ""
     if key not in _contexts:
-        if docs_root:
-            docs_root.mkdir(parents=True, exist_ok=True)
-            context = gx.get_context(mode="file", project_root_dir=str(docs_root))
+        if root:
+            root.mkdir(parents=True, exist_ok=True)
+            context = gx.get_context(mode="file", project_root_dir=str(root))
+            if docs_dir is not None:
+                site = {"class_name": "SiteBuilder",
+                        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                          "base_directory": str(docs_dir.resolve())},
+                        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+                if DOCS_SITE in (context.get_site_names() or []):
+                    context.update_data_docs_site(DOCS_SITE, site)
+                else:
+                    context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
         else:
             context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -68,28 +78,36 @@ def get_context(docs_root: Path | None = None):
 
 def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_columns: tuple[str, ...] = (),
               context=None) -> SuiteOutcome:
-    """Validate `frame` against `expectations`; failing rows are identified by key_columns."""
+    """Validate `frame` against `expectations`; failing rows are identified by key_columns.
+
+    With a file context that has a data docs site, the validation runs through a checkpoint that updates the
+    docs, so engineers can open the result as HTML.
+    """
     import great_expectations as gx
 
     context = context or get_context()
-    n = next(_counter)
     source = context.data_sources.add_or_update_pandas(f"{suite_name}_source")
-    asset_name = f"{suite_name}_{n}"
-    asset = source.add_dataframe_asset(asset_name)
-    batch = asset.add_batch_definition_whole_dataframe("whole")
     try:
-        context.suites.delete(suite_name)  # suites are defined in code: the latest definition wins
-    except Exception:
-        pass
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    for expectation in expectations:
-        suite.add_expectation(expectation)
-    definition = gx.ValidationDefinition(name=f"{suite_name}_{n}", data=batch, suite=suite)
-    definition = context.validation_definitions.add(definition)
+        asset = source.get_asset(suite_name)
+    except (LookupError, KeyError, ValueError):
+        asset = source.add_dataframe_asset(suite_name)
+    try:
+        batch = asset.get_batch_definition("whole")
+    except (LookupError, KeyError, ValueError):
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     result_format: dict = {"result_format": "COMPLETE" if key_columns else "SUMMARY"}
     if key_columns:
         result_format["unexpected_index_column_names"] = list(key_columns)
-    result = definition.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+    if DOCS_SITE in (getattr(context, "get_site_names", lambda: [])() or []):
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=suite_name, validation_definitions=[definition], result_format=result_format,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])]))
+        result = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
+    else:
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format=result_format)
     outcomes = []
     for r in result.results:
         config = r.expectation_config
@@ -104,6 +122,6 @@ def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_colu
         else:
             sample = details.get("partial_unexpected_list") or details.get("observed_value")
             detail = f"{unexpected} unexpected" + (f", e.g. {list(sample)[:3]}" if sample is not None else "")
-        outcomes.append(ExpectationOutcome(config.type, config.kwargs.get("column"), bool(r.success), unexpected,
-                                           detail, keys))
+        outcomes.append(ExpectationOutcome(config.type, config.kwargs.get("column") or config.kwargs.get("column_A"),
+                                           bool(r.success), unexpected, detail, keys))
     return SuiteOutcome(suite_name, bool(result.success), len(outcomes), outcomes)

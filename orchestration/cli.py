@@ -108,7 +108,7 @@ def scorecard(show_units: bool) -> None:
         raise UserError(f"no published marts at {published}: run `tthc run` first")
     from orchestration.scorecard import render_scorecard
 
-    render_scorecard(published, show_units=show_units, console=Console())
+    render_scorecard(published, show_units=show_units, console=Console(width=None if sys.stdout.isatty() else 160))
 
 
 def _progress() -> Progress:

@@ -6,13 +6,16 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingestion import raw_tables
+from orchestration.assets.publication import published_marts
+from orchestration.assets.quality import mart_quality_suites
 from orchestration.assets.warehouse import dbt_project, warehouse_models
 from orchestration.jobs import full_refresh
 from orchestration.progress import tthc_progress
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[raw_tables, warehouse_models],
+    assets=[raw_tables, warehouse_models, published_marts],
+    asset_checks=[mart_quality_suites],
     jobs=[full_refresh],
     resources={"warehouse": WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
     loggers={"tthc_progress": tthc_progress},

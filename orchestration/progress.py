@@ -40,7 +40,9 @@ class StepPrinter(logging.Handler):
             passed = self.passed.pop(step, 0)
             console.print(f"  [green]✓ {step}[/]" + (f" ({passed} checks passed)" if passed else ""))
         elif kind == "STEP_FAILURE":
-            console.print(f"  [red]✗ {step}: {event.event_specific_data.error.message.strip().splitlines()[0]}[/]")
+            from orchestration.runner import root_cause
+
+            console.print(f"  [red]✗ {step}: {root_cause(event.event_specific_data.error)}[/]")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if evaluation.passed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,7 @@ from rich.console import Console
 
 from orchestration.settings import Settings
 
-DAGSTER_HOME = Path("data/dagster_home")
-RUN_LOG = Path("data/logs/tthc_run.log")
+DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -39,10 +39,12 @@ class RunOutcome:
 
 
 def prepare_dagster_home() -> Path:
-    """A persistent DAGSTER_HOME under data/, telemetry off, one run at a time."""
-    home = DAGSTER_HOME.resolve()
+    """A persistent DAGSTER_HOME ($DAGSTER_HOME, default data/dagster_home), telemetry off, one run at a time."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
     return home
 
 
@@ -57,13 +59,14 @@ def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
     home = prepare_dagster_home()
     instance = dg.DagsterInstance.from_config(str(home))
     job = defs.resolve_job_def("full_refresh")
-    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
-    with open(RUN_LOG, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
+    run_log = home / "logs" / "tthc_run.log"
+    run_log.parent.mkdir(parents=True, exist_ok=True)
+    with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
         result = job.execute_in_process(instance=instance, raise_on_error=False,
                                         run_config={"loggers": {"tthc_progress": {}}})
     outcome = summarise(result)
     _print_summary(outcome, console)
-    console.print(f"run {result.run_id}: the full dbt log is in {RUN_LOG}; `tthc ui` shows the run")
+    console.print(f"run {result.run_id}: the full dbt log is in {run_log}; `tthc ui` shows the run")
     return outcome
 
 
@@ -81,10 +84,17 @@ def summarise(result) -> RunOutcome:
     error = None
     if not result.success and not failed:
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        error = "; ".join(f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
-                          for e in failures) or "the run failed"
+        error = "; ".join(f"{e.step_key}: {root_cause(e.event_specific_data.error)}" for e in failures) \
+            or "the run failed"
     return RunOutcome(ok=result.success and not failed, failed_checks=failed, warnings=warnings, error=error,
                       published=published, metadata=metadata)
+
+
+def root_cause(error) -> str:
+    """The innermost error of a Dagster step failure, as one line."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message else error.cls_name
 
 
 def _print_summary(outcome: RunOutcome, console: Console) -> None:

@@ -10,6 +10,7 @@ import dagster as dg
 
 from ingestion.ingest import IngestReport, ingest_landing
 from ingestion.warehouse import ensure_raw_schema
+from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource
 
 RAW_TABLES = {
@@ -124,17 +125,22 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "rows_loaded": sum(o.rows_loaded for o in batches),
             "rows_quarantined": sum(o.rows_quarantined for o in batches),
         })
+    checks: list[dg.AssetCheckResult] = []
     for table in ("dossier_snapshots", "unit_reports"):
-        yield from quarantine_checks(report, table)
+        checks += quarantine_checks(report, table)
         outcome = suites[table]
-        yield dg.AssetCheckResult(
+        checks.append(dg.AssetCheckResult(
             check_name=f"raw_{'dossier' if table == 'dossier_snapshots' else 'unit_report'}_batch_suite",
             asset_key=_key(table), passed=outcome is None or outcome.success, severity=dg.AssetCheckSeverity.ERROR,
             description="no new batch" if outcome is None else (outcome.describe_failures() or
-                                                                f"{outcome.evaluated} expectations passed"))
+                                                                f"{outcome.evaluated} expectations passed"),
+            metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
     rejected = report.of(status="rejected")
-    yield dg.AssetCheckResult(
+    checks.append(dg.AssetCheckResult(
         check_name="no_rejected_files", asset_key=_key("ingestion_ledger"), passed=not rejected,
         severity=dg.AssetCheckSeverity.WARN,
         description="; ".join(o.error or "" for o in rejected)[:2000] or "no file rejected",
-        metadata={"files_rejected": len(rejected)})
+        metadata={"files_rejected": len(rejected)}))
+    with warehouse.connect() as con:
+        record_checks(con, context.run.run_id, checks, run_at)
+    yield from checks

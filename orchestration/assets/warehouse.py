@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -49,4 +50,10 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build`: staging views, incremental current state and facts, marts, and every dbt test."""
     os.environ["TTHC_WAREHOUSE"] = str(warehouse.settings().warehouse.resolve())  # dbt runs in dbt_project/
-    yield from dbt.cli(["build"], context=context, raise_on_error=False).stream()
+    checks = []
+    for event in dbt.cli(["build"], context=context, raise_on_error=False).stream():
+        if isinstance(event, dg.AssetCheckResult):
+            checks.append(event)
+        yield event
+    with warehouse.connect() as con:  # dbt has exited: the warehouse is ours again
+        record_checks(con, context.run.run_id, checks)

@@ -1,0 +1,86 @@
+"""Publication: the marts schema, and nothing else, into $TTHC_PUBLISHED, atomically.
+
+Runs only when every blocking check upstream passed (Dagster skips it otherwise), so a failed gate leaves the
+previous file byte for byte. The new file is written beside the old one and renamed into place: analysts who
+have the old file open keep reading it undisturbed.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.resources import WarehouseResource
+
+PUBLISHED_TABLES = {
+    # published table -> warehouse relation
+    "kpi_unit_month": "marts.kpi_unit_month",
+    "kpi_level_month": "marts.kpi_level_month",
+    "directive10_scorecard": "marts.directive10_scorecard",
+    "directive10_summary": "marts.directive10_summary",
+    "unit_report_discrepancies": "marts.unit_report_discrepancies",
+    "overdue_dossiers": "marts.overdue_dossiers",
+    "data_quality_runs": "quality.check_runs",
+    "ingestion_ledger": "marts.ingestion_ledger",
+}
+PERSONAL_DATA = re.compile(r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash)")
+MART_DEPS = [dg.AssetKey(["marts", t]) for t in PUBLISHED_TABLES if t != "data_quality_runs"]
+
+
+def publish(warehouse: Path, published: Path) -> dict[str, int]:
+    """Copy the published tables into a new file beside `published`, verify it, and rename it into place."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create schema if not exists quality")
+            con.execute("create table if not exists quality.check_runs (run_id varchar, run_at timestamp, "
+                        "check_name varchar, asset varchar, passed boolean, severity varchar, failed_rows bigint, "
+                        "detail varchar)")
+            con.execute(f"attach '{staging}' as published")
+            con.execute("create schema published.marts")
+            for table, relation in PUBLISHED_TABLES.items():
+                con.execute(f"create table published.marts.{table} as select * from {relation}")
+            con.execute("detach published")
+        counts = verify(staging)
+        with open(staging, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, published)
+        return counts
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def verify(path: Path) -> dict[str, int]:
+    """The file holds exactly the contract's tables in schema marts, and no personal-data column."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        if sorted(tables) != sorted(("marts", t) for t in PUBLISHED_TABLES):
+            raise dg.Failure(f"published file would hold {sorted(tables)}, not the contract's marts tables")
+        columns = con.execute("select table_name, column_name from information_schema.columns").fetchall()
+        personal = [f"{t}.{c}" for t, c in columns if PERSONAL_DATA.search(c)]
+        if personal:
+            raise dg.Failure(f"personal data columns would be published: {', '.join(personal)}")
+        return {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in PUBLISHED_TABLES}
+
+
+@dg.asset(
+    key="published_marts",
+    deps=MART_DEPS,
+    group_name="publication",
+    kinds={"duckdb"},
+    description="The marts published to $TTHC_PUBLISHED for analysts (schema marts, no personal data), "
+                "replaced atomically and only when every blocking check passed.",
+)
+def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings()
+    counts = publish(settings.warehouse, settings.published)
+    context.log.info(f"published {settings.published} ({', '.join(f'{t}: {n}' for t, n in counts.items())})")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(settings.published.resolve())),
+        "bytes": settings.published.stat().st_size,
+        **{f"rows_{t}": n for t, n in counts.items()},
+    })

@@ -1,0 +1,47 @@
+"""The check history: every check evaluation of every run, appended to quality.check_runs in the warehouse and
+published as marts.data_quality_runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+
+DDL = """
+create schema if not exists quality;
+create table if not exists quality.check_runs (
+    run_id varchar not null,
+    run_at timestamp not null,
+    check_name varchar not null,
+    asset varchar not null,
+    passed boolean not null,
+    severity varchar not null,
+    failed_rows bigint,
+    detail varchar
+);
+"""
+FAILED_ROWS_KEYS = ("failed_rows", "dagster_dbt/failed_row_count", "rows_quarantined", "files_rejected")
+
+
+def _value(metadata: dict, key: str):
+    value = metadata.get(key)
+    return getattr(value, "value", value)
+
+
+def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable[dg.AssetCheckResult],
+                  run_at: datetime | None = None) -> int:
+    """Append one row per check result; returns how many."""
+    con.execute(DDL)
+    run_at = run_at or datetime.now().replace(microsecond=0)
+    rows = []
+    for r in results:
+        metadata = dict(r.metadata or {})
+        failed = next((_value(metadata, k) for k in FAILED_ROWS_KEYS if k in metadata), None)
+        severity = (r.severity or dg.AssetCheckSeverity.ERROR).value.lower()
+        rows.append((run_id, run_at, r.check_name, "/".join(r.asset_key.path), bool(r.passed), severity,
+                     int(failed) if failed is not None else None, (r.description or "")[:4000] or None))
+    if rows:
+        con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
