@@ -86,7 +86,11 @@ def ui(port: int) -> None:
     from orchestration.runner import prepare_dagster_home
 
     home = prepare_dagster_home()
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    settings = Settings.from_env()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
+           # absolute paths: the webserver, daemon and code server must agree whatever their working folder
+           "TTHC_LANDING_DIR": str(settings.landing_dir.resolve()),
+           "TTHC_WAREHOUSE": str(settings.warehouse.resolve()), "TTHC_PUBLISHED": str(settings.published.resolve())}
     console.print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
     process = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"],
@@ -94,8 +98,11 @@ def ui(port: int) -> None:
     try:
         process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)  # Ctrl-C reached dagster dev too: let it shut its services down
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait(timeout=30)
         console.print("stopped.")
 
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.freshness import dossier_export_landed_within_36h
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.publication import published_marts
 from orchestration.assets.quality import mart_quality_suites
 from orchestration.assets.warehouse import dbt_project, warehouse_models
+from orchestration.automation import landing_sensor, nightly_full_refresh
 from orchestration.jobs import full_refresh
 from orchestration.progress import tthc_progress
 from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
     assets=[raw_tables, warehouse_models, published_marts],
-    asset_checks=[mart_quality_suites],
+    asset_checks=[mart_quality_suites, dossier_export_landed_within_36h],
     jobs=[full_refresh],
+    schedules=[nightly_full_refresh],
+    sensors=[landing_sensor],
     resources={"warehouse": WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
     loggers={"tthc_progress": tthc_progress},
 )

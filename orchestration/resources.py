@@ -41,11 +41,29 @@ def warehouse_lock(warehouse: Path, log=None) -> Iterator[None]:
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Paths from the environment (kpis.md); `connect()` opens the warehouse for writing."""
+    """Paths from the environment (kpis.md); `connect()` opens the warehouse for writing.
+
+    DuckDB allows one writer per file, so a run holds an exclusive lock beside the warehouse from the start to
+    the end of its execution (the job runs in one process, so resources are set up once per run): a second run,
+    from the schedule, the sensor, the UI or `tthc run`, waits for the first instead of failing on a lock error.
+    """
 
     landing_dir: str = ""
     warehouse_path: str = ""
     published_path: str = ""
+    hold_run_lock: bool = True
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.hold_run_lock:
+            log = context.log.info if context.log else None
+            self._lock = warehouse_lock(self.settings().warehouse, log=log)
+            self._lock.__enter__()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.__exit__(None, None, None)
+            self._lock = None
 
     def settings(self) -> Settings:
         env = Settings.from_env()

@@ -19,7 +19,7 @@ from orchestration.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-GROUPS = {"staging": "warehouse", "intermediate": "warehouse", "facts": "warehouse", "marts": "warehouse"}
+QUALITY_MODELS = {"int_unit_report_rules", "unit_report_discrepancies"}  # the unit-report rules: the quality layer
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
@@ -39,7 +39,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return GROUPS.get(dbt_resource_props.get("schema", ""), "warehouse")
+        return "quality" if dbt_resource_props["name"] in QUALITY_MODELS else "warehouse"
 
 
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -1,0 +1,174 @@
+"""Operations: the code location, its asset graph, the schedule, the sensor, freshness, one writer at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.automation import landing_sensor, nightly_full_refresh
+from orchestration.definitions import defs
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def graph_listing() -> str:
+    """Every asset (key, group, upstream keys) and every check (asset, name, blocking), one per line."""
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        parents = ",".join(sorted(p.to_user_string() for p in node.parent_keys))
+        lines.append(f"asset {key.to_user_string()} [{node.group_name}] <- {parents}")
+    for check in sorted(graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)):
+        spec = graph.get_check_spec(check)
+        lines.append(f"check {check.asset_key.to_user_string()}:{check.name}{' blocking' if spec.blocking else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_code_location_loads_and_validates():
+    done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m",
+                           "orchestration.definitions"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert defs.resolve_job_def("full_refresh").executor_def.name == "in_process"
+
+
+def test_the_asset_graph_matches_its_snapshot():
+    """Any added or removed asset or check shows in review. Refresh with UPDATE_SNAPSHOTS=1."""
+    listing = graph_listing()
+    if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(listing, encoding="utf-8")
+    assert listing == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_lineage_runs_from_the_landing_files_to_the_published_marts():
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    assert groups == {"ingestion", "warehouse", "quality", "publication"}
+    assert dg.AssetKey(["raw", "dossier_snapshots"]) in graph.get(
+        dg.AssetKey(["staging", "stg_tthc__dossier_snapshots"])).parent_keys
+    published = graph.get(dg.AssetKey("published_marts"))
+    assert dg.AssetKey(["marts", "directive10_scorecard"]) in published.parent_keys
+    upstream = graph.upstream_key_iterator(dg.AssetKey("published_marts"))
+    assert dg.AssetKey(["raw", "dossier_snapshots"]) in set(upstream)
+
+
+def test_every_schedule_runs_nightly_in_vietnam_time():
+    assert nightly_full_refresh.cron_schedule == "0 2 * * *"
+    assert nightly_full_refresh.execution_timezone == "Asia/Ho_Chi_Minh"
+    assert nightly_full_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert nightly_full_refresh.job_name == "full_refresh"
+    for schedule in defs.schedules:
+        assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_the_sensor_requests_a_run_for_new_or_changed_files_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("TTHC_LANDING_DIR", str(tmp_path))
+    (tmp_path / "dossiers" / "2024").mkdir(parents=True)
+    (tmp_path / "reference").mkdir()
+    export = tmp_path / "dossiers" / "2024" / "hoso_20240201.csv"
+    export.write_text("Mã hồ sơ\nA\n", encoding="utf-8")
+
+    def evaluate(cursor):
+        context = dg.build_sensor_context(cursor=cursor)
+        result = landing_sensor(context)
+        return result, context.cursor
+
+    first, cursor = evaluate(None)
+    assert isinstance(first, dg.RunRequest) and json.loads(cursor) == {
+        "dossiers/2024/hoso_20240201.csv": [export.stat().st_size, export.stat().st_mtime_ns]}
+    again, same = evaluate(cursor)
+    assert isinstance(again, dg.SkipReason) and same == cursor
+    (tmp_path / "reference" / "units.csv").write_text("unit_code\n", encoding="utf-8")  # not watched
+    assert isinstance(evaluate(cursor)[0], dg.SkipReason)
+    export.write_text("Mã hồ sơ\nA\nB\n", encoding="utf-8")  # same path, new bytes
+    changed, cursor2 = evaluate(cursor)
+    assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key
+    (tmp_path / "unit_reports").mkdir()
+    (tmp_path / "unit_reports" / "bao_cao_01_2024.xlsx").write_bytes(b"PK")
+    assert isinstance(evaluate(cursor2)[0], dg.RunRequest)
+
+
+def _warehouse_with_export_loaded_at(path: Path, loaded_at: datetime) -> None:
+    from ingestion.warehouse import ensure_raw_schema
+
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_schema(con)
+        con.execute("insert into raw.ingestion_ledger values ('dossiers/a.csv', 'x', 'dossiers', 'loaded', "
+                    "1, 1, 0, 0, null, null, null, 1, ?)", [loaded_at])
+
+
+@pytest.mark.parametrize("hours_ago,passed", [(2, True), (40, False)])
+def test_freshness_warns_when_no_dossier_export_landed_for_36_hours(tmp_path, hours_ago, passed):
+    from orchestration.assets.freshness import freshness_result
+
+    db = tmp_path / "w.duckdb"
+    now = datetime(2024, 2, 3, 12, 0)
+    _warehouse_with_export_loaded_at(db, now - timedelta(hours=hours_ago))
+    with duckdb.connect(str(db)) as con:
+        result = freshness_result(con, now)
+    assert result.passed is passed and result.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_two_runs_started_together_both_succeed_one_after_the_other(small_landing, tmp_path):
+    shutil.copytree(small_landing, tmp_path / "landing")
+    env = {**os.environ, "TTHC_LANDING_DIR": str(tmp_path / "landing"),
+           "TTHC_WAREHOUSE": str(tmp_path / "warehouse" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(tmp_path / "published" / "tthc_marts.duckdb"),
+           "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_PII_KEY": "two-runs"}
+    runs = []
+    for _ in range(2):
+        runs.append(subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        time.sleep(1)
+    outputs = [run.communicate(timeout=900) for run in runs]
+    for run, (out, err) in zip(runs, outputs):
+        assert run.returncode == 0, err[-3000:]
+        assert "published: yes" in err
+    assert any("waiting for the warehouse lock" in err for _, err in outputs)
+    new_files = sorted(int(re.search(r"summary: files new (\d+)", err).group(1)) for _, err in outputs)
+    assert new_files[0] == 0 and new_files[1] > 600  # the second run found nothing new to ingest
+
+
+def test_tthc_ui_serves_on_localhost_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_LANDING_DIR": str(tmp_path / "landing")}
+    ui = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        info = None
+        while time.monotonic() < deadline and info is None:
+            try:
+                info = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2))
+            except OSError:
+                time.sleep(2)
+        assert info and info["dagster_version"] == dg.__version__
+        assert (tmp_path / "dagster" / "dagster.yaml").read_text().startswith("telemetry:\n  enabled: false")
+        os.killpg(ui.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        _, err = ui.communicate(timeout=60)
+        assert "stopped." in err
+    finally:
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGKILL)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
