@@ -7,6 +7,7 @@ import great_expectations as gx
 
 from expectations.engine import SuiteOutcome, run_suite
 from expectations.raw_batches import frame_for_gx
+from ingestion.pii import PERSONAL_DATA_COLUMNS
 
 RATES = ["online_rate", "digitisation_rate", "online_payment_rate", "on_time_rate", "e_result_rate"]
 MEASURES = ["received", "received_online", "digitised", "fee_bearing", "paid_online", "resolved",
@@ -14,7 +15,6 @@ MEASURES = ["received", "received_online", "digitised", "fee_bearing", "paid_onl
 PART_WHOLE = [("received_online", "received"), ("digitised", "received"), ("fee_bearing", "received"),
               ("paid_online", "fee_bearing"), ("resolved_on_time", "resolved"),
               ("paper_result_resolved", "resolved"), ("e_result_issued", "paper_result_resolved")]
-PERSONAL_DATA = r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash|personal)"
 
 
 def _rates_and_parts() -> list:
@@ -46,7 +46,7 @@ def scorecard_suite() -> list:
 
 
 def personal_data_suite() -> list:
-    return [gx.expectations.ExpectColumnValuesToNotMatchRegex(column="column_name", regex=PERSONAL_DATA)]
+    return [gx.expectations.ExpectColumnValuesToNotMatchRegex(column="column_name", regex=PERSONAL_DATA_COLUMNS)]
 
 
 def validate_marts(con, context=None) -> dict[str, SuiteOutcome]:

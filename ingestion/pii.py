@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 
 MASK = "***"
+# Column names that would carry personal data; none may reach the marts or the published file.
+PERSONAL_DATA_COLUMNS = r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash)"
 BLOCK = 64
 
 

@@ -236,20 +236,23 @@ def _write_xlsx(path: Path, headers: list[str], frame: pl.DataFrame, day: str, t
 def write_dossier_exports(landing: Path, dossiers: pl.DataFrame, snapshots: pl.DataFrame,
                           procedure_names: dict[str, str], known_units: set[str], rng: np.random.Generator,
                           progress=None) -> ExportManifest:
+    """Write one export per day. Formatted a month of exports at a time, so memory stays bounded at any scale."""
     manifest = ExportManifest()
-    rows = snapshots.join(_applicants(dossiers), on="dossier_id").with_columns(
-        export_day=pl.col("updated_at").dt.date(),
-        procedure_name=pl.col("procedure_code").replace_strict(procedure_names, default=""),
-    )
-    days = rows.get_column("export_day").unique().sort().to_numpy()
+    snapshots = snapshots.with_columns(export_day=pl.col("updated_at").dt.date())
+    days = snapshots.get_column("export_day").unique().sort().to_numpy()
     styles = _file_styles(days, rng)
-    rows = _format_values(rows.join(styles, on="export_day"))
+    people = _applicants(dossiers).with_columns(
+        procedure_name=pl.col("procedure_code").replace_strict(procedure_names, default=""))
     field_exprs = _field_exprs()
     header_of = {fld: header for header, (fld, _) in DOSSIER_COLUMNS.items()}
-    for (form,), part in rows.partition_by("ts_form", as_dict=True).items():
-        text = _timestamps_as_text(part.filter(~pl.col("xlsx")), int(form))
-        typed = part.filter(pl.col("xlsx")).with_columns(fee_text=pl.col("fee_amount").replace(0, None))
-        _write_days(landing, text, typed, field_exprs, header_of, known_units, manifest, progress)
+    months = snapshots.get_column("export_day").dt.truncate("1mo").unique().sort().to_list()
+    for month in months:
+        in_month = snapshots.filter(pl.col("export_day").dt.truncate("1mo") == month)
+        rows = _format_values(in_month.join(people, on="dossier_id").join(styles, on="export_day"))
+        for (form,), part in rows.partition_by("ts_form", as_dict=True).items():
+            text = _timestamps_as_text(part.filter(~pl.col("xlsx")), int(form))
+            typed = part.filter(pl.col("xlsx")).with_columns(fee_text=pl.col("fee_amount").replace(0, None))
+            _write_days(landing, text, typed, field_exprs, header_of, known_units, manifest, progress)
     return manifest
 
 

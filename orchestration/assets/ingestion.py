@@ -31,21 +31,19 @@ def _key(table: str) -> dg.AssetKey:
 
 
 CHECKS = [
-    dg.AssetCheckSpec("no_quarantined_rows", asset=_key("dossier_snapshots"),
-                      description="Warns when any dossier row of this run was quarantined."),
-    dg.AssetCheckSpec("batch_quarantine_share_at_most_5pct", asset=_key("dossier_snapshots"), blocking=True,
-                      description="Fails (blocking) when more than 5% of a batch of this run was quarantined."),
-    dg.AssetCheckSpec("raw_dossier_batch_suite", asset=_key("dossier_snapshots"), blocking=True,
-                      description="Great Expectations suite raw_dossier_batch on this run's batches."),
-    dg.AssetCheckSpec("no_quarantined_rows", asset=_key("unit_reports"),
-                      description="Warns when any unit-report row of this run was quarantined."),
-    dg.AssetCheckSpec("batch_quarantine_share_at_most_5pct", asset=_key("unit_reports"), blocking=True,
-                      description="Fails (blocking) when more than 5% of a batch of this run was quarantined."),
-    dg.AssetCheckSpec("raw_unit_report_batch_suite", asset=_key("unit_reports"), blocking=True,
-                      description="Great Expectations suite raw_unit_report_batch on this run's batches."),
-    dg.AssetCheckSpec("no_rejected_files", asset=_key("ingestion_ledger"),
-                      description="Warns when a landed file was rejected whole in this run."),
-]
+    spec
+    for table, suite, rows in (("dossier_snapshots", "raw_dossier_batch", "dossier"),
+                               ("unit_reports", "raw_unit_report_batch", "unit-report"))
+    for spec in (
+        dg.AssetCheckSpec("no_quarantined_rows", asset=_key(table),
+                          description=f"Warns when any {rows} row of this run was quarantined."),
+        dg.AssetCheckSpec("batch_quarantine_share_at_most_5pct", asset=_key(table), blocking=True,
+                          description="Fails (blocking) when more than 5% of a batch of this run was quarantined."),
+        dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=True,
+                          description=f"Great Expectations suite {suite} on this run's batches."),
+    )
+] + [dg.AssetCheckSpec("no_rejected_files", asset=_key("ingestion_ledger"),
+                       description="Warns when a landed file was rejected whole in this run.")]
 
 
 def quarantine_checks(report: IngestReport, table: str) -> list[dg.AssetCheckResult]:

@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ingestion.pii import PERSONAL_DATA_COLUMNS
+from orchestration.history import DDL as CHECK_HISTORY_DDL
 from orchestration.resources import WarehouseResource
 
 PUBLISHED_TABLES = {
@@ -25,7 +27,7 @@ PUBLISHED_TABLES = {
     "data_quality_runs": "quality.check_runs",
     "ingestion_ledger": "marts.ingestion_ledger",
 }
-PERSONAL_DATA = re.compile(r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash)")
+PERSONAL_DATA = re.compile(PERSONAL_DATA_COLUMNS)
 MART_DEPS = [dg.AssetKey(["marts", t]) for t in PUBLISHED_TABLES if t != "data_quality_runs"]
 
 
@@ -36,10 +38,7 @@ def publish(warehouse: Path, published: Path) -> dict[str, int]:
     staging.unlink(missing_ok=True)
     try:
         with duckdb.connect(str(warehouse)) as con:
-            con.execute("create schema if not exists quality")
-            con.execute("create table if not exists quality.check_runs (run_id varchar, run_at timestamp, "
-                        "check_name varchar, asset varchar, passed boolean, severity varchar, failed_rows bigint, "
-                        "detail varchar)")
+            con.execute(CHECK_HISTORY_DDL)  # a first run blocked before any check ran still publishes none
             con.execute(f"attach '{staging}' as published")
             con.execute("create schema published.marts")
             for table, relation in PUBLISHED_TABLES.items():
