@@ -2,7 +2,8 @@
 
 What comes back is NFC-normalised text and keeps the file's own headers, every data row (blank rows included, so nothing is lost) and its
 `source_row`: the row number a person sees when opening the file (the header is row 1 of a CSV; XLSX rows are
-the sheet's). A file that cannot be read as the contract says raises RejectedFile with a reason that names it.
+the sheet's). CSV rows are records: a quoted value spanning lines is one row, and a blank line is an empty row
+(quarantined for its missing values, never silently dropped). A file that cannot be read as the contract says raises RejectedFile with a reason that names it.
 """
 
 from __future__ import annotations
