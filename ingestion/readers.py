@@ -88,8 +88,7 @@ def read_xlsx(path: Path, first_required_header: str, shown_as: str | None = Non
     # trailing empty rows, then a trailing totals row whose first cell starts with "Tổng"
     cells = [c for c in data.columns if c != SOURCE_ROW]
     non_empty = data.select(pl.any_horizontal([pl.col(c).is_not_null() for c in cells])).to_series()
-    last = non_empty.arg_true().max() if non_empty.any() else -1
-    data = data.slice(0, (last or 0) + 1 if last is not None and last >= 0 else 0)
+    data = data.slice(0, int(non_empty.arg_true().max()) + 1 if non_empty.any() else 0)
     if data.height:
         first_cell = data.get_column(cells[0])[-1]
         if first_cell is not None and label_key(str(first_cell)).startswith(label_key("Tổng")):

@@ -256,7 +256,24 @@ def write_dossier_exports(landing: Path, dossiers: pl.DataFrame, snapshots: pl.D
     return manifest
 
 
-def _write_days(landing, text, typed, field_exprs, header_of, known_units, manifest, progress) -> None:
+def _with_defects(out: pl.DataFrame, rng: np.random.Generator, known_units: set[str],
+                  manifest: ExportManifest) -> pl.DataFrame:
+    """Add bad rows (one quarantine reason each) and exact duplicates next to the rows they copy."""
+    good_rows = out.height
+    out, bad = _corrupt(out, rng, known_units)
+    for reason, k in bad.items():
+        manifest.bad_rows[reason] = manifest.bad_rows.get(reason, 0) + k
+    duplicates = int(rng.binomial(out.height, DUPLICATE_ROW_RATE))
+    if duplicates:
+        copies = out.filter(pl.col("bad_reason").is_null())[rng.choice(good_rows, duplicates, replace=False)]
+        out = pl.concat([out, copies])
+        manifest.duplicate_rows += duplicates
+    return out.sort("dossier_id", maintain_order=True).drop("dossier_id", "bad_reason")
+
+
+def _write_days(landing: Path, text: pl.DataFrame, typed: pl.DataFrame, field_exprs: dict[str, pl.Expr],
+                header_of: dict[str, str], known_units: set[str], manifest: ExportManifest, progress) -> None:
+    """One export file per day: CSV in the day's style, or XLSX with title rows, date cells and a totals row."""
     for frame, is_xlsx in ((text, False), (typed, True)):
         for (day,), batch in frame.partition_by("export_day", as_dict=True).items():
             style = batch.row(0, named=True)
@@ -266,18 +283,7 @@ def _write_days(landing, text, typed, field_exprs, header_of, known_units, manif
             if style["shuffle"]:
                 fields = list(rng.permutation(fields))
             out = batch.select(**{f: field_exprs[f] for f in fields}, dossier_id=pl.col("dossier_id"))
-            if not is_xlsx:
-                out, bad = _corrupt(out, rng, known_units)
-                for reason, k in bad.items():
-                    manifest.bad_rows[reason] = manifest.bad_rows.get(reason, 0) + k
-                dup_k = int(rng.binomial(out.height, DUPLICATE_ROW_RATE))
-                if dup_k:
-                    out = pl.concat([out, out.filter(pl.col("bad_reason").is_null())[
-                        rng.choice(batch.height, dup_k, replace=False)]])
-                    manifest.duplicate_rows += dup_k
-                out = out.sort("dossier_id", maintain_order=True).drop("dossier_id", "bad_reason")
-            else:
-                out = out.drop("dossier_id")
+            out = _with_defects(out, rng, known_units, manifest) if not is_xlsx else out.drop("dossier_id")
             headers = [_header(header_of[f], style["header_style"]) for f in fields]
             if style["extra"]:
                 for name, value in EXTRA_COLUMNS.items():

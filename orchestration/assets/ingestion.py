@@ -30,13 +30,13 @@ def _key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
+RAW_SUITES = {"dossier_snapshots": "raw_dossier_batch", "unit_reports": "raw_unit_report_batch"}  # expectations/
 CHECKS = [
     spec
-    for table, suite, rows in (("dossier_snapshots", "raw_dossier_batch", "dossier"),
-                               ("unit_reports", "raw_unit_report_batch", "unit-report"))
+    for table, suite in RAW_SUITES.items()
     for spec in (
         dg.AssetCheckSpec("no_quarantined_rows", asset=_key(table),
-                          description=f"Warns when any {rows} row of this run was quarantined."),
+                          description="Warns when any row of this run was quarantined."),
         dg.AssetCheckSpec("batch_quarantine_share_at_most_5pct", asset=_key(table), blocking=True,
                           description="Fails (blocking) when more than 5% of a batch of this run was quarantined."),
         dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=True,
@@ -99,23 +99,30 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             context.log.warning(f"deferred: {line}")
         for o in report.of(status="rejected"):
             context.log.warning(f"rejected: {o.error}")
-        suites = {
-            table: validate_batches(con, table, [o.sha256 for o in report.of(table=table, status="loaded")], run_at)
-            for table in ("dossier_snapshots", "unit_reports")}
-        counts = dict(con.execute(
-            "select 'dossier_snapshots', count(*) from raw.dossier_snapshots union all "
-            "select 'unit_reports', count(*) from raw.unit_reports union all "
-            "select 'quarantine', count(*) from raw.quarantine union all "
-            "select 'ingestion_ledger', count(*) from raw.ingestion_ledger union all "
-            "select 'reference_units', count(*) from raw.reference_units union all "
-            "select 'reference_procedures', count(*) from raw.reference_procedures union all "
-            "select 'reference_targets', count(*) from raw.reference_targets").fetchall())
-    summary = report.summary()
-    context.log.info(f"ingestion: {summary}")
+        checks: list[dg.AssetCheckResult] = []
+        for table, suite in RAW_SUITES.items():
+            checks += quarantine_checks(report, table)
+            outcome = validate_batches(con, table, [o.sha256 for o in report.of(table=table, status="loaded")], run_at)
+            checks.append(dg.AssetCheckResult(
+                check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description="no new batch" if outcome is None else (outcome.describe_failures() or
+                                                                    f"{outcome.evaluated} expectations passed"),
+                metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
+        rejected = report.of(status="rejected")
+        checks.append(dg.AssetCheckResult(
+            check_name="no_rejected_files", asset_key=_key("ingestion_ledger"), passed=not rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="; ".join(o.error or "" for o in rejected)[:2000] or "no file rejected",
+            metadata={"files_rejected": len(rejected)}))
+        record_checks(con, context.run.run_id, checks, run_at)
+        counts = dict(con.execute(" union all ".join(
+            f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
+    context.log.info(f"ingestion: {report.summary()}")
     for table in RAW_TABLES:
         batches = report.outcomes if table in ("quarantine", "ingestion_ledger") else report.of(table=table)
         yield dg.MaterializeResult(asset_key=_key(table), metadata={
-            "rows_total": counts.get(table, 0),
+            "rows_total": counts[table],
             "files_seen": len(batches),
             "files_loaded": sum(o.status == "loaded" for o in batches),
             "files_skipped": sum(o.status == "skipped_same_bytes" for o in batches),
@@ -123,22 +130,4 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "rows_loaded": sum(o.rows_loaded for o in batches),
             "rows_quarantined": sum(o.rows_quarantined for o in batches),
         })
-    checks: list[dg.AssetCheckResult] = []
-    for table in ("dossier_snapshots", "unit_reports"):
-        checks += quarantine_checks(report, table)
-        outcome = suites[table]
-        checks.append(dg.AssetCheckResult(
-            check_name=f"raw_{'dossier' if table == 'dossier_snapshots' else 'unit_report'}_batch_suite",
-            asset_key=_key(table), passed=outcome is None or outcome.success, severity=dg.AssetCheckSeverity.ERROR,
-            description="no new batch" if outcome is None else (outcome.describe_failures() or
-                                                                f"{outcome.evaluated} expectations passed"),
-            metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
-    rejected = report.of(status="rejected")
-    checks.append(dg.AssetCheckResult(
-        check_name="no_rejected_files", asset_key=_key("ingestion_ledger"), passed=not rejected,
-        severity=dg.AssetCheckSeverity.WARN,
-        description="; ".join(o.error or "" for o in rejected)[:2000] or "no file rejected",
-        metadata={"files_rejected": len(rejected)}))
-    with warehouse.connect() as con:
-        record_checks(con, context.run.run_id, checks, run_at)
     yield from checks
