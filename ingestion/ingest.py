@@ -243,19 +243,40 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     return report
 
 
+NORMALISE_ROWS = 1_000_000  # files are read, normalised and written in chunks of about this many rows
+
+
+@dataclass
+class _Chunk:
+    """Files read but not yet normalised: their field frames, masked raw text and ledger outcomes."""
+
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    raw_texts: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    pending: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(o.rows_read for o in self.pending)
+
+
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
                  say: Callable[[str, int, int], None]) -> None:
     kind: Kind = files[0][2]
-    frames: list[pl.DataFrame] = []
-    raw_texts: dict[str, pl.LazyFrame] = {}
-    pending: list[FileOutcome] = []
-    first_seq = next_batch_seq(con)
     if kind.table == DOSSIERS.table:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
         procedure_codes = _current_codes(con, "reference_procedures", "procedure_code")
         if not unit_codes:
             report.deferred += [f"{rel}: no reference/units.csv loaded yet" for _, rel, *_ in files]
             return
+
+        def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:
+            result = kind.normaliser(frame, unit_codes, procedure_codes)
+            result.loaded = _pseudonymise(con, result.loaded, pii_key)
+            return result
+    else:
+        apply_rules = kind.normaliser
+    first_seq = next_batch_seq(con)
+    chunk = _Chunk()
     for i, (path, rel, _, raw, sha) in enumerate(files, start=1):
         say(f"reading {kind.name}", i, len(files))
         outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1)
@@ -276,37 +297,42 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         outcome.duplicates_dropped = duplicates
         outcome.unknown_columns = ", ".join(unknown) or None
         loaded_shas.add(sha)  # the same bytes later in this run are skipped
-        frames.append(fields)
-        raw_texts[sha] = raw_text
-        pending.append(outcome)
-    if not pending:
-        return
-    combined = pl.concat(frames, how="vertical_relaxed")
-    if kind.table == DOSSIERS.table:
-        result = kind.normaliser(combined, unit_codes, procedure_codes)
-        result.loaded = _pseudonymise(con, result.loaded, pii_key)
-    else:
-        result = kind.normaliser(combined)
+        chunk.frames.append(fields)
+        chunk.raw_texts[sha] = raw_text
+        chunk.pending.append(outcome)
+        if chunk.rows >= NORMALISE_ROWS:
+            _load_chunk(con, kind, chunk, apply_rules, now, report)
+            say(f"loading {kind.name}", i, len(files))
+            chunk = _Chunk()
+    if chunk.pending:
+        _load_chunk(con, kind, chunk, apply_rules, now, report)
+        say(f"loading {kind.name}", len(files), len(files))
+
+
+def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
+                apply_rules: Callable[[pl.DataFrame], normalise.Normalised], now: datetime,
+                report: IngestReport) -> None:
+    """Apply the kind's rules to a chunk of batches at once (vectorised), then write them batch by batch."""
+    result = apply_rules(pl.concat(chunk.frames, how="vertical_relaxed"))
     loaded_by = result.loaded.partition_by("batch_id", as_dict=True)
     quarantined_by = result.quarantined.partition_by("batch_id", as_dict=True)
     warnings = dict(result.warnings.iter_rows())
     empty_loaded = result.loaded.clear()
     empty_quarantine = result.quarantined.clear()
     group: list[tuple[FileOutcome, pl.DataFrame, pl.DataFrame]] = []
-    for i, outcome in enumerate(pending, start=1):
+    for i, outcome in enumerate(chunk.pending, start=1):
         loaded = loaded_by.get((outcome.sha256,), empty_loaded)
         quarantined = quarantined_by.get((outcome.sha256,), empty_quarantine)
         if quarantined.height:
-            quarantined = quarantined.join(raw_texts[outcome.sha256].collect(), on="source_row", how="left")
+            quarantined = quarantined.join(chunk.raw_texts[outcome.sha256].collect(), on="source_row", how="left")
         outcome.rows_loaded, outcome.rows_quarantined = loaded.height, quarantined.height
         outcome.warnings = warnings.get(outcome.sha256)
         assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined + outcome.duplicates_dropped, outcome
         group.append((outcome, loaded, quarantined))
-        if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(pending):
+        if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(chunk.pending):
             _write_batches(con, kind, group, now)
             report.outcomes += [o for o, _, _ in group]
             group = []
-        say(f"loading {kind.name}", i, len(pending))
 
 
 def _pseudonymise(con: duckdb.DuckDBPyConnection, loaded: pl.DataFrame, pii_key: bytes) -> pl.DataFrame:

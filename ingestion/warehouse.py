@@ -133,4 +133,5 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def next_batch_seq(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("select coalesce(max(batch_seq), 0) + 1 from raw.ingestion_ledger").fetchone()[0])
+    # fetchall, not fetchone: DuckDB 2 refuses to register a frame while a result is still open on the connection
+    return int(con.execute("select coalesce(max(batch_seq), 0) + 1 from raw.ingestion_ledger").fetchall()[0][0])
