@@ -281,3 +281,23 @@ def test_no_clear_citizen_id_or_name_lands_in_the_warehouse(small_landing, small
             assert hits == 0, (schema, table, column)
     raw = Path(db).read_bytes()
     assert not any(i.encode() in raw for i in list(ids)[:2000])
+
+
+def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    import expectations.raw_batches as raw_batches
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_ingested[0], db)
+    monkeypatch.setattr(raw_batches, "VALIDATION_ROWS", 5_000)  # several groups, as in a large backfill
+    with duckdb.connect(str(db)) as con:
+        ids = [r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where kind = 'dossiers' "
+                                         "and status = 'loaded' order by batch_seq").fetchall()]
+        assert raw_batches.validate_batches(con, "dossier_snapshots", ids, datetime.now()).success
+        con.execute("update raw.dossier_snapshots set fee_amount = -1 where batch_id = ? and source_row = 2", [ids[7]])
+        outcome = raw_batches.validate_batches(con, "dossier_snapshots", ids, datetime.now())
+        verdicts = dict(con.execute("select batch_id, success from raw.batch_validations "
+                                    "where run_at = (select max(run_at) from raw.batch_validations)").fetchall())
+    assert not outcome.success and outcome.failing_keys() == {(ids[7],)}
+    assert [b for b, ok in verdicts.items() if not ok] == [ids[7]] and len(verdicts) == len(ids)
