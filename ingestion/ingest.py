@@ -229,10 +229,10 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     new = []
     for i, (path, kind) in enumerate(candidates, start=1):
         rel = path.relative_to(landing).as_posix()
-        raw = path.read_bytes()
-        sha = sha256_of(raw)
+        with open(path, "rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
         if (rel, sha) not in seen_files:
-            new.append((path, rel, kind, raw, sha))
+            new.append((path, rel, kind, sha))  # bytes are read again when the file is processed: memory stays flat
         say("hashing landed files", i, len(candidates))
     for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
         batch = [item for item in new if item[2].table == table]
@@ -277,8 +277,10 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         apply_rules = kind.normaliser
     first_seq = next_batch_seq(con)
     chunk = _Chunk()
-    for i, (path, rel, _, raw, sha) in enumerate(files, start=1):
+    for i, (path, rel, _, sha) in enumerate(files, start=1):
         say(f"reading {kind.name}", i, len(files))
+        raw = path.read_bytes()
+        sha = sha256_of(raw)  # the batch id is the hash of the bytes actually loaded, even if the file just changed
         outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1)
         if sha in loaded_shas:
             outcome.status = "skipped_same_bytes"
