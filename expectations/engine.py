@@ -44,7 +44,12 @@ class SuiteOutcome:
         return set().union(*(o.failing_keys for o in self.failed)) if self.failed else set()
 
     def describe_failures(self) -> str:
-        return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in self.failed)
+        return describe(self.failed)
+
+
+def describe(outcomes: list[ExpectationOutcome]) -> str:
+    """Failed expectations as one line: expectation(column): what was unexpected; ..."""
+    return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in outcomes)
 
 
 DOCS_SITE = "tthc"

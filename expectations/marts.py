@@ -8,10 +8,10 @@ import great_expectations as gx
 from expectations.engine import SuiteOutcome, run_suite
 from expectations.raw_batches import frame_for_gx
 from ingestion.pii import PERSONAL_DATA_COLUMNS
+from ingestion.vocabulary import KPI_MEASURES, KPI_RATES
 
-RATES = ["online_rate", "digitisation_rate", "online_payment_rate", "on_time_rate", "e_result_rate"]
-MEASURES = ["received", "received_online", "digitised", "fee_bearing", "paid_online", "resolved",
-            "resolved_on_time", "paper_result_resolved", "e_result_issued"]
+RATES = list(KPI_RATES)
+MEASURES = list(KPI_MEASURES)
 PART_WHOLE = [("received_online", "received"), ("digitised", "received"), ("fee_bearing", "received"),
               ("paid_online", "fee_bearing"), ("resolved_on_time", "resolved"),
               ("paper_result_resolved", "resolved"), ("e_result_issued", "paper_result_resolved")]

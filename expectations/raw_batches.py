@@ -6,7 +6,7 @@ import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
 
-from expectations.engine import SuiteOutcome, run_suite
+from expectations.engine import SuiteOutcome, describe, run_suite
 
 DOSSIER_COLUMNS = ["batch_id", "batch_seq", "source_row", "dossier_code", "procedure_code", "procedure_name",
                    "unit_code", "channel", "received_at", "due_at", "finished_at", "status", "fee_amount",
@@ -100,6 +100,6 @@ def _validate_group(con, table: str, batch_ids: list[str], run_at) -> SuiteOutco
     for batch_id in batch_ids:
         failed = [o for o in outcome.failed if (batch_id,) in o.failing_keys] + table_level
         rows.append((run_at, batch_id, table, suite_name, not failed, outcome.evaluated,
-                     "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in failed) or None))
+                     describe(failed) or None))
     con.executemany("insert into raw.batch_validations values (?, ?, ?, ?, ?, ?, ?)", rows)
     return outcome

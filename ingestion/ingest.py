@@ -66,6 +66,11 @@ UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normali
 LANDED_SUFFIXES = (".csv", ".xlsx")
 
 
+def is_landed_export(path: Path) -> bool:
+    """A CSV or XLSX export, not a hidden file or an office lock file (`~$...`)."""
+    return path.is_file() and path.suffix.lower() in LANDED_SUFFIXES and not path.name.startswith((".", "~$"))
+
+
 @dataclass
 class FileOutcome:
     file_path: str
@@ -122,8 +127,7 @@ def discover(landing: Path) -> list[tuple[Path, Kind]]:
     for folder, kind in (("dossiers", DOSSIERS), ("unit_reports", UNIT_REPORTS)):
         root = landing / folder
         if root.is_dir():
-            found += [(p, kind) for p in sorted(root.rglob("*"))
-                      if p.is_file() and p.suffix.lower() in LANDED_SUFFIXES and not p.name.startswith((".", "~$"))]
+            found += [(p, kind) for p in sorted(root.rglob("*")) if is_landed_export(p)]
     return found
 
 

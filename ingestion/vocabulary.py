@@ -1,7 +1,8 @@
-"""The landing contract's vocabulary: headers, codes and labels, exactly as ../shared/contracts/landing.md.
+"""The contracts' vocabulary: headers, codes and labels exactly as ../shared/contracts/landing.md, and the
+measures and rates of ../shared/contracts/kpis.md.
 
-Both the readers (ingestion) and the sample-province generator use these tables, so the two can never
-disagree about what a header or a label is.
+The readers (ingestion), the sample-province generator and the Great Expectations suites all use these tables,
+so they can never disagree about what a header, a label or a measure is.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ UNIT_REPORT_MEASURES: tuple[str, ...] = (
     "resolved",
     "resolved_on_time",
 )
+
+# --- the measures and rates of kpis.md (the marts, the generator's ground truth and the mart suites) ---------
+KPI_MEASURES: tuple[str, ...] = ("received", "received_online", "digitised", "fee_bearing", "paid_online",
+                                 "resolved", "resolved_on_time", "paper_result_resolved", "e_result_issued")
+KPI_RATES: dict[str, tuple[str, str]] = {  # rate -> (numerator, denominator)
+    "online_rate": ("received_online", "received"),
+    "digitisation_rate": ("digitised", "received"),
+    "online_payment_rate": ("paid_online", "fee_bearing"),
+    "on_time_rate": ("resolved_on_time", "resolved"),
+    "e_result_rate": ("e_result_issued", "paper_result_resolved"),
+}
 
 # --- reference files -----------------------------------------------------------------------------------------
 UNIT_COLUMNS = ("unit_code", "unit_name", "level", "parent_code", "valid_from", "valid_to", "successor_code")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingestion.ingest import is_landed_export
 from orchestration.jobs import full_refresh
 from orchestration.settings import Settings
 
@@ -30,10 +31,9 @@ def landed_files(landing: Path) -> dict[str, list[int]]:
     for folder in WATCHED:
         root = landing / folder
         if root.is_dir():
-            for path in root.rglob("*"):
-                if path.is_file() and path.suffix.lower() in (".csv", ".xlsx") and not path.name.startswith((".", "~$")):
-                    stat = path.stat()
-                    found[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+            for path in filter(is_landed_export, root.rglob("*")):
+                stat = path.stat()
+                found[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 

@@ -10,6 +10,8 @@ import logging
 import dagster as dg
 from rich.console import Console
 
+from orchestration.runner import root_cause
+
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -40,8 +42,6 @@ class StepPrinter(logging.Handler):
             passed = self.passed.pop(step, 0)
             console.print(f"  [green]✓ {step}[/]" + (f" ({passed} checks passed)" if passed else ""))
         elif kind == "STEP_FAILURE":
-            from orchestration.runner import root_cause
-
             console.print(f"  [red]✗ {step}: {root_cause(event.event_specific_data.error)}[/]")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data

@@ -8,16 +8,10 @@ from __future__ import annotations
 import polars as pl
 
 from ingestion.sample.dossiers import Period
+from ingestion.vocabulary import KPI_MEASURES, KPI_RATES
 
-MEASURES = ("received", "received_online", "digitised", "fee_bearing", "paid_online", "resolved",
-            "resolved_on_time", "paper_result_resolved", "e_result_issued")
-RATES = {
-    "online_rate": ("received_online", "received"),
-    "digitisation_rate": ("digitised", "received"),
-    "online_payment_rate": ("paid_online", "fee_bearing"),
-    "on_time_rate": ("resolved_on_time", "resolved"),
-    "e_result_rate": ("e_result_issued", "paper_result_resolved"),
-}
+MEASURES = KPI_MEASURES
+RATES = KPI_RATES
 
 
 def final_states(dossiers: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:

@@ -3,7 +3,6 @@
 Asset keys are ["raw", table]: the keys of the dbt sources, so lineage runs on from here into dbt.
 """
 
-
 from datetime import datetime
 
 import dagster as dg
