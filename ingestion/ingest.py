@@ -8,6 +8,8 @@ picks the batch up again). Rows read = rows loaded + rows quarantined + exact du
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,18 +19,18 @@ import duckdb
 import polars as pl
 
 from ingestion import normalise, parsing
-from ingestion.pii import MASK, hmac_sql
+from ingestion.pii import MASK, hmac_sql, is_personal_header, mask_ids
 from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
 from ingestion.vocabulary import (
     DOSSIER_COLUMNS,
+    HOLD_QUARANTINED_SHARE,
     PROCEDURE_COLUMNS,
     TARGET_COLUMNS,
     UNIT_COLUMNS,
     UNIT_REPORT_COLUMNS,
 )
-from ingestion.warehouse import ensure_raw_schema, next_batch_seq
+from ingestion.warehouse import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
 
-PERSONAL_FIELDS = ("applicant_name", "applicant_id")
 Progress = Callable[[str, int, int], None]
 
 
@@ -64,11 +66,64 @@ REFERENCE_KINDS = {
 DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
 UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normalise.unit_reports)
 LANDED_SUFFIXES = (".csv", ".xlsx")
+KIND_FOLDERS = {"dossiers": DOSSIERS, "unit_reports": UNIT_REPORTS}
 
 
-def is_landed_export(path: Path) -> bool:
-    """A CSV or XLSX export, not a hidden file or an office lock file (`~$...`)."""
-    return path.is_file() and path.suffix.lower() in LANDED_SUFFIXES and not path.name.startswith((".", "~$"))
+def is_landed_export(name: str) -> bool:
+    """A CSV or XLSX export by its name, not a hidden file or an office lock file (`~$...`)."""
+    return Path(name).suffix.lower() in LANDED_SUFFIXES and not name.startswith((".", "~$"))
+
+
+@dataclass(frozen=True)
+class Landed:
+    """An entry of the landing folder: a regular file to read, or one refused (a symlink, a special file)."""
+
+    path: Path
+    kind: Kind
+    refusal: str | None = None  # why it is not read; None for a regular file
+
+
+def refusal_of(path: Path) -> str | None:
+    """Why an entry is never read (landing.md: only regular files inside the landing folder), or None."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return f"symbolic link to {os.readlink(path)}: not followed (only regular files inside the landing folder are read)"
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        return "not a regular file (a pipe, socket or device): not read"
+    return None
+
+
+def _walk(root: Path, kind: Kind) -> list[Landed]:
+    """Every landed export under `root`, never following a link; links and special files are listed, refused."""
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in sorted(dirs + files):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            refusal = refusal_of(path)
+            if refusal is not None:
+                found.append(Landed(path, kind, refusal))
+            elif name in files and is_landed_export(name):
+                found.append(Landed(path, kind))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    return found
+
+
+def discover(landing: Path) -> list[Landed]:
+    """Landed files in ingestion order: reference first (dossiers are checked against it), then by path."""
+    found: list[Landed] = []
+    for name, kind in REFERENCE_KINDS.items():
+        path = landing / "reference" / name
+        if path.is_symlink() or path.exists():
+            found.append(Landed(path, kind, refusal_of(path)))
+    for folder, kind in KIND_FOLDERS.items():
+        root = landing / folder
+        if root.is_symlink():
+            found.append(Landed(root, kind, refusal_of(root)))
+        elif root.is_dir():
+            found += sorted(_walk(root, kind), key=lambda entry: entry.path)
+    return found
 
 
 @dataclass
@@ -86,6 +141,7 @@ class FileOutcome:
     warnings: str | None = None
     unknown_columns: str | None = None
     batch_seq: int = 0
+    review: str | None = None  # `held` when over the quarantine share (landing.md), until an engineer decides
 
     @property
     def quarantined_share(self) -> float:
@@ -117,38 +173,28 @@ def sha256_of(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def discover(landing: Path) -> list[tuple[Path, Kind]]:
-    """Landed files in ingestion order: reference first (dossiers are checked against it), then by path."""
-    found: list[tuple[Path, Kind]] = []
-    for name, kind in REFERENCE_KINDS.items():
-        path = landing / "reference" / name
-        if path.is_file():
-            found.append((path, kind))
-    for folder, kind in (("dossiers", DOSSIERS), ("unit_reports", UNIT_REPORTS)):
-        root = landing / folder
-        if root.is_dir():
-            found += [(p, kind) for p in sorted(root.rglob("*")) if is_landed_export(p)]
-    return found
-
-
 def _fields_frame(table: LandedTable, kind: Kind, rel: str, sha: str
                   ) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
     """Map the file's headers to contract fields and drop exact duplicate rows.
 
     Returns (fields frame, the deduplicated raw frame with its masked JSON text, duplicates, unknown headers).
     """
+    repeated = parsing.repeated_headers(table.headers)
+    if repeated:
+        raise RejectedFile(f"{rel}: header appears more than once: {', '.join(repeated)}")
     mapping, missing, unknown = parsing.match_headers(table.headers, kind.columns)
     if missing:
         raise RejectedFile(f"{rel}: required column missing: {', '.join(missing)}")
     positional = [c for c in table.frame.columns if c != SOURCE_ROW]
-    position_of = {h: positional[i] for i, h in reversed(list(enumerate(table.headers)))}
+    position_of = {h: positional[i] for i, h in enumerate(table.headers)}
     field_of = {position_of[h]: f for h, f in mapping.items()}
     frame = table.frame
     deduped = frame.filter(pl.struct(positional).is_first_distinct()) if positional else frame
     duplicates = frame.height - deduped.height
     masked = [
-        (pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)) if field_of.get(c) in PERSONAL_FIELDS else pl.col(c))
-        .alias(key) for c, key in zip(positional, _unique_keys(table.headers))]
+        (pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)) if is_personal_header(h, known=c in field_of)
+         else pl.col(c) if c in field_of else mask_ids(pl.col(c))).alias(h or f"column {i + 1}")
+        for i, (c, h) in enumerate(zip(positional, table.headers))]
     raw_text = deduped.lazy().select(
         source_row=pl.col(SOURCE_ROW).cast(pl.Int64), raw_record=pl.struct(masked).struct.json_encode())
     out = deduped.select(
@@ -160,27 +206,21 @@ def _fields_frame(table: LandedTable, kind: Kind, rel: str, sha: str
     return out.select(ordered), raw_text, duplicates, unknown
 
 
-def _unique_keys(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    keys = []
-    for h in headers:
-        n = seen.get(h, 0)
-        keys.append(h if n == 0 else f"{h} ({n + 1})")
-        seen[h] = n + 1
-    return keys
-
-
 def _current_codes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> set[str]:
-    rows = con.execute(f"select distinct {column} from raw.{table} "
-                       f"where batch_seq = (select max(batch_seq) from raw.{table})").fetchall()
+    """The codes of the reference in force: its latest batch that counts (not held, not excluded)."""
+    counted = f"batch_id not in ({NOT_COUNTED_BATCHES})"
+    rows = con.execute(f"select distinct {column} from raw.{table} where {counted} and "
+                       f"batch_seq = (select max(batch_seq) from raw.{table} where {counted})").fetchall()
     return {r[0] for r in rows}
 
 
 def _write_ledger(con: duckdb.DuckDBPyConnection, o: FileOutcome, now: datetime) -> None:
     con.execute(
-        "insert into raw.ingestion_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.ingestion_ledger (file_path, sha256, kind, status, rows_read, rows_loaded, rows_quarantined, "
+        "duplicates_dropped, error, warnings, unknown_columns, batch_seq, ingested_at, review) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [o.file_path, o.sha256, o.kind, o.status, o.rows_read, o.rows_loaded, o.rows_quarantined,
-         o.duplicates_dropped, o.error, o.warnings, o.unknown_columns, o.batch_seq, now])
+         o.duplicates_dropped, o.error, o.warnings, o.unknown_columns, o.batch_seq, now, o.review])
 
 
 TRANSACTION_ROWS = 250_000  # batches are written in groups of about this many rows, never split
@@ -231,13 +271,21 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     report = IngestReport()
     candidates = discover(landing)
     new = []
-    for i, (path, kind) in enumerate(candidates, start=1):
+    for i, (path, kind, refusal) in enumerate((c.path, c.kind, c.refusal) for c in candidates):
         rel = path.relative_to(landing).as_posix()
+        if refusal is not None:
+            sha = sha256_of(refusal.encode("utf-8"))  # what was refused: reported once, again if it changes
+            if (rel, sha) not in seen_files:
+                outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {refusal}",
+                                      batch_seq=next_batch_seq(con))
+                _write_ledger(con, outcome, now)
+                report.outcomes.append(outcome)
+            continue
         with open(path, "rb") as handle:
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         if (rel, sha) not in seen_files:
             new.append((path, rel, kind, sha))  # bytes are read again when the file is processed: memory stays flat
-        say("hashing landed files", i, len(candidates))
+        say("hashing landed files", i + 1, len(candidates))
     for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
         batch = [item for item in new if item[2].table == table]
         if batch:
@@ -274,11 +322,12 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
             return
 
         def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:
-            result = kind.normaliser(frame, unit_codes, procedure_codes)
+            result = kind.normaliser(frame, unit_codes, procedure_codes, now)
             result.loaded = _pseudonymise(con, result.loaded, pii_key)
             return result
     else:
-        apply_rules = kind.normaliser
+        def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:
+            return kind.normaliser(frame, now)
     first_seq = next_batch_seq(con)
     chunk = _Chunk()
     for i, (path, rel, _, sha) in enumerate(files, start=1):
@@ -318,8 +367,30 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
 def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
                 apply_rules: Callable[[pl.DataFrame], normalise.Normalised], now: datetime,
                 report: IngestReport) -> None:
-    """Apply the kind's rules to a chunk of batches at once (vectorised), then write them batch by batch."""
-    result = apply_rules(pl.concat(chunk.frames, how="vertical_relaxed"))
+    """Apply the kind's rules to a chunk of batches at once (vectorised), then write them batch by batch.
+
+    Whatever a file holds, one file never stops the others: if the rules fail on the chunk (a polars panic is
+    a BaseException), they are applied file by file, and a file on which they still fail is rejected, named,
+    with the cause in its ledger row.
+    """
+    try:
+        result = apply_rules(pl.concat(chunk.frames, how="vertical_relaxed"))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        if len(chunk.pending) > 1:
+            for frame, outcome in zip(chunk.frames, chunk.pending):
+                _load_chunk(con, kind, _Chunk([frame], {outcome.sha256: chunk.raw_texts[outcome.sha256]}, [outcome]),
+                            apply_rules, now, report)
+            return
+        outcome = chunk.pending[0]
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        outcome.status = "rejected"
+        outcome.rows_read = outcome.duplicates_dropped = 0
+        outcome.error = f"{outcome.file_path}: the landing rules could not be applied ({type(exc).__name__}: {cause})"
+        _write_ledger(con, outcome, now)
+        report.outcomes.append(outcome)
+        return
     loaded_by = result.loaded.partition_by("batch_id", as_dict=True)
     quarantined_by = result.quarantined.partition_by("batch_id", as_dict=True)
     warnings = dict(result.warnings.iter_rows())
@@ -333,6 +404,8 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
             quarantined = quarantined.join(chunk.raw_texts[outcome.sha256].collect(), on="source_row", how="left")
         outcome.rows_loaded, outcome.rows_quarantined = loaded.height, quarantined.height
         outcome.warnings = warnings.get(outcome.sha256)
+        if outcome.quarantined_share > HOLD_QUARANTINED_SHARE:
+            outcome.review = "held"
         assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined + outcome.duplicates_dropped, outcome
         group.append((outcome, loaded, quarantined))
         if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(chunk.pending):

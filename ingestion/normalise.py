@@ -8,13 +8,18 @@ per-row Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
 from ingestion import parsing
+from ingestion.pii import mask_ids
 from ingestion.vocabulary import (
     DOSSIER_COLUMNS,
+    EARLIEST_TIMESTAMP,
     INDICATORS,
+    LATEST_AHEAD_OF_INGESTION,
+    MAX_FEE_VND,
     ONLINE_SERVICE_LEVELS,
     TARGET_LEVELS,
     UNIT_LEVELS,
@@ -44,14 +49,29 @@ def _missing(fields: list[str], headers: dict[str, str]) -> list[Rule]:
     return [(pl.col(f).is_null(), pl.lit(f"missing required value: {headers[f]}")) for f in fields]
 
 
-def _unparsed(field: str, parsed: pl.Expr, what: str, headers: dict[str, str]) -> Rule:
-    return (pl.col(field).is_not_null() & parsed.is_null(),
-            pl.format(f"{what}: {headers[field]} = '{{}}'", pl.col(field)))
+def _unparsed(field: str, parsed: pl.Expr, what: str, headers: dict[str, str], amount: bool = False) -> Rule:
+    """The value is there but does not parse; the reason shows it, with any id in it masked (reasons are kept),
+    except in an amount, whose digits are what the reader needs to see."""
+    shown = pl.col(field) if amount else mask_ids(pl.col(field))
+    return (pl.col(field).is_not_null() & parsed.is_null(), pl.format(f"{what}: {headers[field]} = '{{}}'", shown))
+
+
+def _implausible(fields: tuple[str, ...], headers: dict[str, str], ingested_at: datetime) -> list[Rule]:
+    """Timestamps before 2000-01-01 or later than a day after the moment of ingestion (landing.md)."""
+    latest = ingested_at + LATEST_AHEAD_OF_INGESTION
+    span = f"{EARLIEST_TIMESTAMP:%Y-%m-%d} to {latest:%Y-%m-%d %H:%M}"
+    return [((pl.col(f"{f}__t") < EARLIEST_TIMESTAMP) | (pl.col(f"{f}__t") > latest),
+             pl.format(f"{headers[f]} = '{{}}' is outside the plausible range ({span})", pl.col(f)))
+            for f in fields]
 
 
 def _split(frame: pl.DataFrame, rules: list[Rule], typed: dict[str, pl.Expr]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows failing no rule are loaded; the others get every reason they fail (texts built for those rows only)."""
-    checked = frame.with_columns(**typed)
+    """Rows failing no rule are loaded; the others get every reason they fail (texts built for those rows only).
+
+    The frame is made one chunk first: polars 2.1 panics (`assertion failed: i < self.len()`) formatting a long
+    string filtered out of a frame of several chunks (many files concatenated); see tests/test_ingestion.py.
+    """
+    checked = frame.rechunk().with_columns(**typed)
     fails = checked.select([cond.fill_null(False).alias(f"__fail{i}") for i, (cond, _) in enumerate(rules)])
     bad = fails.select(pl.any_horizontal(pl.all())).to_series()
     loaded = checked.filter(~bad)
@@ -67,7 +87,8 @@ def _empty_warnings() -> pl.DataFrame:
     return pl.DataFrame(schema={"batch_id": pl.String, "warning": pl.String})
 
 
-def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str]) -> Normalised:
+def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str],
+             ingested_at: datetime) -> Normalised:
     h = header_of(DOSSIER_COLUMNS)
     ts_fields = ("received_at", "due_at", "finished_at", "updated_at")
     typed = {f"{f}__t": parsing.parse_timestamp(pl.col(f)) for f in ts_fields}
@@ -83,8 +104,9 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
     received = pl.col("received_at__t")
     reasons = _missing(required, h)
     reasons += [_unparsed(f, pl.col(f"{f}__t"), "timestamp does not parse", h) for f in ts_fields]
+    reasons += _implausible(ts_fields, h, ingested_at)
     reasons += [
-        _unparsed("fee_amount", pl.col("fee__t"), "number does not parse", h),
+        _unparsed("fee_amount", pl.col("fee__t"), "number does not parse", h, amount=True),
         _unparsed("status", pl.col("status__t"), "status is not a code 1-10 or its label", h),
         _unparsed("channel", pl.col("channel__t"), "channel is not 1/2/3 or its label", h),
         _unparsed("paid_online", pl.col("paid__t"), "not 0, 1 or 2", h),
@@ -93,6 +115,8 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
         (pl.col("finished_at__t") < received, pl.lit(f"{h['finished_at']} is before {h['received_at']}")),
         (pl.col("due_at__t") < received, pl.lit(f"{h['due_at']} is before {h['received_at']}")),
         (pl.col("fee__t") < 0, pl.format(f"{h['fee_amount']} is negative: {{}}", pl.col("fee__t"))),
+        (pl.col("fee__t") > MAX_FEE_VND,
+         pl.format(f"{h['fee_amount']} is above {MAX_FEE_VND:,} đồng: {{}}", pl.col("fee__t"))),
         (pl.col("unit_code").is_not_null() & ~pl.col("unit_code").is_in(list(unit_codes)),
          pl.format("unit code not in reference/units.csv: '{}'", pl.col("unit_code"))),
     ]
@@ -111,7 +135,7 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
     return Normalised(loaded, quarantined, unknown)
 
 
-def unit_reports(frame: pl.DataFrame) -> Normalised:
+def unit_reports(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     """Unit reports: identity and dates must parse; measures are loaded as reported (rules judge them later)."""
     h = header_of(UNIT_REPORT_COLUMNS)
     typed = {"period_month": parsing.parse_period(pl.col("period")),
@@ -119,6 +143,7 @@ def unit_reports(frame: pl.DataFrame) -> Normalised:
     reasons = _missing(["unit_code", "period", "submitted_at"], h) + [
         _unparsed("period", pl.col("period_month"), "period is not MM/yyyy", h),
         _unparsed("submitted_at", pl.col("submitted_at__t"), "timestamp does not parse", h),
+        *_implausible(("submitted_at",), h, ingested_at),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "unit_code", "period", "period_month",
@@ -136,7 +161,7 @@ def _in_set(field: str, allowed: tuple[str, ...]) -> Rule:
             pl.format(f"{field} is not one of {', '.join(allowed)}: '{{}}'", pl.col(field)))
 
 
-def reference_units(frame: pl.DataFrame) -> Normalised:
+def reference_units(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     h = {f: f for f in ("unit_code", "unit_name", "level", "valid_from", "valid_to")}
     typed = {"valid_from__t": parsing.parse_date(pl.col("valid_from")),
              "valid_to__t": parsing.parse_date(pl.col("valid_to"))}
@@ -152,7 +177,7 @@ def reference_units(frame: pl.DataFrame) -> Normalised:
     return Normalised(loaded, quarantined, _empty_warnings())
 
 
-def reference_procedures(frame: pl.DataFrame) -> Normalised:
+def reference_procedures(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     h = {f: f for f in ("procedure_code", "paper_result", "has_fee")}
     typed = {"paper__t": _true_false("paper_result"), "fee__t": _true_false("has_fee")}
     reasons = _missing(["procedure_code", "paper_result", "has_fee"], h) + [
@@ -166,7 +191,7 @@ def reference_procedures(frame: pl.DataFrame) -> Normalised:
     return Normalised(loaded, quarantined, _empty_warnings())
 
 
-def reference_targets(frame: pl.DataFrame) -> Normalised:
+def reference_targets(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     h = {f: f for f in ("indicator", "level", "target", "valid_from", "valid_to")}
     typed = {"target__t": pl.col("target").cast(pl.Float64, strict=False),
              "valid_from__t": parsing.parse_date(pl.col("valid_from")),

@@ -107,3 +107,16 @@ def match_headers(headers: list[str], columns: dict[str, tuple[str, bool]]) -> t
             mapping[header] = hit[1]
     missing = [h for h, (fld, required) in columns.items() if required and fld not in mapping.values()]
     return mapping, missing, unknown
+
+
+def repeated_headers(headers: list[str]) -> list[str]:
+    """Headers that appear more than once after trim, case-fold and NFC (landing.md rejects the file); empty
+    header cells (an XLSX sheet's unused columns) are not headers."""
+    seen: dict[str, str] = {}
+    repeated = []
+    for header in headers:
+        key = label_key(header)
+        if key and key in seen and seen[key] not in repeated:
+            repeated.append(seen[key])
+        seen.setdefault(key, header)
+    return repeated

@@ -8,6 +8,7 @@ so they can never disagree about what a header, a label or a measure is.
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime, timedelta
 
 # --- dossier export (hồ sơ) -------------------------------------------------------------------------------
 # header -> field, in contract order; True where the column is required.
@@ -99,6 +100,12 @@ BOOLEAN_TRUE = ("Có", "1", "x")
 BOOLEAN_FALSE = ("Không", "0", "")
 
 PAID_ONLINE_CODES = {0: "not paid online", 1: "national portal", 2: "provincial payment gateway"}
+
+# --- plausible values (landing.md) ---------------------------------------------------------------------------
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1)  # a timestamp before this is quarantined
+LATEST_AHEAD_OF_INGESTION = timedelta(days=1)  # ... and so is one later than this after the moment of ingestion
+MAX_FEE_VND = 100_000_000_000  # a fee above this is quarantined
+HOLD_QUARANTINED_SHARE = 0.05  # a batch with a larger share of its rows quarantined is held until reviewed
 
 
 def label_key(text: str) -> str:

@@ -23,8 +23,13 @@ create table if not exists raw.ingestion_ledger (
     warnings varchar,
     unknown_columns varchar,
     batch_seq bigint not null,           -- ingestion order: later batches win ties
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    review varchar,                      -- held / accepted / excluded; NULL when the batch was never held
+    reviewed_at timestamp                -- when an engineer accepted or excluded it
 );
+-- warehouses created before the review columns existed
+alter table raw.ingestion_ledger add column if not exists review varchar;
+alter table raw.ingestion_ledger add column if not exists reviewed_at timestamp;
 
 create table if not exists raw.dossier_snapshots (
     batch_id varchar not null,
@@ -126,6 +131,11 @@ create table if not exists raw.batch_validations (
     failed_expectations varchar
 );
 """
+
+
+# Batches whose rows do not count (landing.md): held until reviewed, or excluded. dbt's `counted_batches` macro
+# reads the same ledger column.
+NOT_COUNTED_BATCHES = "select sha256 from raw.ingestion_ledger where review in ('held', 'excluded')"
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.ingest import is_landed_export
+from ingestion.ingest import KIND_FOLDERS, discover
 from orchestration.jobs import full_refresh
 from orchestration.settings import Settings
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
-WATCHED = ("dossiers", "unit_reports")
 
 nightly_full_refresh = dg.ScheduleDefinition(
     name="nightly_full_refresh",
@@ -26,14 +25,12 @@ nightly_full_refresh = dg.ScheduleDefinition(
 
 
 def landed_files(landing: Path) -> dict[str, list[int]]:
-    """Every landed export under the watched folders: relative path -> [size, mtime in ns]."""
+    """Every landed export (or refused link) under the watched folders: relative path -> [size, mtime in ns]."""
     found = {}
-    for folder in WATCHED:
-        root = landing / folder
-        if root.is_dir():
-            for path in filter(is_landed_export, root.rglob("*")):
-                stat = path.stat()
-                found[path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    for entry in discover(landing):
+        if entry.kind in KIND_FOLDERS.values():
+            stat = entry.path.lstat()
+            found[entry.path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 

@@ -5,8 +5,11 @@ Errors are one clear line (set TTHC_DEBUG=1 for the traceback); long work shows 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -92,18 +95,92 @@ def ui(port: int) -> None:
            "TTHC_LANDING_DIR": str(settings.landing_dir.resolve()),
            "TTHC_WAREHOUSE": str(settings.warehouse.resolve()), "TTHC_PUBLISHED": str(settings.published.resolve())}
     console.print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home}); Ctrl-C stops it.")
+    # Its own process group: Ctrl-C and SIGTERM (a service manager's stop) both reach the whole tree (dagster
+    # dev, webserver, daemon, code servers) as the orderly stop of Ctrl-C, and we wait until the tree is gone.
     process = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "orchestration.definitions"],
-        env=env)
-    try:
-        process.wait()
-    except KeyboardInterrupt:
+        env=env, start_new_session=True)
+    with _stop_signals():
         try:
-            process.wait(timeout=30)  # Ctrl-C reached dagster dev too: let it shut its services down
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            process.wait(timeout=30)
-        console.print("stopped.")
+            process.wait()
+        except _StopRequested:
+            stop_process_group(process)
+    console.print("stopped.")
+
+
+class _StopRequested(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _stop_signals():
+    def stop(signum, frame):
+        raise _StopRequested(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stop_process_group(process, timeout: float = 60.0) -> None:
+    """SIGINT to the process group (what Ctrl-C does), wait for every process of it; force only after `timeout`."""
+    group = process.pid  # start_new_session: the group id is the leader's pid
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            process.poll()  # reap the leader, or the group never looks empty
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+
+
+@cli.command("accept-batch")
+@click.argument("sha256")
+def accept_batch(sha256: str) -> None:
+    """Accept a held batch (over 5% of its rows quarantined): its good rows count, publication resumes."""
+    _review(sha256, "accepted")
+
+
+@cli.command("exclude-batch")
+@click.argument("sha256")
+def exclude_batch(sha256: str) -> None:
+    """Exclude a batch: none of its rows count (a held one no longer holds publication)."""
+    _review(sha256, "excluded")
+
+
+def _review(sha256: str, decision: str) -> None:
+    from ingestion.reviews import ReviewError, review_batch
+    from orchestration import duckdb_files
+    from orchestration.assets.warehouse import incremental_relations
+    from orchestration.resources import warehouse_lock
+
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: nothing was ingested yet (TTHC_WAREHOUSE)")
+    rebuilt = incremental_relations()
+    with warehouse_lock(settings.warehouse, log=console.print):
+        con = duckdb_files.connect(settings.warehouse, settings, log=console.print)
+        try:
+            con.begin()
+            batch = review_batch(con, sha256, decision)
+            for relation in rebuilt:
+                con.execute(f"drop table if exists {relation}")
+            con.commit()
+        except ReviewError as exc:
+            con.rollback()
+            raise UserError(str(exc)) from exc
+        finally:
+            con.close()
+    console.print(f"batch {batch.sha256} ({', '.join(batch.file_paths)}): {batch.previous or 'not held'} -> "
+                  f"{decision}. The next `tthc run` rebuilds {', '.join(rebuilt)} and publishes if every "
+                  f"blocking check passes.")
 
 
 @cli.command()

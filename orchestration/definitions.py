@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.freshness import dossier_export_landed_within_36h
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.publication import published_marts
 from orchestration.assets.quality import mart_quality_suites
-from orchestration.assets.warehouse import dbt_project, warehouse_models
+from orchestration.assets.warehouse import dbt_resource, warehouse_models
+from orchestration.dead_runs import dead_run_sensor
 from orchestration.automation import landing_sensor, nightly_full_refresh
 from orchestration.jobs import full_refresh
 from orchestration.progress import tthc_progress
@@ -20,7 +20,7 @@ defs = dg.Definitions(
     asset_checks=[mart_quality_suites, dossier_export_landed_within_36h],
     jobs=[full_refresh],
     schedules=[nightly_full_refresh],
-    sensors=[landing_sensor],
-    resources={"warehouse": WarehouseResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
+    sensors=[landing_sensor, dead_run_sensor],
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
     loggers={"tthc_progress": tthc_progress},
 )

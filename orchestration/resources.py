@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration import duckdb_files
+from orchestration.dead_runs import tag_run_with_this_process
 from orchestration.settings import Settings
 
 
@@ -54,6 +56,9 @@ class WarehouseResource(dg.ConfigurableResource):
     hold_run_lock: bool = True
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.dagster_run
+        if context.instance is not None and run is not None:
+            tag_run_with_this_process(context.instance, run.run_id)  # a run whose process dies is then reaped
         if self.hold_run_lock:
             log = context.log.info if context.log else None
             self._lock = warehouse_lock(self.settings().warehouse, log=log)
@@ -66,20 +71,17 @@ class WarehouseResource(dg.ConfigurableResource):
             self._lock = None
 
     def settings(self) -> Settings:
-        env = Settings.from_env()
-        return Settings(
-            landing_dir=Path(self.landing_dir) if self.landing_dir else env.landing_dir,
-            warehouse=Path(self.warehouse_path) if self.warehouse_path else env.warehouse,
-            published=Path(self.published_path) if self.published_path else env.published,
-            pii_key=env.pii_key,
-            pii_key_is_default=env.pii_key_is_default,
+        return Settings.from_env().with_paths(
+            landing_dir=Path(self.landing_dir) if self.landing_dir else None,
+            warehouse=Path(self.warehouse_path) if self.warehouse_path else None,
+            published=Path(self.published_path) if self.published_path else None,
         )
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = self.settings().warehouse
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+    def connect(self, read_only: bool = False, log=None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The warehouse, with the memory bound; waits (saying so) while another process holds the file."""
+        settings = self.settings()
+        con = duckdb_files.connect(settings.warehouse, settings, read_only=read_only, log=log)
         try:
             yield con
         finally:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,14 +15,26 @@ from rich.console import Console
 from orchestration.settings import Settings
 
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
-DAGSTER_YAML = """\
+DAGSTER_YAML_MARK = "# Written by tthc"
+DAGSTER_YAML = f"""\
+{DAGSTER_YAML_MARK} (orchestration/runner.py): replaced when it changes; delete this line to keep your own.
 telemetry:
   enabled: false
 # One run writes the DuckDB warehouse at a time: further runs wait in the queue.
 concurrency:
   runs:
     max_concurrent_runs: 1
+# A run whose process died (killed, out of memory, machine restarted) is marked failed instead of holding the
+# one run slot for ever, so the next scheduled or sensor run starts.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 300
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 """
+RUN_LOG_MAX_AGE_DAYS = 30
+STEP_NOT_FINISHED = "did not run (an upstream step did not produce its assets)"
 
 
 @dataclass
@@ -33,8 +48,14 @@ class RunOutcome:
 
     def failure_line(self) -> str:
         if self.error:
-            return self.error
+            return f"the run broke: {self.error}" + (
+                f"; blocking checks failed: {', '.join(self.failed_checks)}" if self.failed_checks else "")
         return f"blocking checks failed: {', '.join(self.failed_checks)}; nothing was published"
+
+    @property
+    def broke(self) -> bool:
+        """The run itself broke (a step failed or did not run), as opposed to a gate that held."""
+        return self.error is not None
 
 
 def prepare_dagster_home() -> Path:
@@ -42,14 +63,29 @@ def prepare_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or (config.read_text(encoding="utf-8").startswith(DAGSTER_YAML_MARK)
+                               and config.read_text(encoding="utf-8") != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     return home
+
+
+def run_log_path(home: Path, run_id: str) -> Path:
+    """One log per run, named by its run id, beside the older ones (pruned by age)."""
+    return home / "logs" / f"tthc_run_{run_id}.log"
+
+
+def prune_run_logs(folder: Path, max_age_days: float = RUN_LOG_MAX_AGE_DAYS, now: float | None = None) -> list[Path]:
+    cutoff = (now or time.time()) - max_age_days * 86400
+    old = [p for p in folder.glob("tthc_run_*.log") if p.stat().st_mtime < cutoff]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
 
 
 def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
     import dagster as dg
 
+    from orchestration.dead_runs import reap_dead_runs
     from orchestration.definitions import defs
 
     if not settings.landing_dir.exists():
@@ -57,11 +93,15 @@ def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
                                           f"run `tthc generate` or set TTHC_LANDING_DIR")
     home = prepare_dagster_home()
     instance = dg.DagsterInstance.from_config(str(home))
+    for dead in reap_dead_runs(instance):
+        console.print(f"[yellow]warning:[/] run {dead} had died (its process is gone): marked failed")
     job = defs.resolve_job_def("full_refresh")
-    run_log = home / "logs" / "tthc_run.log"
+    run_id = str(uuid.uuid4())
+    run_log = run_log_path(home, run_id)
     run_log.parent.mkdir(parents=True, exist_ok=True)
+    prune_run_logs(run_log.parent)
     with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
                                         run_config={"loggers": {"tthc_progress": {}}})
     outcome = summarise(result)
     _print_summary(outcome, console)
@@ -80,20 +120,32 @@ def summarise(result) -> RunOutcome:
         materialization = event.step_materialization_data.materialization
         metadata["/".join(materialization.asset_key.path)] = {k: v.value for k, v in materialization.metadata.items()}
     published = "published_marts" in metadata
-    error = None
-    if not result.success and not failed:
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        error = "; ".join(f"{e.step_key}: {root_cause(e.event_specific_data.error)}" for e in failures) \
-            or "the run failed"
-    return RunOutcome(ok=result.success and not failed, failed_checks=failed, warnings=warnings, error=error,
-                      published=published, metadata=metadata)
+    broken = [f"{e.step_key}: {root_cause(e.event_specific_data.error)}" for e in result.all_events
+              if e.event_type_value == "STEP_FAILURE"
+              and innermost(e.event_specific_data.error).cls_name != "DagsterAssetCheckFailedError"]
+    if not failed:  # steps skipped without a failed blocking check: something upstream did not finish
+        broken += [f"{e.step_key}: {STEP_NOT_FINISHED}" for e in result.all_events
+                   if e.event_type_value == "STEP_SKIPPED"]
+    if not result.success and not failed and not broken:
+        broken.append("the run failed")
+    return RunOutcome(ok=result.success and not failed and not broken, failed_checks=failed, warnings=warnings,
+                      error="; ".join(broken) or None, published=published, metadata=metadata)
+
+
+def innermost(error):
+    while error.cause is not None:
+        error = error.cause
+    return error
 
 
 def root_cause(error) -> str:
     """The innermost error of a Dagster step failure, as one line."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip().splitlines()[0] if error.message else error.cls_name
+    error = innermost(error)
+    if not error.message:
+        return error.cls_name
+    line = error.message.strip().splitlines()[0]
+    qualified = re.match(rf"^[\w.]*{re.escape(error.cls_name)}: ", line)  # "dagster...Failure: what happened"
+    return line[qualified.end():] if qualified else line
 
 
 def _print_summary(outcome: RunOutcome, console: Console) -> None:
@@ -102,5 +154,6 @@ def _print_summary(outcome: RunOutcome, console: Console) -> None:
         f"[bold]summary[/]: files new {ledger.get('files_seen', 0)}, loaded {ledger.get('files_loaded', 0)}, "
         f"skipped {ledger.get('files_skipped', 0)}, rejected {ledger.get('files_rejected', 0)}; "
         f"rows loaded {ledger.get('rows_loaded', 0):,}, quarantined {ledger.get('rows_quarantined', 0):,}; "
-        f"checks failed {len(outcome.failed_checks)}, warnings {len(outcome.warnings)}; "
-        f"published: {'yes' if outcome.published else 'no'}")
+        + (f"[red]the run broke[/]: {outcome.error}; " if outcome.broke else
+           f"checks failed {len(outcome.failed_checks)}, warnings {len(outcome.warnings)}; ")
+        + f"published: {'yes' if outcome.published else 'no'}")

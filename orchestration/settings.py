@@ -1,12 +1,25 @@
-"""The environment variables of kpis.md, read once, in one place."""
+"""The environment variables of kpis.md, and the machine's limits, read once, in one place."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEVELOPMENT_PII_KEY = "tthc-development-key-not-for-production"
+# DuckDB takes 80% of the machine's memory by default, and the kernel kills the process beyond it: every
+# connection gets this share of the machine's memory instead, and spills to its temp directory past it.
+# A quarter of 24 GiB (6 GiB) keeps the whole run under 8 GiB on the 2-core machine it is sized for.
+DEFAULT_MEMORY_SHARE = 0.25
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
+
+
+def machine_memory_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def default_memory_limit() -> str:
+    return f"{int(machine_memory_bytes() * DEFAULT_MEMORY_SHARE / 2**20)}MB"
 
 
 @dataclass(frozen=True)
@@ -16,14 +29,39 @@ class Settings:
     published: Path
     pii_key: bytes
     pii_key_is_default: bool
+    memory_limit: str = "4GB"  # DuckDB's memory_limit for every connection (ingestion, dbt, publication)
+    temp_dir: Path | None = None  # DuckDB's spill folder; None: `duckdb_tmp` beside the warehouse
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
 
     @classmethod
     def from_env(cls) -> "Settings":
         key = os.environ.get("TTHC_PII_KEY", "")
+        temp = os.environ.get("TTHC_DUCKDB_TEMP_DIR", "")
         return cls(
             landing_dir=Path(os.environ.get("TTHC_LANDING_DIR", "data/landing")),
             warehouse=Path(os.environ.get("TTHC_WAREHOUSE", "data/warehouse/tthc.duckdb")),
             published=Path(os.environ.get("TTHC_PUBLISHED", "data/published/tthc_marts.duckdb")),
             pii_key=(key or DEVELOPMENT_PII_KEY).encode("utf-8"),
             pii_key_is_default=not key,
+            memory_limit=os.environ.get("TTHC_DUCKDB_MEMORY_LIMIT") or default_memory_limit(),
+            temp_dir=Path(temp) if temp else None,
+            lock_wait_seconds=float(os.environ.get("TTHC_LOCK_WAIT_SECONDS") or DEFAULT_LOCK_WAIT_SECONDS),
         )
+
+    def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,
+                   published: Path | None = None) -> "Settings":
+        return replace(self, landing_dir=landing_dir or self.landing_dir, warehouse=warehouse or self.warehouse,
+                       published=published or self.published)
+
+    @property
+    def spill_dir(self) -> Path:
+        return self.temp_dir or self.warehouse.parent / "duckdb_tmp"
+
+    def duckdb_config(self) -> dict[str, str]:
+        """The settings every DuckDB connection of the project opens with."""
+        return {"memory_limit": self.memory_limit, "temp_directory": str(self.spill_dir)}
+
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt's profile reads (dbt_project/profiles.yml): the warehouse and the same memory bound."""
+        return {"TTHC_WAREHOUSE": str(self.warehouse.resolve()), "TTHC_DUCKDB_MEMORY_LIMIT": self.memory_limit,
+                "TTHC_DUCKDB_TEMP_DIR": str(self.spill_dir.resolve())}

@@ -46,7 +46,8 @@ def run_dbt(warehouse: Path, *args: str) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "TTHC_WAREHOUSE": str(Path(warehouse).resolve())}
+    env = {**os.environ, "TTHC_WAREHOUSE": str(Path(warehouse).resolve()),
+           "TTHC_DUCKDB_TEMP_DIR": str(Path(warehouse).resolve().parent / "duckdb_tmp")}
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run([str(dbt), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
                           cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600)

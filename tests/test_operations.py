@@ -107,8 +107,9 @@ def _warehouse_with_export_loaded_at(path: Path, loaded_at: datetime) -> None:
 
     with duckdb.connect(str(path)) as con:
         ensure_raw_schema(con)
-        con.execute("insert into raw.ingestion_ledger values ('dossiers/a.csv', 'x', 'dossiers', 'loaded', "
-                    "1, 1, 0, 0, null, null, null, 1, ?)", [loaded_at])
+        con.execute("insert into raw.ingestion_ledger (file_path, sha256, kind, status, rows_read, rows_loaded, "
+                    "rows_quarantined, duplicates_dropped, batch_seq, ingested_at) "
+                    "values ('dossiers/a.csv', 'x', 'dossiers', 'loaded', 1, 1, 0, 0, 1, ?)", [loaded_at])
 
 
 @pytest.mark.parametrize("hours_ago,passed", [(2, True), (40, False)])
@@ -143,32 +144,69 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(small_landin
     assert new_files[0] == 0 and new_files[1] > 600  # the second run found nothing new to ingest
 
 
-def test_tthc_ui_serves_on_localhost_and_stops_cleanly_on_ctrl_c(tmp_path):
+def _processes_with(marker: str) -> list[int]:
+    """Every live process whose environment carries `marker` (the whole tree a command started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _code_location_status(port: int) -> list[dict]:
+    import urllib.request
+
+    query = ("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+             "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request, timeout=10))["data"]["workspaceOrError"]["locationEntries"]
+
+
+@pytest.mark.parametrize("stop", ["ctrl_c", "sigterm"])
+def test_tthc_ui_loads_without_an_activated_venv_and_stops_its_whole_tree(tmp_path, stop):
+    """`.venv/bin/tthc ui` with a bare PATH (dbt found beside the interpreter); Ctrl-C (SIGINT to the terminal's
+    process group) or SIGTERM to tthc alone (a service manager) both stop dagster dev, webserver, daemon and
+    code servers, and tthc waits for them."""
     import signal
     import socket
     import urllib.request
+    import uuid
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_LANDING_DIR": str(tmp_path / "landing")}
-    ui = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
+    marker = f"TTHC_TEST_TREE={uuid.uuid4()}"
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), marker.split("=")[0]: marker.split("=")[1],
+           "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_LANDING_DIR": str(tmp_path / "landing")}
+    tthc = Path(sys.executable).with_name("tthc")
+    ui = subprocess.Popen([str(tthc), "ui", "--port", str(port)], env=env, cwd=ROOT,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 180
-        info = None
-        while time.monotonic() < deadline and info is None:
+        locations = None
+        while time.monotonic() < deadline and not locations:
             try:
-                info = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2))
-            except OSError:
+                locations = [e for e in _code_location_status(port) if e["loadStatus"] == "LOADED"]
+            except (OSError, KeyError, TypeError):
                 time.sleep(2)
-        assert info and info["dagster_version"] == dg.__version__
-        assert (tmp_path / "dagster" / "dagster.yaml").read_text().startswith("telemetry:\n  enabled: false")
-        os.killpg(ui.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        _, err = ui.communicate(timeout=60)
+        assert locations, "the UI did not come up"
+        assert [e["locationOrLoadError"]["__typename"] for e in locations] == ["RepositoryLocation"], locations
+        assert (tmp_path / "dagster" / "dagster.yaml").read_text().count("run_monitoring:\n  enabled: true") == 1
+        assert len(_processes_with(marker)) >= 3  # tthc, dagster dev, webserver, daemon, code servers
+        if stop == "ctrl_c":
+            os.killpg(ui.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        else:
+            ui.send_signal(signal.SIGTERM)  # to tthc alone, as systemd's stop would
+        _, err = ui.communicate(timeout=120)
         assert "stopped." in err
+        assert _processes_with(marker) == []  # tthc returned only once the whole tree was gone
     finally:
-        if ui.poll() is None:
-            os.killpg(ui.pid, signal.SIGKILL)
+        for pid in _processes_with(marker):
+            os.kill(pid, signal.SIGKILL)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_the_pipeline_publishes_exactly_the_contract_tables_without_personal_dat
     assert set(ledger["status"]) == {"loaded", "skipped_same_bytes", "rejected"}
     assert (root / "published" / "data_docs" / "index.html").exists()
     history = _history(settings)
-    assert history.height > 100 and {"gx_kpi_unit_month", "batch_quarantine_share_at_most_5pct",
+    assert history.height > 100 and {"gx_kpi_unit_month", "no_held_batch",
                                       "gx_unit_reports"} <= set(history["check_name"])
 
 
@@ -127,12 +128,110 @@ def test_history_grows_by_one_row_per_check_per_run(pipeline):
     assert per_check.height == before.group_by("check_name", "asset").len().height
 
 
-def test_a_failed_blocking_check_publishes_nothing_and_keeps_the_old_file(pipeline):
+def _published_received(settings: Settings, unit: str, month: str) -> int:
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        return con.execute("select received from marts.kpi_unit_month where unit_code = ? and period_month = ?",
+                           [unit, month]).fetchone()[0]
+
+
+def _warehouse_count(settings: Settings, sql: str) -> int:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_a_held_batch_blocks_every_run_until_an_engineer_excludes_or_accepts_it(pipeline):
+    """landing.md: a batch over 5% quarantined is held, in this run and every later one, until reviewed."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import cli
+
     root, run, settings = pipeline
     old = hashlib.sha256(settings.published.read_bytes()).hexdigest()
+    received_before = _published_received(settings, GOOD["Mã đơn vị"], "2023-06-01")
     bad = [{**GOOD, "Mã hồ sơ": f"X-{i}", "Kênh nộp": "Fax" if i % 2 else "2"} for i in range(20)]
-    write_csv(root / "landing" / "dossiers" / "2024" / "02" / "hoso_loi_nhieu.csv", bad)
+    path = write_csv(root / "landing" / "dossiers" / "2024" / "02" / "hoso_loi_nhieu.csv", bad)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    for attempt in range(2):  # the run that loads it, then a plain rerun with nothing new
+        outcome = run()
+        assert not outcome.ok and not outcome.published and not outcome.broke
+        assert "raw/ingestion_ledger:no_held_batch" in outcome.failure_line()
+        assert hashlib.sha256(settings.published.read_bytes()).hexdigest() == old
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:  # nothing was published: the warehouse
+        held = con.execute("select detail from quality.check_runs where check_name = 'no_held_batch' "
+                           "order by run_at desc limit 1").fetchone()[0]
+    assert held.startswith("dossiers/2024/02/hoso_loi_nhieu.csv: 10/20 rows (50.0%) quarantined")
+    assert f"tthc accept-batch {sha}" in held
+
+    assert CliRunner().invoke(cli, ["accept-batch", "0000000000"]).exit_code != 0  # no such batch
+    excluded = CliRunner().invoke(cli, ["exclude-batch", sha[:12]])
+    assert excluded.exit_code == 0, excluded.output
     outcome = run()
-    assert not outcome.ok and not outcome.published
-    assert "raw/dossier_snapshots:batch_quarantine_share_at_most_5pct" in outcome.failure_line()
-    assert hashlib.sha256(settings.published.read_bytes()).hexdigest() == old
+    assert outcome.ok and outcome.published
+    assert _warehouse_count(settings, "select count(*) from facts.fct_dossiers where dossier_code like 'X-%'") == 0
+    assert _published_received(settings, GOOD["Mã đơn vị"], "2023-06-01") == received_before
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        review = con.execute("select review, reviewed_at is not null from marts.ingestion_ledger where sha256 = ?",
+                             [sha]).fetchall()
+    assert review == [("excluded", True)]
+
+    accepted = CliRunner().invoke(cli, ["accept-batch", sha])
+    assert accepted.exit_code == 0, accepted.output
+    outcome = run()
+    assert outcome.ok and outcome.published
+    assert _warehouse_count(settings, "select count(*) from facts.fct_dossiers where dossier_code like 'X-%'") == 10
+    assert _published_received(settings, GOOD["Mã đơn vị"], "2023-06-01") == received_before + 10
+
+
+def _landing_people(landing: Path) -> tuple[set[str], set[str]]:
+    """Every applicant id and every person's name (applicant, staff) that the landing's dossier exports hold."""
+    from ingestion.ingest import DOSSIERS, discover
+    from ingestion.readers import SOURCE_ROW, RejectedFile, read_landed
+    from ingestion.vocabulary import label_key
+
+    people = {label_key(h) for h in ("Chủ hồ sơ", "Cán bộ tiếp nhận")}
+    ids, names = set(), set()
+    for entry in discover(landing):
+        if entry.kind != DOSSIERS or entry.refusal:
+            continue
+        try:
+            table = read_landed(entry.path, entry.path.read_bytes(), "Mã hồ sơ")
+        except RejectedFile:
+            continue
+        for column, header in zip([c for c in table.frame.columns if c != SOURCE_ROW], table.headers):
+            values = table.frame.get_column(column).drop_nulls().str.strip_chars()
+            if label_key(header).startswith(label_key("Số giấy tờ chủ hồ sơ")):
+                ids |= set(values.to_list())
+            elif label_key(header) in people:
+                names |= set(values.to_list())
+    return ids, names
+
+
+def _leaks(text: str, ids: set[str], names: set[str]) -> set[str]:
+    words = text.split()
+    trigrams = {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    return (set(re.findall(r"\d{12}", text)) & ids) | (trigrams & names)
+
+
+def test_no_id_or_name_of_the_landing_is_kept_anywhere_in_clear(pipeline):
+    """The whole warehouse, the published file, the run logs, the data docs: no applicant id, no person's name."""
+    root, run, settings = pipeline
+    ids, names = _landing_people(root / "landing")
+    assert len(ids) > 1000 and len(names) > 100 and "Nguyễn Thị Hà" in names  # the staff column is a person too
+    leaks = {}
+    for db in (settings.warehouse, settings.published):
+        with duckdb.connect(str(db), read_only=True) as con:
+            columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                                  "where data_type in ('VARCHAR', 'VARCHAR[]')").fetchall()
+            for schema, table, column in columns:
+                values = con.execute(f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"').fetchall()
+                found = _leaks("\n".join(v for (v,) in values if v), ids, names)
+                if found:
+                    leaks[f"{db.name}:{schema}.{table}.{column}"] = sorted(found)[:3]
+    scanned = 0
+    for path in root.rglob("*"):
+        if path.is_file() and "landing" not in path.relative_to(root).parts and not path.name.endswith(".duckdb"):
+            found = _leaks(path.read_bytes().decode("utf-8", errors="replace"), ids, names)
+            scanned += 1
+            if found:
+                leaks[str(path.relative_to(root))] = sorted(found)[:3]
+    assert scanned > 10 and not leaks, leaks

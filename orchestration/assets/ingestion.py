@@ -6,8 +6,10 @@ Asset keys are ["raw", table]: the keys of the dbt sources, so lineage runs on f
 from datetime import datetime
 
 import dagster as dg
+import duckdb
 
 from ingestion.ingest import IngestReport, ingest_landing
+from ingestion.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.warehouse import ensure_raw_schema
 from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource
@@ -21,8 +23,8 @@ RAW_TABLES = {
     "quarantine": "Rejected rows with their masked raw text and every reason.",
     "ingestion_ledger": "One row per landed file: loaded, skipped_same_bytes or rejected, with row accounting.",
 }
-QUARANTINE_BLOCKING_SHARE = 0.05
 RAW = [dg.AssetKey(["raw", t]) for t in RAW_TABLES]
+LEDGER = dg.AssetKey(["raw", "ingestion_ledger"])
 
 
 def _key(table: str) -> dg.AssetKey:
@@ -36,35 +38,62 @@ CHECKS = [
     for spec in (
         dg.AssetCheckSpec("no_quarantined_rows", asset=_key(table),
                           description="Warns when any row of this run was quarantined."),
-        dg.AssetCheckSpec("batch_quarantine_share_at_most_5pct", asset=_key(table), blocking=True,
-                          description="Fails (blocking) when more than 5% of a batch of this run was quarantined."),
         dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=True,
                           description=f"Great Expectations suite {suite} on this run's batches."),
     )
-] + [dg.AssetCheckSpec("no_rejected_files", asset=_key("ingestion_ledger"),
-                       description="Warns when a landed file was rejected whole in this run.")]
+] + [
+    dg.AssetCheckSpec("no_held_batch", asset=LEDGER, blocking=True,
+                      description=f"Fails (blocking) while a batch with more than {HOLD_QUARANTINED_SHARE:.0%} of its "
+                                  "rows quarantined is held: in this run and every later one, until an engineer "
+                                  "runs `tthc accept-batch SHA256` or `tthc exclude-batch SHA256`."),
+    dg.AssetCheckSpec("no_rejected_files", asset=LEDGER,
+                      description="Warns when a landed file was rejected whole since the last successful run."),
+]
 
 
-def quarantine_checks(report: IngestReport, table: str) -> list[dg.AssetCheckResult]:
+def quarantine_check(report: IngestReport, table: str) -> dg.AssetCheckResult:
     batches = report.of(table=table, status="loaded")
     quarantined = sum(o.rows_quarantined for o in batches)
-    worst = sorted(batches, key=lambda o: -o.quarantined_share)
-    over = [o for o in worst if o.quarantined_share > QUARANTINE_BLOCKING_SHARE]
-    return [
-        dg.AssetCheckResult(
-            check_name="no_quarantined_rows", asset_key=_key(table), passed=quarantined == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=f"{quarantined} rows quarantined in {sum(o.rows_quarantined > 0 for o in batches)} batches",
-            metadata={"rows_quarantined": quarantined, "batches": len(batches)}),
-        dg.AssetCheckResult(
-            check_name="batch_quarantine_share_at_most_5pct", asset_key=_key(table), passed=not over,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=("; ".join(f"{o.file_path}: {o.rows_quarantined}/{o.rows_read} rows "
-                                   f"({o.quarantined_share:.1%}) quarantined" for o in over[:10])
-                         or "no batch over 5% quarantined"),
-            metadata={"worst_batch": worst[0].file_path if worst else "",
-                      "worst_share": float(worst[0].quarantined_share) if worst else 0.0}),
-    ]
+    return dg.AssetCheckResult(
+        check_name="no_quarantined_rows", asset_key=_key(table), passed=quarantined == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{quarantined} rows quarantined in {sum(o.rows_quarantined > 0 for o in batches)} batches",
+        metadata={"rows_quarantined": quarantined, "batches": len(batches)})
+
+
+def held_batch_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+    """Every batch held in the ledger, whichever run loaded it: the hold lasts until it is reviewed."""
+    held = con.execute("""
+        select any_value(file_path order by ingested_at), sha256, any_value(rows_quarantined),
+               any_value(rows_read), min(ingested_at)
+        from raw.ingestion_ledger where review = 'held' and status = 'loaded'
+        group by sha256 order by min(ingested_at), sha256""").fetchall()
+    return dg.AssetCheckResult(
+        check_name="no_held_batch", asset_key=LEDGER, passed=not held, severity=dg.AssetCheckSeverity.ERROR,
+        description=("; ".join(f"{path}: {bad}/{read} rows ({bad / read:.1%}) quarantined, held since "
+                               f"{since:%Y-%m-%d %H:%M}: `tthc accept-batch {sha}` or `tthc exclude-batch {sha}`"
+                               for path, sha, bad, read, since in held[:10])
+                     or "no batch is held"),
+        metadata={"held_batches": len(held), "failed_rows": sum(bad for _, _, bad, _, _ in held)})
+
+
+def rejected_files_check(con: duckdb.DuckDBPyConnection, since: datetime | None) -> dg.AssetCheckResult:
+    """Files rejected since the last successful run: a run that crashed after rejecting one does not hide it."""
+    rejected = [error for (error,) in con.execute(
+        "select error from raw.ingestion_ledger where status = 'rejected' and ingested_at >= ? "
+        "order by ingested_at, file_path", [since or datetime.min]).fetchall()]
+    return dg.AssetCheckResult(
+        check_name="no_rejected_files", asset_key=LEDGER, passed=not rejected, severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(e or "" for e in rejected)[:2000] or "no file rejected",
+        metadata={"files_rejected": len(rejected),
+                  "since": str(since) if since else "the first run"})
+
+
+def last_successful_run_start(context: dg.AssetExecutionContext) -> datetime | None:
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=context.job_name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    start = records[0].start_time if records else None
+    return datetime.fromtimestamp(start).replace(microsecond=0) if start else None
 
 
 @dg.multi_asset(
@@ -91,7 +120,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             context.log.info(f"{step}: {done}/{total}")
             last_step["step"] = step
 
-    with warehouse.connect() as con:
+    with warehouse.connect(log=context.log.warning) as con:
         ensure_raw_schema(con)
         report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at)
         for line in report.deferred:
@@ -100,7 +129,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             context.log.warning(f"rejected: {o.error}")
         checks: list[dg.AssetCheckResult] = []
         for table, suite in RAW_SUITES.items():
-            checks += quarantine_checks(report, table)
+            checks.append(quarantine_check(report, table))
             outcome = validate_batches(con, table, [o.sha256 for o in report.of(table=table, status="loaded")], run_at)
             checks.append(dg.AssetCheckResult(
                 check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
@@ -108,12 +137,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 description="no new batch" if outcome is None else (outcome.describe_failures() or
                                                                     f"{outcome.evaluated} expectations passed"),
                 metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
-        rejected = report.of(status="rejected")
-        checks.append(dg.AssetCheckResult(
-            check_name="no_rejected_files", asset_key=_key("ingestion_ledger"), passed=not rejected,
-            severity=dg.AssetCheckSeverity.WARN,
-            description="; ".join(o.error or "" for o in rejected)[:2000] or "no file rejected",
-            metadata={"files_rejected": len(rejected)}))
+        checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_start(context))]
         record_checks(con, context.run.run_id, checks, run_at)
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())

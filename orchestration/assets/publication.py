@@ -13,8 +13,10 @@ import dagster as dg
 import duckdb
 
 from ingestion.pii import PERSONAL_DATA_COLUMNS
+from orchestration import duckdb_files
 from orchestration.history import DDL as CHECK_HISTORY_DDL
 from orchestration.resources import WarehouseResource
+from orchestration.settings import Settings
 
 PUBLISHED_TABLES = {
     # published table -> warehouse relation
@@ -31,13 +33,40 @@ PERSONAL_DATA = re.compile(PERSONAL_DATA_COLUMNS)
 MART_DEPS = [dg.AssetKey(["marts", t]) for t in PUBLISHED_TABLES if t != "data_quality_runs"]
 
 
-def publish(warehouse: Path, published: Path) -> dict[str, int]:
+def staging_file(published: Path, pid: int) -> Path:
+    return published.with_name(f".{published.name}.{pid}.tmp")
+
+
+def remove_stale_staging_files(published: Path) -> list[Path]:
+    """Staging files of publications whose process died mid-write (killed, power cut): nobody will finish them."""
+    stale = []
+    for path in published.parent.glob(f".{published.name}.*.tmp"):
+        pid = path.name[len(published.name) + 2:-len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            stale.append(path)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def publish(warehouse: Path, published: Path, settings: Settings | None = None) -> dict[str, int]:
     """Copy the published tables into a new file beside `published`, verify it, and rename it into place."""
+    settings = (settings or Settings.from_env()).with_paths(warehouse=warehouse, published=published)
     published.parent.mkdir(parents=True, exist_ok=True)
-    staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    remove_stale_staging_files(published)
+    staging = staging_file(published, os.getpid())
     staging.unlink(missing_ok=True)
     try:
-        with duckdb.connect(str(warehouse)) as con:
+        with duckdb_files.connect(warehouse, settings) as con:
             con.execute(CHECK_HISTORY_DDL)  # a first run blocked before any check ran still publishes none
             con.execute(f"attach '{staging}' as published")
             con.execute("create schema published.marts")
@@ -76,7 +105,9 @@ def verify(path: Path) -> dict[str, int]:
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    counts = publish(settings.warehouse, settings.published)
+    for stale in remove_stale_staging_files(settings.published):
+        context.log.warning(f"removed {stale.name}, left by a publication whose process died mid-write")
+    counts = publish(settings.warehouse, settings.published, settings)
     context.log.info(f"published {settings.published} ({', '.join(f'{t}: {n}' for t, n in counts.items())})")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.published.resolve())),

@@ -38,7 +38,7 @@ def mart_quality_suites(context: dg.AssetCheckExecutionContext, warehouse: Wareh
 
     gx = gx_context(warehouse)
     results = []
-    with warehouse.connect() as con:
+    with warehouse.connect(log=context.log.warning) as con:
         outcomes = validate_marts(con, context=gx)
         for suite, (key, _) in BLOCKING_SUITES.items():
             outcome = outcomes[suite]

@@ -6,7 +6,10 @@ blocking), all run by one `dbt build` in the run's process.
 publication) defined in code, and one Definitions object in Python keeps the whole graph in one place.
 """
 
+import json
 import os
+import signal
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,19 @@ from orchestration.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """$TTHC_DBT_EXECUTABLE, else dbt beside the running interpreter (so `.venv/bin/tthc` works without an
+    activated venv), else `dbt` on PATH."""
+    if os.environ.get("TTHC_DBT_EXECUTABLE"):
+        return os.environ["TTHC_DBT_EXECUTABLE"]
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 QUALITY_MODELS = {"int_unit_report_rules", "unit_report_discrepancies"}  # the unit-report rules: the quality layer
 
 
@@ -28,8 +44,17 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     sources = [p for folder in ("models", "macros", "tests") for p in (project.project_dir / folder).rglob("*")
                if p.is_file()] + [project.project_dir / "dbt_project.yml"]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        project.preparer.prepare(project)
+        # dagster-dbt's own preparer looks for `dbt` on PATH only: parse with the resolved executable instead
+        dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return manifest
+
+
+def incremental_relations(project: DbtProject = dbt_project) -> list[str]:
+    """The incremental models as `schema.table`: a batch review changes which rows count in the past, so these
+    are dropped and the next `dbt build` rebuilds them whole (their watermark only looks forward)."""
+    manifest = json.loads(ensure_manifest(project).read_text())
+    return sorted(f"{node['schema']}.{node['alias'] or node['name']}" for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental")
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -48,12 +73,49 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="warehouse_models",
             project=dbt_project)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """`dbt build`: staging views, incremental current state and facts, marts, and every dbt test."""
-    os.environ["TTHC_WAREHOUSE"] = str(warehouse.settings().warehouse.resolve())  # dbt runs in dbt_project/
+    """`dbt build`: staging views, incremental current state and facts, marts, and every dbt test.
+
+    Failing dbt tests are asset checks (the gate decides). dbt itself failing (killed, crashed, or a model in
+    error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
+    """
+    settings = warehouse.settings()
+    os.environ.update(settings.dbt_env())  # dbt runs in dbt_project/ and reads these in profiles.yml
+    with warehouse.connect(log=context.log.warning):
+        pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     checks = []
-    for event in dbt.cli(["build"], context=context, raise_on_error=False).stream():
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
             checks.append(event)
         yield event
-    with warehouse.connect() as con:  # dbt has exited: the warehouse is ours again
+    exit_code = invocation.process.wait()
+    with warehouse.connect(log=context.log.warning) as con:  # dbt has exited: the warehouse is ours again
         record_checks(con, context.run.run_id, checks)
+    cause = dbt_failure(exit_code, Path(invocation.target_path))
+    if cause:
+        raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
+
+
+def dbt_failure(exit_code: int, target_path: Path) -> str | None:
+    """Why a `dbt build` did not finish as a build whose only failures are tests, or None when it did.
+
+    dbt exits 1 when a test failed (a check: the gate decides) and also when a model failed (the models after it
+    are skipped: the run broke); 2 when dbt itself crashed; a negative code when a signal killed it.
+    """
+    log = target_path / "dbt.log"
+    results_path = target_path / "run_results.json"
+    results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    done = f"{len(results)} dbt nodes finished"
+    if exit_code < 0:
+        name = signal.Signals(-exit_code).name
+        hint = " (most often the kernel's out-of-memory killer: see TTHC_DUCKDB_MEMORY_LIMIT)" \
+            if name == "SIGKILL" else ""
+        return f"dbt was killed by {name}{hint}; {done}; log: {log}"
+    if exit_code == 0:
+        return None
+    broken = [r["unique_id"] for r in results
+              if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))]
+    if exit_code == 1 and results and not broken:
+        return None  # only tests failed: their checks say so
+    what = f"models in error: {', '.join(broken[:10])}" if broken else f"dbt exited with code {exit_code}"
+    return f"{what}; {done}; log: {log}"

@@ -7,3 +7,4 @@ select
     paper_result,
     has_fee
 from {{ source('raw', 'reference_procedures') }}
+where {{ counted_batches() }}

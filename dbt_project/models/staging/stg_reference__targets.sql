@@ -6,3 +6,4 @@ select
     valid_from,
     valid_to
 from {{ source('raw', 'reference_targets') }}
+where {{ counted_batches() }}

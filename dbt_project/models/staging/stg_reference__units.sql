@@ -8,3 +8,4 @@ select
     valid_to,
     nullif(successor_code, '') as successor_code
 from {{ source('raw', 'reference_units') }}
+where {{ counted_batches() }}

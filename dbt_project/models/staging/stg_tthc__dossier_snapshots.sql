@@ -20,3 +20,4 @@ select
     updated_at,
     ingested_at
 from {{ source('raw', 'dossier_snapshots') }}
+where {{ counted_batches() }}

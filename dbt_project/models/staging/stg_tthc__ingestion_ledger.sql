@@ -11,5 +11,7 @@ select
     warnings,
     unknown_columns,
     batch_seq,
-    ingested_at
+    ingested_at,
+    review,
+    reviewed_at
 from {{ source('raw', 'ingestion_ledger') }}

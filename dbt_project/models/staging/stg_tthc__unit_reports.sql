@@ -11,3 +11,4 @@ select
     try_cast({{ m }} as double) as {{ m }}_value{{ ',' if not loop.last }}
     {% endfor %}
 from {{ source('raw', 'unit_reports') }}
+where {{ counted_batches() }}

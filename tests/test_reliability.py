@@ -1,0 +1,423 @@
+"""Reliability: a run that breaks says so, a reader or a dead run never blocks the next one, memory is bounded,
+bad dates and odd files cannot bend the figures, nothing personal is kept in clear."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from ingestion import ingest as ingest_module
+from ingestion.ingest import ingest_landing
+from ingestion.pii import is_personal_header
+from orchestration import duckdb_files
+from orchestration.settings import Settings
+
+from .conftest import PII_KEY
+from .test_ingestion import GOOD, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def landing(tmp_path, small_landing) -> Path:
+    import shutil
+
+    root = tmp_path / "landing"
+    shutil.copytree(small_landing / "reference", root / "reference")
+    (root / "dossiers").mkdir()
+    return root
+
+
+def ingest(landing: Path, db: Path, now: datetime | None = None):
+    with duckdb.connect(str(db)) as con:
+        return ingest_landing(landing, con, PII_KEY, now=now)
+
+
+def quarantined(db: Path) -> pl.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql("select file_path, source_row, raw_record, reasons from raw.quarantine "
+                       "order by file_path, source_row").pl()
+
+
+def settings_for(tmp_path: Path, **changes) -> Settings:
+    base = Settings.from_env().with_paths(landing_dir=tmp_path / "landing", warehouse=tmp_path / "w" / "tthc.duckdb",
+                                          published=tmp_path / "p" / "marts.duckdb")
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+# --- 1. a killed or broken dbt fails the run, naming the step and the cause ------------------------------------
+
+def test_dbt_failure_tells_a_killed_or_crashed_dbt_from_failing_tests(tmp_path):
+    from orchestration.assets.warehouse import dbt_failure
+
+    results = tmp_path / "run_results.json"
+    results.write_text(json.dumps({"results": [
+        {"unique_id": "model.tthc.stg_x", "status": "success"},
+        {"unique_id": "test.tthc.not_null_x", "status": "fail"}]}))
+    assert dbt_failure(0, tmp_path) is None
+    assert dbt_failure(1, tmp_path) is None  # only a test failed: its check decides
+    killed = dbt_failure(-signal.SIGKILL, tmp_path)
+    assert "killed by SIGKILL" in killed and "out-of-memory" in killed and "2 dbt nodes finished" in killed
+    assert str(tmp_path / "dbt.log") in killed
+    assert "exited with code 2" in dbt_failure(2, tmp_path)
+    results.write_text(json.dumps({"results": [{"unique_id": "model.tthc.fct_dossiers", "status": "error"}]}))
+    assert "models in error: model.tthc.fct_dossiers" in dbt_failure(1, tmp_path)
+    results.unlink()
+    assert "exited with code 1" in dbt_failure(1, tmp_path)  # no results at all: dbt never got going
+
+
+def test_a_run_whose_dbt_is_killed_exits_non_zero_and_names_the_step_and_signal(small_landing, tmp_path):
+    """dbt killed by the kernel (here by itself, with SIGKILL, as the OOM killer does) is a broken run."""
+    import shutil
+
+    shutil.copytree(small_landing, tmp_path / "landing")
+    real_dbt = Path(sys.executable).with_name("dbt")
+    fake = tmp_path / "bin" / "dbt"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = build ]; then kill -KILL $$; fi\nexec "{real_dbt}" "$@"\n')
+    fake.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "TTHC_DBT_EXECUTABLE": str(fake),
+           "TTHC_LANDING_DIR": str(tmp_path / "landing"), "TTHC_WAREHOUSE": str(tmp_path / "w" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(tmp_path / "p" / "marts.duckdb"), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    done = subprocess.run([str(Path(sys.executable).with_name("tthc")), "run"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "warehouse_models: dbt was killed by SIGKILL" in done.stderr
+    assert "the run broke" in done.stderr and "checks failed 0" not in done.stderr
+    assert "published: no" in done.stderr and not (tmp_path / "p" / "marts.duckdb").exists()
+    logs = list((tmp_path / "dagster" / "logs").glob("tthc_run_*.log"))
+    assert len(logs) == 1 and logs[0].stem.removeprefix("tthc_run_") in done.stderr  # one log, named by run id
+
+
+# --- 2. memory bounded --------------------------------------------------------------------------------------
+
+def test_every_connection_gets_the_memory_limit_and_spill_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("TTHC_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("TTHC_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    settings = Settings.from_env().with_paths(warehouse=tmp_path / "w.duckdb")
+    with duckdb_files.connect(settings.warehouse, settings) as con:
+        limit, temp = con.execute("select current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit in ("953.6 MiB", "1.0 GB", "1000.0 MB") and temp == str(tmp_path / "spill")
+    monkeypatch.delenv("TTHC_DUCKDB_MEMORY_LIMIT")
+    default_mb = int(Settings.from_env().memory_limit.removesuffix("MB"))
+    assert default_mb * 2**20 <= 0.26 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def test_dbt_runs_with_the_same_memory_limit(small_ingested, tmp_path):
+    """dbt's profile reads the bound that orchestration passes (Settings.dbt_env)."""
+    import shutil
+
+    from .conftest import DBT_PROJECT
+
+    db = tmp_path / "tthc.duckdb"
+    shutil.copy(small_ingested[0], db)
+    settings = Settings.from_env().with_paths(warehouse=db)
+    from dataclasses import replace
+
+    env = {**os.environ, **replace(settings, memory_limit="700MB").dbt_env()}
+    done = subprocess.run([str(Path(sys.executable).with_name("dbt")), "show", "--inline",
+                           "select current_setting('memory_limit') as memory_limit", "--output", "json",
+                           "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
+                          cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "667.5 MiB" in done.stdout or "700.0 MB" in done.stdout, done.stdout[-1000:]
+
+
+# --- 3. a run whose process died is marked failed -----------------------------------------------------------
+
+def test_a_run_whose_process_was_killed_is_marked_failed_by_the_sensor(tmp_path):
+    from orchestration.dead_runs import PID_TAG, dead_run_sensor
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    script = tmp_path / "slow_run.py"
+    script.write_text(textwrap.dedent(f"""
+        import time
+        import dagster as dg
+        from orchestration.resources import WarehouseResource
+
+        @dg.asset
+        def slow(warehouse: WarehouseResource):
+            time.sleep(120)
+
+        job = dg.define_asset_job("slow_job", executor_def=dg.in_process_executor)
+        defs = dg.Definitions(assets=[slow], jobs=[job], resources={{"warehouse": WarehouseResource(
+            warehouse_path={str(tmp_path / 'w.duckdb')!r})}})
+        defs.resolve_job_def("slow_job").execute_in_process(instance=dg.DagsterInstance.from_config({str(home)!r}))
+    """))
+    worker = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)})
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        deadline = time.monotonic() + 120
+        run = None
+        while time.monotonic() < deadline and run is None:
+            runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+            run = next((r for r in runs if PID_TAG in r.tags), None)
+            time.sleep(0.5)
+        assert run is not None and run.tags[PID_TAG] == str(worker.pid)
+        assert isinstance(dead_run_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED  # alive: left alone
+        worker.kill()
+        worker.wait()
+        assert "marked 1 dead runs failed" in dead_run_sensor(dg.build_sensor_context(instance=instance)).skip_message
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+# --- 4. a reader of the working warehouse: the run waits, then names the file and the process -----------------
+
+def _hold_open(path: Path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(path)!r}, read_only=True)
+        print("open", flush=True)
+        time.sleep({seconds})
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_a_run_waits_for_a_reader_of_the_warehouse_then_goes_on(tmp_path):
+    settings = settings_for(tmp_path, lock_wait_seconds=60)
+    settings.warehouse.parent.mkdir(parents=True)
+    duckdb.connect(str(settings.warehouse)).close()
+    holder = _hold_open(settings.warehouse, 3)
+    said = []
+    started = time.monotonic()
+    with duckdb_files.connect(settings.warehouse, settings, log=said.append) as con:
+        con.execute("create table t as select 1 as x")
+    assert time.monotonic() - started >= 1
+    assert len(said) == 1 and str(settings.warehouse) in said[0] and f"PID {holder.pid}" in said[0]
+    holder.wait()
+
+
+def test_a_reader_that_stays_fails_the_run_naming_the_file_and_the_process(tmp_path):
+    settings = settings_for(tmp_path, lock_wait_seconds=1)
+    settings.warehouse.parent.mkdir(parents=True)
+    duckdb.connect(str(settings.warehouse)).close()
+    holder = _hold_open(settings.warehouse, 60)
+    try:
+        with pytest.raises(duckdb_files.FileBusy, match=rf"tthc.duckdb is held open by PID {holder.pid} .*close it"):
+            duckdb_files.connect(settings.warehouse, settings)
+    finally:
+        holder.kill()
+
+
+# --- 7. stale staging files of a killed publication; one log per run ------------------------------------------
+
+def test_staging_files_left_by_a_dead_publication_are_removed(tmp_path):
+    from orchestration.assets.publication import remove_stale_staging_files, staging_file
+
+    published = tmp_path / "tthc_marts.duckdb"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = staging_file(published, gone.pid)
+    alive = staging_file(published, os.getpid())
+    for path in (dead, alive):
+        path.write_bytes(b"half a file")
+    assert remove_stale_staging_files(published) == [dead]
+    assert not dead.exists() and alive.exists()
+
+
+def test_run_logs_are_pruned_by_age(tmp_path):
+    from orchestration.runner import prune_run_logs, run_log_path
+
+    old, new = run_log_path(tmp_path, "old-run"), run_log_path(tmp_path, "new-run")
+    old.parent.mkdir(parents=True)
+    for path in (old, new):
+        path.write_text("log")
+    os.utime(old, (time.time() - 40 * 86400,) * 2)
+    assert prune_run_logs(old.parent) == [old]
+    assert new.exists()
+
+
+# --- 8. a rejected file is warned about until a run succeeds -------------------------------------------------
+
+def test_rejected_files_are_warned_about_until_a_successful_run(landing, tmp_path):
+    from orchestration.assets.ingestion import rejected_files_check
+
+    (landing / "dossiers" / "legacy.csv").write_bytes("Mã hồ sơ\nThủ tục\n".encode("utf-16"))
+    crashed_run_at = datetime(2024, 2, 3, 2, 0)
+    ingest(landing, tmp_path / "w.duckdb", now=crashed_run_at)  # ... and then the run crashed
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        next_run = rejected_files_check(con, since=crashed_run_at - timedelta(days=1))  # last success before
+        assert not next_run.passed and "legacy.csv" in next_run.description
+        after_success = rejected_files_check(con, since=crashed_run_at + timedelta(hours=1))
+        assert after_success.passed
+
+
+# --- 9. whatever a file holds, the run names it and carries on ------------------------------------------------
+
+def test_a_semicolon_file_and_extreme_fees_together_do_not_panic(landing, tmp_path):
+    """The delivery that made polars 2.1 panic (`assertion failed: i < self.len()`) in one chunk."""
+    write_csv(landing / "dossiers" / "a_semicolon.csv", [GOOD] * 1 + [{**GOOD, "Mã hồ sơ": "B"}], sep=";")
+    write_csv(landing / "dossiers" / "b_fees.csv", [{**GOOD, "Mã hồ sơ": "C", "Phí, lệ phí (đồng)": "-50000"},
+                                                   {**GOOD, "Mã hồ sơ": "D", "Phí, lệ phí (đồng)": "9" * 20},
+                                                   {**GOOD, "Mã hồ sơ": "E"}])
+    report = ingest(landing, tmp_path / "w.duckdb")
+    by_file = {o.file_path: o for o in report.outcomes}
+    assert (by_file["dossiers/a_semicolon.csv"].rows_loaded, by_file["dossiers/b_fees.csv"].rows_loaded) == (2, 1)
+    reasons = quarantined(tmp_path / "w.duckdb")["reasons"].to_list()
+    assert reasons == [["Phí, lệ phí (đồng) is negative: -50000"],
+                       [f"number does not parse: Phí, lệ phí (đồng) = '{'9' * 20}'"]]
+
+
+def test_polars_panic_on_a_filtered_multi_chunk_frame_is_guarded():
+    """The upstream bug, minimal: format a long string filtered out of a two-chunk frame. If polars fixes it,
+    this test says so, and the rechunk in normalise._split can go."""
+    from ingestion.normalise import _split
+
+    frame = pl.concat([pl.read_csv(b"fee\n200000\n", infer_schema=False),
+                       pl.read_csv(f"fee\n-50000\n{'9' * 20}\n50000\n".encode(), infer_schema=False)])
+    frame = frame.with_columns(batch_id=pl.lit("b"), source_row=pl.int_range(4), file_path=pl.lit("f.csv"))
+    rules = [(pl.col("fee").str.starts_with("-") | (pl.col("fee").str.len_chars() > 10),
+              pl.format("bad: '{}'", pl.col("fee")))]
+    loaded, bad = _split(frame, rules, {})
+    assert loaded.height == 2 and bad["reasons"].to_list() == [["bad: '-50000'"], [f"bad: '{'9' * 20}'"]]
+
+
+def test_a_file_the_rules_fail_on_is_rejected_by_name_and_the_others_load(landing, tmp_path, monkeypatch):
+    real = ingest_module.DOSSIERS.normaliser
+
+    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
+        pass
+
+    def fragile(frame, *args):
+        if frame["dossier_code"].str.contains("BOOM").any():
+            raise PanicException("assertion failed: i < self.len()")
+        return real(frame, *args)
+
+    monkeypatch.setattr(ingest_module, "DOSSIERS", ingest_module.Kind(
+        "dossiers", "dossier_snapshots", ingest_module.DOSSIERS.columns, fragile))
+    monkeypatch.setitem(ingest_module.KIND_FOLDERS, "dossiers", ingest_module.DOSSIERS)
+    write_csv(landing / "dossiers" / "a.csv", [GOOD])
+    write_csv(landing / "dossiers" / "b.csv", [{**GOOD, "Mã hồ sơ": "BOOM"}])
+    write_csv(landing / "dossiers" / "c.csv", [{**GOOD, "Mã hồ sơ": "C"}])
+    report = ingest(landing, tmp_path / "w.duckdb")
+    by_file = {o.file_path: o for o in report.outcomes}
+    assert by_file["dossiers/a.csv"].status == by_file["dossiers/c.csv"].status == "loaded"
+    assert by_file["dossiers/b.csv"].status == "rejected"
+    assert by_file["dossiers/b.csv"].error == ("dossiers/b.csv: the landing rules could not be applied "
+                                               "(PanicException: assertion failed: i < self.len())")
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.ingestion_ledger where file_path = 'dossiers/b.csv' "
+                           "and status = 'rejected'").fetchone()[0] == 1
+
+
+# --- 10. implausible timestamps --------------------------------------------------------------------------------
+
+def test_timestamps_before_2000_or_after_tomorrow_are_quarantined(landing, tmp_path):
+    now = datetime(2024, 2, 3, 2, 0)
+    write_csv(landing / "dossiers" / "dates.csv", [
+        GOOD,
+        {**GOOD, "Mã hồ sơ": "OLD", "Ngày tiếp nhận": "01/01/1900"},
+        {**GOOD, "Mã hồ sơ": "FUTURE", "Thời điểm cập nhật": "15/01/2099"},
+        {**GOOD, "Mã hồ sơ": "TOMORROW", "Thời điểm cập nhật": "04/02/2024 01:59:00"},  # within a day: fine
+    ])
+    report = ingest(landing, tmp_path / "w.duckdb", now=now)
+    assert (report.outcomes[-1].rows_loaded, report.outcomes[-1].rows_quarantined) == (2, 2)
+    reasons = [r for rs in quarantined(tmp_path / "w.duckdb")["reasons"].to_list() for r in rs]
+    span = "(2000-01-01 to 2024-02-04 02:00)"
+    assert f"Ngày tiếp nhận = '01/01/1900' is outside the plausible range {span}" in reasons
+    assert f"Thời điểm cập nhật = '15/01/2099' is outside the plausible range {span}" in reasons
+
+
+# --- 12, 13. symlinks, special files, repeated headers, absurd fees --------------------------------------------
+
+def test_links_and_special_files_are_never_followed_and_get_a_rejected_ledger_row(landing, tmp_path):
+    outside = tmp_path / "outside"
+    write_csv(outside / "secret.csv", [{**GOOD, "Mã hồ sơ": "OUTSIDE"}])
+    (landing / "dossiers" / "linked.csv").symlink_to(outside / "secret.csv")
+    (landing / "dossiers" / "linked_folder").symlink_to(outside)
+    os.mkfifo(landing / "dossiers" / "pipe.csv")
+    write_csv(landing / "dossiers" / "real.csv", [GOOD])
+    db = tmp_path / "w.duckdb"
+    report = ingest(landing, db)
+    by_file = {o.file_path: o for o in report.outcomes}
+    assert by_file["dossiers/real.csv"].status == "loaded"
+    for name in ("linked.csv", "linked_folder"):
+        assert by_file[f"dossiers/{name}"].status == "rejected"
+        assert f"symbolic link to {outside}" in by_file[f"dossiers/{name}"].error
+    assert "not a regular file" in by_file["dossiers/pipe.csv"].error
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from raw.dossier_snapshots where dossier_code = 'OUTSIDE'").fetchone()[0] == 0
+    again = ingest(landing, db)  # reported once, like any rejected file
+    assert not again.of(status="rejected")
+
+
+def test_a_reference_file_that_is_a_link_is_rejected(landing, tmp_path):
+    units = landing / "reference" / "units.csv"
+    units.rename(tmp_path / "units.csv")
+    units.symlink_to(tmp_path / "units.csv")
+    report = ingest(landing, tmp_path / "w.duckdb")
+    assert [o.status for o in report.outcomes if o.file_path == "reference/units.csv"] == ["rejected"]
+
+
+def test_a_repeated_header_rejects_the_file_naming_it(landing, tmp_path):
+    path = landing / "dossiers" / "twice.csv"
+    write_csv(path, [GOOD])
+    text = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(f"{text[0]},MÃ ĐƠN VỊ \n{text[1]},000.00.02.H02\n", encoding="utf-8")
+    outcome = ingest(landing, tmp_path / "w.duckdb").outcomes[-1]
+    assert outcome.status == "rejected"
+    assert outcome.error == "dossiers/twice.csv: header appears more than once: Mã đơn vị"
+
+
+def test_fees_above_the_contract_bound_are_quarantined(landing, tmp_path):
+    write_csv(landing / "dossiers" / "fees.csv", [{**GOOD, "Phí, lệ phí (đồng)": "9.000.000.000.000.000.000"},
+                                                 {**GOOD, "Mã hồ sơ": "B", "Phí, lệ phí (đồng)": "100.000.000.000"}])
+    outcome = ingest(landing, tmp_path / "w.duckdb").outcomes[-1]
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (1, 1)
+    assert quarantined(tmp_path / "w.duckdb")["reasons"].to_list() == [
+        ["Phí, lệ phí (đồng) is above 100,000,000,000 đồng: 9000000000000000000"]]
+
+
+# --- 14. nothing personal in clear in quarantined rows ----------------------------------------------------------
+
+@pytest.mark.parametrize("header,known,personal", [
+    ("Số giấy tờ chủ hồ sơ", True, True), ("Số giấy tờ chủ hồ sơ 2", False, True),
+    ("SỐ GIẤY TỜ CHỦ HỒ SƠ (3)", False, True), ("Chủ hồ sơ", True, True), ("Họ tên người nộp", False, True),
+    ("Cán bộ tiếp nhận", False, True), ("Tên TTHC", True, False), ("Ghi chú", False, False),
+    ("Mã hồ sơ DVCQG", False, False)])
+def test_personal_headers(header, known, personal):
+    assert is_personal_header(header, known=known) is personal
+
+
+def test_quarantined_rows_keep_no_personal_data_in_clear(landing, tmp_path):
+    second_id, staff, extra_name, stray_id = "027111222333", "Trần Thị Bích", "Lê Văn Cường", "031987654321"
+    row = {**GOOD, "Trạng thái": "99", "Số giấy tờ chủ hồ sơ 2": second_id, "Họ tên người nộp": extra_name,
+           "Cán bộ tiếp nhận": staff, "Ghi chú": f"CCCD {stray_id} nộp thay", "Mã hồ sơ DVCQG": "G22.99"}
+    write_csv(landing / "dossiers" / "bad.csv", [row])
+    db = tmp_path / "w.duckdb"
+    ingest(landing, db)
+    record = json.loads(quarantined(db)["raw_record"][0])
+    assert record["Số giấy tờ chủ hồ sơ 2"] == record["Họ tên người nộp"] == record["Cán bộ tiếp nhận"] == "***"
+    assert record["Ghi chú"] == "CCCD *** nộp thay" and record["Mã hồ sơ DVCQG"] == "G22.99"
+    text = db.read_bytes()
+    for secret in (GOOD["Số giấy tờ chủ hồ sơ"], second_id, stray_id, staff, extra_name, GOOD["Chủ hồ sơ"]):
+        assert secret.encode() not in text, secret
+
+
+def test_ids_in_a_reason_are_masked(landing, tmp_path):
+    write_csv(landing / "dossiers" / "bad.csv", [{**GOOD, "Ngày tiếp nhận": "027123456789"}])
+    ingest(landing, tmp_path / "w.duckdb")
+    assert quarantined(tmp_path / "w.duckdb")["reasons"].to_list() == [
+        ["timestamp does not parse: Ngày tiếp nhận = '***'"]]
