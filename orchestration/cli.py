@@ -184,6 +184,40 @@ def _review(sha256: str, decision: str) -> None:
 
 
 @cli.command()
+@click.argument("sha256")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="A .csv or .xlsx file (default: quarantine_<sha256 prefix>.xlsx here).")
+def quarantine(sha256: str, out: Path | None) -> None:
+    """Write a batch's quarantined rows, with every reason, to a file to send back to the unit that exported it."""
+    import json
+
+    import polars as pl
+
+    from orchestration import duckdb_files
+    from orchestration.people_files import write_csv, write_xlsx
+
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: nothing was ingested yet (TTHC_WAREHOUSE)")
+    with duckdb_files.connect(settings.warehouse, settings, read_only=True, log=console.print) as con:
+        rows = con.execute("select file_path, source_row, array_to_string(reasons, '; '), raw_record, batch_id "
+                           "from raw.quarantine where starts_with(batch_id, ?) order by file_path, source_row",
+                           [sha256.strip().lower()]).fetchall()
+    if not rows or len(sha256.strip()) < 8:
+        raise UserError(f"no quarantined row in a batch whose sha256 starts with {sha256!r} (8 characters at least)")
+    frame = pl.DataFrame([{"Tệp": path, "Dòng": row, "Lý do": reasons, **json.loads(record)}
+                          for path, row, reasons, record, _ in rows], infer_schema_length=None)
+    out = out or Path(f"quarantine_{rows[0][4][:12]}.xlsx")
+    if out.suffix.lower() == ".csv":
+        write_csv(frame, out)
+    elif out.suffix.lower() == ".xlsx":
+        write_xlsx(frame, out, sheet="Hồ sơ bị loại")
+    else:
+        raise UserError(f"{out}: write a .csv or an .xlsx file")
+    console.print(f"{frame.height} quarantined rows of batch {rows[0][4][:16]} written to {out}")
+
+
+@cli.command()
 @click.option("--unit", "show_units", is_flag=True, help="Also list every unit's rows.")
 def scorecard(show_units: bool) -> None:
     """Print the Directive 10 scorecard from the published marts file."""

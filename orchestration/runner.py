@@ -33,6 +33,15 @@ run_monitoring:
   max_resume_run_attempts: 0
   poll_interval_seconds: 60
 """
+# What earlier versions wrote, without the mark: replaced like a marked file.
+PREVIOUS_DAGSTER_YAMLS = ("""\
+telemetry:
+  enabled: false
+# One run writes the DuckDB warehouse at a time: further runs wait in the queue.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+""",)
 RUN_LOG_MAX_AGE_DAYS = 30
 STEP_NOT_FINISHED = "did not run (an upstream step did not produce its assets)"
 
@@ -63,8 +72,9 @@ def prepare_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or (config.read_text(encoding="utf-8").startswith(DAGSTER_YAML_MARK)
-                               and config.read_text(encoding="utf-8") != DAGSTER_YAML):
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    if current is None or current in PREVIOUS_DAGSTER_YAMLS or (
+            current.startswith(DAGSTER_YAML_MARK) and current != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     return home
 

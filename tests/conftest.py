@@ -21,6 +21,17 @@ def small_landing(small_generation) -> Path:
     return small_generation.landing
 
 
+@pytest.fixture
+def landing(tmp_path, small_landing) -> Path:
+    """A landing folder with the small sample's reference files and an empty dossiers/ folder."""
+    import shutil
+
+    root = tmp_path / "landing"
+    shutil.copytree(small_landing / "reference", root / "reference")
+    (root / "dossiers").mkdir()
+    return root
+
+
 PII_KEY = b"test-key"
 
 

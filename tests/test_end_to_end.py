@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,13 +20,14 @@ from ingestion.sample.calibration import ARTICLE, ARTICLE_UNITS_MEETING
 
 @pytest.mark.e2e
 def test_the_published_scorecard_reproduces_the_february_2024_report(tmp_path):
-    env = {**os.environ, "TTHC_LANDING_DIR": str(tmp_path / "landing"),
+    # `.venv/bin/tthc` with no activated venv: a bare PATH, so dbt must be found beside the interpreter
+    env = {**os.environ, "PATH": "/usr/bin:/bin", "TTHC_LANDING_DIR": str(tmp_path / "landing"),
            "TTHC_WAREHOUSE": str(tmp_path / "warehouse" / "tthc.duckdb"),
            "TTHC_PUBLISHED": str(tmp_path / "published" / "tthc_marts.duckdb"),
            "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_PII_KEY": "e2e-key"}
 
     def tthc(*args):
-        done = subprocess.run([sys.executable, "-m", "orchestration.cli", *args], env=env, capture_output=True,
+        done = subprocess.run([str(Path(sys.executable).with_name("tthc")), *args], env=env, capture_output=True,
                               text=True, timeout=1800)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return done

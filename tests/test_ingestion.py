@@ -35,14 +35,6 @@ EXPECTED = {"dossier_code": "000.00.01.H02-230615-0001", "channel": 2, "status":
             "paid_online": 1, "components_digitised": True, "e_result": False}
 
 
-@pytest.fixture
-def landing(tmp_path, small_landing) -> Path:
-    root = tmp_path / "landing"
-    shutil.copytree(small_landing / "reference", root / "reference")
-    (root / "dossiers").mkdir()
-    return root
-
-
 def write_csv(path: Path, rows: list[dict], sep=",", bom=False, crlf=False) -> Path:
     """A CSV with the first row's keys as headers (RFC 4180 quoting by the csv module)."""
     headers = list(rows[0])

@@ -30,16 +30,6 @@ from .test_ingestion import GOOD, write_csv
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def landing(tmp_path, small_landing) -> Path:
-    import shutil
-
-    root = tmp_path / "landing"
-    shutil.copytree(small_landing / "reference", root / "reference")
-    (root / "dossiers").mkdir()
-    return root
-
-
 def ingest(landing: Path, db: Path, now: datetime | None = None):
     with duckdb.connect(str(db)) as con:
         return ingest_landing(landing, con, PII_KEY, now=now)
@@ -421,3 +411,53 @@ def test_ids_in_a_reason_are_masked(landing, tmp_path):
     ingest(landing, tmp_path / "w.duckdb")
     assert quarantined(tmp_path / "w.duckdb")["reasons"].to_list() == [
         ["timestamp does not parse: Ngày tiếp nhận = '***'"]]
+
+
+# --- 15. landing text that looks like a formula: text in DuckDB, never a formula in files for people ------------
+
+@pytest.mark.parametrize("text,shown", [("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("-3", "'-3"),
+                                        ("@SUM(A1)", "'@SUM(A1)"), ("Thủ tục = 1", "Thủ tục = 1"), (None, None)])
+def test_neutralise(text, shown):
+    from orchestration.people_files import neutralise
+
+    assert neutralise(text) == shown
+
+
+def test_formula_like_text_stays_text_in_duckdb_and_in_the_quarantine_files(landing, tmp_path, monkeypatch):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from orchestration.cli import cli
+
+    write_csv(landing / "dossiers" / "f.csv", [{**GOOD, "Tên TTHC": "=1+1"},
+                                               {**GOOD, "Mã hồ sơ": "@SUM(A1)", "Tên TTHC": "-2+3", "Trạng thái": "99"}])
+    db = tmp_path / "w.duckdb"
+    report = ingest(landing, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select procedure_name from raw.dossier_snapshots").fetchall() == [("=1+1",)]
+    monkeypatch.setenv("TTHC_WAREHOUSE", str(db))
+    sha = report.outcomes[-1].sha256
+    for name in ("bad.csv", "bad.xlsx"):
+        done = CliRunner().invoke(cli, ["quarantine", sha[:10], "--out", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+    rows = (tmp_path / "bad.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("Tệp,Dòng,Lý do,Mã hồ sơ") and "'@SUM(A1)" in rows[1] and "'-2+3" in rows[1]
+    sheet = openpyxl.load_workbook(tmp_path / "bad.xlsx").active
+    cells = {c.value: c.data_type for c in sheet[2]}
+    assert cells["@SUM(A1)"] == cells["-2+3"] == "s" and cells[3] == "n"  # text as text, the row number a number
+    assert "status is not a code 1-10 or its label: Trạng thái = '99'" in cells
+
+
+def test_dagster_home_gets_run_monitoring_and_keeps_a_yaml_of_its_own(tmp_path, monkeypatch):
+    from orchestration.runner import DAGSTER_YAML, PREVIOUS_DAGSTER_YAMLS, prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    config = prepare_dagster_home() / "dagster.yaml"
+    assert config.read_text() == DAGSTER_YAML
+    assert dg.DagsterInstance.from_config(str(tmp_path / "home")).run_monitoring_enabled
+    for managed in (PREVIOUS_DAGSTER_YAMLS[0], DAGSTER_YAML.split("run_monitoring")[0]):  # older tthc: updated
+        config.write_text(managed)
+        assert prepare_dagster_home() / "dagster.yaml" == config and config.read_text() == DAGSTER_YAML
+    config.write_text("telemetry:\n  enabled: true\n")  # the operator's own: left alone
+    prepare_dagster_home()
+    assert config.read_text() == "telemetry:\n  enabled: true\n"
