@@ -8,9 +8,9 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
-from ingestion.ingest import IngestReport, ingest_landing
+from ingestion.ingest import IngestReport
 from ingestion.vocabulary import HOLD_QUARANTINED_SHARE
-from ingestion.warehouse import ensure_raw_schema
+from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker
 from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource
 
@@ -105,38 +105,32 @@ def last_successful_run_start(context: dg.AssetExecutionContext) -> datetime | N
     description="Ingest new landed files (dossiers, unit reports, reference) into the raw tables.",
 )
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from expectations.raw_batches import validate_batches
-
     settings = warehouse.settings()
     if settings.pii_key_is_default:
         context.log.warning("TTHC_PII_KEY is not set: applicant ids are hashed with the development key")
     if not settings.landing_dir.exists():
         raise dg.Failure(f"landing folder {settings.landing_dir} does not exist (TTHC_LANDING_DIR)")
     run_at = datetime.now().replace(microsecond=0)
-    last_step = {"step": None}
-
-    def progress(step: str, done: int, total: int) -> None:
-        if step != last_step["step"] or done == total or done % 100 == 0:
-            context.log.info(f"{step}: {done}/{total}")
-            last_step["step"] = step
-
+    try:
+        result = ingest_in_worker(settings, run_at, log=context.log.info, warn=context.log.warning)
+    except IngestionFailed as exc:
+        raise dg.Failure(description=str(exc).splitlines()[0], metadata={"traceback": str(exc)}) from None
+    report = result.report
+    for line in report.deferred:
+        context.log.warning(f"deferred: {line}")
+    for o in report.of(status="rejected"):
+        context.log.warning(f"rejected: {o.error}")
+    checks: list[dg.AssetCheckResult] = []
+    for table, suite in RAW_SUITES.items():
+        checks.append(quarantine_check(report, table))
+        outcome = result.validations[table]
+        checks.append(dg.AssetCheckResult(
+            check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="no new batch" if outcome is None else (outcome.describe_failures() or
+                                                                f"{outcome.evaluated} expectations passed"),
+            metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
     with warehouse.connect(log=context.log.warning) as con:
-        ensure_raw_schema(con)
-        report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at)
-        for line in report.deferred:
-            context.log.warning(f"deferred: {line}")
-        for o in report.of(status="rejected"):
-            context.log.warning(f"rejected: {o.error}")
-        checks: list[dg.AssetCheckResult] = []
-        for table, suite in RAW_SUITES.items():
-            checks.append(quarantine_check(report, table))
-            outcome = validate_batches(con, table, [o.sha256 for o in report.of(table=table, status="loaded")], run_at)
-            checks.append(dg.AssetCheckResult(
-                check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description="no new batch" if outcome is None else (outcome.describe_failures() or
-                                                                    f"{outcome.evaluated} expectations passed"),
-                metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_start(context))]
         record_checks(con, context.run.run_id, checks, run_at)
         counts = dict(con.execute(" union all ".join(

@@ -83,16 +83,23 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None) 
 
 
 def verify(path: Path) -> dict[str, int]:
-    """The file holds exactly the contract's tables in schema marts, and no personal-data column."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    """The file holds exactly the contract's tables in schema marts, and no personal-data column.
+
+    It is attached under a fixed name, so a file named `marts.duckdb` (whose default catalog would be `marts`,
+    ambiguous with the schema) is read the same way.
+    """
+    with duckdb.connect() as con:
+        con.execute(f"attach '{path}' as published (read_only)")
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_catalog = 'published'").fetchall()
         if sorted(tables) != sorted(("marts", t) for t in PUBLISHED_TABLES):
             raise dg.Failure(f"published file would hold {sorted(tables)}, not the contract's marts tables")
-        columns = con.execute("select table_name, column_name from information_schema.columns").fetchall()
+        columns = con.execute("select table_name, column_name from information_schema.columns "
+                              "where table_catalog = 'published'").fetchall()
         personal = [f"{t}.{c}" for t, c in columns if PERSONAL_DATA.search(c)]
         if personal:
             raise dg.Failure(f"personal data columns would be published: {', '.join(personal)}")
-        return {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in PUBLISHED_TABLES}
+        return {t: con.execute(f"select count(*) from published.marts.{t}").fetchone()[0] for t in PUBLISHED_TABLES}
 
 
 @dg.asset(
