@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,7 +20,19 @@ def machine_memory_bytes() -> int:
 
 
 def default_memory_limit() -> str:
-    return f"{int(machine_memory_bytes() * DEFAULT_MEMORY_SHARE / 2**20)}MB"
+    return f"{int(machine_memory_bytes() * DEFAULT_MEMORY_SHARE / 2**20)}MiB"
+
+
+_BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def parse_bytes(text: str) -> int:
+    """A DuckDB memory size (`6GB`, `6144MB`, `5.5 GiB`) in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).upper() not in _BYTE_UNITS:
+        raise ValueError(f"not a memory size: {text!r} (write it as DuckDB does, e.g. 6GB or 6144MB)")
+    return int(float(match.group(1)) * _BYTE_UNITS[match.group(2).upper() or "B"])
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,11 @@ class Settings:
                    published: Path | None = None) -> "Settings":
         return replace(self, landing_dir=landing_dir or self.landing_dir, warehouse=warehouse or self.warehouse,
                        published=published or self.published)
+
+    def with_memory_share(self, share: float) -> "Settings":
+        """The same settings with DuckDB bounded to `share` of the memory limit: for a process that also holds
+        polars and pandas frames (ingestion), so that the process as a whole stays within the bound."""
+        return replace(self, memory_limit=f"{int(parse_bytes(self.memory_limit) * share / 2**20)}MiB")
 
     @property
     def spill_dir(self) -> Path:
