@@ -103,8 +103,11 @@ def test_every_connection_gets_the_memory_limit_and_spill_folder(tmp_path, monke
         limit, temp = con.execute("select current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
     assert limit in ("953.6 MiB", "1.0 GB", "1000.0 MB") and temp == str(tmp_path / "spill")
     monkeypatch.delenv("TTHC_DUCKDB_MEMORY_LIMIT")
-    default_mb = int(Settings.from_env().memory_limit.removesuffix("MB"))
-    assert default_mb * 2**20 <= 0.26 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    from orchestration.settings import parse_bytes
+
+    default = parse_bytes(Settings.from_env().memory_limit)
+    assert 0.24 <= default / (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) <= 0.25
+    assert parse_bytes(Settings.from_env().with_memory_share(0.4).memory_limit) == pytest.approx(0.4 * default, rel=1e-3)
 
 
 def test_dbt_runs_with_the_same_memory_limit(small_ingested, tmp_path):
