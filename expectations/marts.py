@@ -7,14 +7,13 @@ import great_expectations as gx
 
 from expectations.engine import SuiteOutcome, run_suite
 from expectations.raw_batches import frame_for_gx
-from ingestion.pii import PERSONAL_DATA_COLUMNS
-from ingestion.vocabulary import KPI_MEASURES, KPI_RATES
+from contracts.personal_data import PERSONAL_DATA_COLUMNS
+from contracts.rules import rules
+from contracts.vocabulary import KPI_MEASURES, KPI_RATES
 
 RATES = list(KPI_RATES)
 MEASURES = list(KPI_MEASURES)
-PART_WHOLE = [("received_online", "received"), ("digitised", "received"), ("fee_bearing", "received"),
-              ("paid_online", "fee_bearing"), ("resolved_on_time", "resolved"),
-              ("paper_result_resolved", "resolved"), ("e_result_issued", "paper_result_resolved")]
+PART_WHOLE = rules().part_whole
 
 
 def _rates_and_parts() -> list:

@@ -19,9 +19,10 @@ import duckdb
 import polars as pl
 
 from ingestion import normalise, parsing
-from ingestion.pii import MASK, hmac_sql, is_personal_header, mask_ids
+from contracts.personal_data import MASK
+from ingestion.pii import hmac_sql, is_personal_header, mask_ids
 from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
-from ingestion.vocabulary import (
+from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     HOLD_QUARANTINED_SHARE,
     PROCEDURE_COLUMNS,
@@ -29,7 +30,7 @@ from ingestion.vocabulary import (
     UNIT_COLUMNS,
     UNIT_REPORT_COLUMNS,
 )
-from ingestion.warehouse import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
+from ingestion.raw_schema import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
 
 Progress = Callable[[str, int, int], None]
 
@@ -48,19 +49,19 @@ class Kind:
         return next(h for h, (_, req) in self.columns.items() if req)
 
 
-def _plain(names: tuple[str, ...], required: tuple[str, ...]) -> dict[str, tuple[str, bool]]:
+def _reference_columns(names: tuple[str, ...], required: tuple[str, ...]) -> dict[str, tuple[str, bool]]:
     return {n: (n, n in required) for n in names}
 
 
 REFERENCE_KINDS = {
     "units.csv": Kind("reference", "reference_units",
-                      _plain(UNIT_COLUMNS, ("unit_code", "unit_name", "level", "valid_from")),
+                      _reference_columns(UNIT_COLUMNS, ("unit_code", "unit_name", "level", "valid_from")),
                       normalise.reference_units),
     "procedures.csv": Kind("reference", "reference_procedures",
-                           _plain(PROCEDURE_COLUMNS, ("procedure_code", "paper_result", "has_fee")),
+                           _reference_columns(PROCEDURE_COLUMNS, ("procedure_code", "paper_result", "has_fee")),
                            normalise.reference_procedures),
     "targets.csv": Kind("reference", "reference_targets",
-                        _plain(TARGET_COLUMNS, ("indicator", "level", "target", "valid_from")),
+                        _reference_columns(TARGET_COLUMNS, ("indicator", "level", "target", "valid_from")),
                         normalise.reference_targets),
 }
 DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
@@ -258,7 +259,7 @@ def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple
 def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
                    progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
     """Ingest every new landed file; returns what happened to each."""
-    say = progress or (lambda step, done, total: None)
+    report_progress = progress or (lambda step, done, total: None)
     now = now or datetime.now().replace(microsecond=0)
     landing = Path(landing)
     ensure_raw_schema(con)
@@ -285,11 +286,11 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         if (rel, sha) not in seen_files:
             new.append((path, rel, kind, sha))  # bytes are read again when the file is processed: memory stays flat
-        say("hashing landed files", i + 1, len(candidates))
+        report_progress("hashing landed files", i + 1, len(candidates))
     for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
         batch = [item for item in new if item[2].table == table]
         if batch:
-            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, say)
+            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress)
     con.execute("checkpoint")
     con.execute("reset checkpoint_threshold")
     return report
@@ -312,7 +313,7 @@ class _Chunk:
 
 
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
-                 say: Callable[[str, int, int], None]) -> None:
+                 report_progress: Callable[[str, int, int], None]) -> None:
     kind: Kind = files[0][2]
     if kind.table == DOSSIERS.table:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
@@ -331,7 +332,7 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
     first_seq = next_batch_seq(con)
     chunk = _Chunk()
     for i, (path, rel, _, sha) in enumerate(files, start=1):
-        say(f"reading {kind.name}", i, len(files))
+        report_progress(f"reading {kind.name}", i, len(files))
         raw = path.read_bytes()
         sha = sha256_of(raw)  # the batch id is the hash of the bytes actually loaded, even if the file just changed
         outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1)
@@ -357,11 +358,11 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         chunk.pending.append(outcome)
         if chunk.rows >= NORMALISE_ROWS:
             _load_chunk(con, kind, chunk, apply_rules, now, report)
-            say(f"loading {kind.name}", i, len(files))
+            report_progress(f"loading {kind.name}", i, len(files))
             chunk = _Chunk()
     if chunk.pending:
         _load_chunk(con, kind, chunk, apply_rules, now, report)
-        say(f"loading {kind.name}", len(files), len(files))
+        report_progress(f"loading {kind.name}", len(files), len(files))
 
 
 def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,

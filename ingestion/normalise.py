@@ -14,7 +14,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.pii import mask_ids
-from ingestion.vocabulary import (
+from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     EARLIEST_TIMESTAMP,
     INDICATORS,
@@ -89,7 +89,7 @@ def _empty_warnings() -> pl.DataFrame:
 
 def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str],
              ingested_at: datetime) -> Normalised:
-    h = header_of(DOSSIER_COLUMNS)
+    headers = header_of(DOSSIER_COLUMNS)
     ts_fields = ("received_at", "due_at", "finished_at", "updated_at")
     typed = {f"{f}__t": parsing.parse_timestamp(pl.col(f)) for f in ts_fields}
     typed |= {
@@ -102,21 +102,21 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
     }
     required = [fld for fld, req in DOSSIER_COLUMNS.values() if req]
     received = pl.col("received_at__t")
-    reasons = _missing(required, h)
-    reasons += [_unparsed(f, pl.col(f"{f}__t"), "timestamp does not parse", h) for f in ts_fields]
-    reasons += _implausible(ts_fields, h, ingested_at)
+    reasons = _missing(required, headers)
+    reasons += [_unparsed(f, pl.col(f"{f}__t"), "timestamp does not parse", headers) for f in ts_fields]
+    reasons += _implausible(ts_fields, headers, ingested_at)
     reasons += [
-        _unparsed("fee_amount", pl.col("fee__t"), "number does not parse", h, amount=True),
-        _unparsed("status", pl.col("status__t"), "status is not a code 1-10 or its label", h),
-        _unparsed("channel", pl.col("channel__t"), "channel is not 1/2/3 or its label", h),
-        _unparsed("paid_online", pl.col("paid__t"), "not 0, 1 or 2", h),
-        _unparsed("components_digitised", pl.col("digitised__t"), "not a yes/no value", h),
-        _unparsed("e_result", pl.col("e_result__t"), "not a yes/no value", h),
-        (pl.col("finished_at__t") < received, pl.lit(f"{h['finished_at']} is before {h['received_at']}")),
-        (pl.col("due_at__t") < received, pl.lit(f"{h['due_at']} is before {h['received_at']}")),
-        (pl.col("fee__t") < 0, pl.format(f"{h['fee_amount']} is negative: {{}}", pl.col("fee__t"))),
+        _unparsed("fee_amount", pl.col("fee__t"), "number does not parse", headers, amount=True),
+        _unparsed("status", pl.col("status__t"), "status is not a code 1-10 or its label", headers),
+        _unparsed("channel", pl.col("channel__t"), "channel is not 1/2/3 or its label", headers),
+        _unparsed("paid_online", pl.col("paid__t"), "not 0, 1 or 2", headers),
+        _unparsed("components_digitised", pl.col("digitised__t"), "not a yes/no value", headers),
+        _unparsed("e_result", pl.col("e_result__t"), "not a yes/no value", headers),
+        (pl.col("finished_at__t") < received, pl.lit(f"{headers['finished_at']} is before {headers['received_at']}")),
+        (pl.col("due_at__t") < received, pl.lit(f"{headers['due_at']} is before {headers['received_at']}")),
+        (pl.col("fee__t") < 0, pl.format(f"{headers['fee_amount']} is negative: {{}}", pl.col("fee__t"))),
         (pl.col("fee__t") > MAX_FEE_VND,
-         pl.format(f"{h['fee_amount']} is above {MAX_FEE_VND:,} đồng: {{}}", pl.col("fee__t"))),
+         pl.format(f"{headers['fee_amount']} is above {MAX_FEE_VND:,} đồng: {{}}", pl.col("fee__t"))),
         (pl.col("unit_code").is_not_null() & ~pl.col("unit_code").is_in(list(unit_codes)),
          pl.format("unit code not in reference/units.csv: '{}'", pl.col("unit_code"))),
     ]
@@ -137,13 +137,13 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
 
 def unit_reports(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     """Unit reports: identity and dates must parse; measures are loaded as reported (rules judge them later)."""
-    h = header_of(UNIT_REPORT_COLUMNS)
+    headers = header_of(UNIT_REPORT_COLUMNS)
     typed = {"period_month": parsing.parse_period(pl.col("period")),
              "submitted_at__t": parsing.parse_timestamp(pl.col("submitted_at"))}
-    reasons = _missing(["unit_code", "period", "submitted_at"], h) + [
-        _unparsed("period", pl.col("period_month"), "period is not MM/yyyy", h),
-        _unparsed("submitted_at", pl.col("submitted_at__t"), "timestamp does not parse", h),
-        *_implausible(("submitted_at",), h, ingested_at),
+    reasons = _missing(["unit_code", "period", "submitted_at"], headers) + [
+        _unparsed("period", pl.col("period_month"), "period is not MM/yyyy", headers),
+        _unparsed("submitted_at", pl.col("submitted_at__t"), "timestamp does not parse", headers),
+        *_implausible(("submitted_at",), headers, ingested_at),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "unit_code", "period", "period_month",
@@ -162,13 +162,13 @@ def _in_set(field: str, allowed: tuple[str, ...]) -> Rule:
 
 
 def reference_units(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    h = {f: f for f in ("unit_code", "unit_name", "level", "valid_from", "valid_to")}
+    headers = {f: f for f in ("unit_code", "unit_name", "level", "valid_from", "valid_to")}
     typed = {"valid_from__t": parsing.parse_date(pl.col("valid_from")),
              "valid_to__t": parsing.parse_date(pl.col("valid_to"))}
-    reasons = _missing(["unit_code", "unit_name", "level", "valid_from"], h) + [
+    reasons = _missing(["unit_code", "unit_name", "level", "valid_from"], headers) + [
         _in_set("level", UNIT_LEVELS),
-        _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", h),
-        _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", h),
+        _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", headers),
+        _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "unit_code", "unit_name", "level", "parent_code",
@@ -178,12 +178,12 @@ def reference_units(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
 
 
 def reference_procedures(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    h = {f: f for f in ("procedure_code", "paper_result", "has_fee")}
+    headers = {f: f for f in ("procedure_code", "paper_result", "has_fee")}
     typed = {"paper__t": _true_false("paper_result"), "fee__t": _true_false("has_fee")}
-    reasons = _missing(["procedure_code", "paper_result", "has_fee"], h) + [
+    reasons = _missing(["procedure_code", "paper_result", "has_fee"], headers) + [
         _in_set("online_service_level", ONLINE_SERVICE_LEVELS),
-        _unparsed("paper_result", pl.col("paper__t"), "not true/false", h),
-        _unparsed("has_fee", pl.col("fee__t"), "not true/false", h),
+        _unparsed("paper_result", pl.col("paper__t"), "not true/false", headers),
+        _unparsed("has_fee", pl.col("fee__t"), "not true/false", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "procedure_code", "procedure_name", "field",
@@ -192,16 +192,16 @@ def reference_procedures(frame: pl.DataFrame, ingested_at: datetime) -> Normalis
 
 
 def reference_targets(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    h = {f: f for f in ("indicator", "level", "target", "valid_from", "valid_to")}
+    headers = {f: f for f in ("indicator", "level", "target", "valid_from", "valid_to")}
     typed = {"target__t": pl.col("target").cast(pl.Float64, strict=False),
              "valid_from__t": parsing.parse_date(pl.col("valid_from")),
              "valid_to__t": parsing.parse_date(pl.col("valid_to"))}
-    reasons = _missing(["indicator", "level", "target", "valid_from"], h) + [
+    reasons = _missing(["indicator", "level", "target", "valid_from"], headers) + [
         _in_set("indicator", INDICATORS), _in_set("level", TARGET_LEVELS),
-        _unparsed("target", pl.col("target__t"), "number does not parse", h),
+        _unparsed("target", pl.col("target__t"), "number does not parse", headers),
         ((pl.col("target__t") < 0) | (pl.col("target__t") > 1), pl.lit("target is not between 0 and 1")),
-        _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", h),
-        _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", h),
+        _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", headers),
+        _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "indicator", "level", target=pl.col("target__t"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.vocabulary import boolean_lookup, channel_lookup, label_key, status_lookup
+from contracts.vocabulary import boolean_lookup, channel_lookup, label_key, status_lookup
 
 # The contract's timestamp forms (landing.md), tried in order; XLSX date cells arrive as ISO text.
 TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")

@@ -11,20 +11,10 @@ import re
 
 import polars as pl
 
-from ingestion.vocabulary import DOSSIER_COLUMNS, label_key
+from contracts.personal_data import ID_RUN, MASK, NAME_HEADER_WORDS, PERSONAL_HEADERS
+from contracts.vocabulary import label_key
 
-MASK = "***"
-# An id in free text: a run of 9 or more digits (citizen ids have 12, tax codes 10 or 13; landing.md masks
-# such runs in explanations too). Masked wherever landing text is kept: quarantined rows, reasons.
-ID_RUN = r"\d{9,}"
-# Headers whose column holds personal data: the contract's applicant columns (also numbered, as a second
-# "Số giấy tờ chủ hồ sơ 2" or "(2)"), and any unknown column whose header says it holds a person's name.
-PERSONAL_FIELDS = ("applicant_name", "applicant_id")
-PERSONAL_HEADERS = tuple(label_key(h) for h, (fld, _) in DOSSIER_COLUMNS.items() if fld in PERSONAL_FIELDS)
-NAME_HEADER_WORDS = ("tên", "họ tên", "cán bộ", "người", "chủ hồ sơ", "cccd", "cmnd", "giấy tờ", "điện thoại", "email")
-_NUMBERING = re.compile(r"[\s._-]*(\(\d+\)|\d+)$")
-# Column names that would carry personal data; none may reach the marts or the published file.
-PERSONAL_DATA_COLUMNS = r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash)"
+_NUMBERING = re.compile(r"[\s._-]*(\(\d+\)|\d+)$")  # "Số giấy tờ chủ hồ sơ 2", "... (2)"
 BLOCK = 64
 
 

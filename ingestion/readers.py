@@ -17,7 +17,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from ingestion.vocabulary import label_key
+from contracts.vocabulary import label_key
 
 BOM = b"\xef\xbb\xbf"
 SOURCE_ROW = "__source_row"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import duckdb
 
-from ingestion.warehouse import ensure_raw_schema
+from ingestion.raw_schema import ensure_raw_schema
 
 DECISIONS = ("accepted", "excluded")
 MIN_PREFIX = 8

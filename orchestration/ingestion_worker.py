@@ -38,7 +38,7 @@ def _work(settings: Settings, run_at: datetime, messages) -> None:
     try:
         from expectations.raw_batches import validate_batches
         from ingestion.ingest import ingest_landing
-        from ingestion.warehouse import ensure_raw_schema
+        from ingestion.raw_schema import ensure_raw_schema
         from orchestration import duckdb_files
 
         last = {"step": None}

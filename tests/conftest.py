@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.sample.generate import GenerationResult, generate
+from sample_province.generate import GenerationResult, generate
 
 SMALL_SCALE = 0.02  # ~14,000 dossiers over the default period: every quirk, fast
 

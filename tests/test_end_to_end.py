@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.sample.calibration import ARTICLE, ARTICLE_UNITS_MEETING
+from sample_province.calibration import ARTICLE, ARTICLE_UNITS_MEETING
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from ingestion import ingest as ingest_module
 from ingestion.ingest import ingest_landing
-from ingestion.vocabulary import DOSSIER_COLUMNS
+from contracts.vocabulary import DOSSIER_COLUMNS
 
 from .conftest import PII_KEY
 

@@ -103,7 +103,7 @@ def test_the_sensor_requests_a_run_for_new_or_changed_files_only(tmp_path, monke
 
 
 def _warehouse_with_export_loaded_at(path: Path, loaded_at: datetime) -> None:
-    from ingestion.warehouse import ensure_raw_schema
+    from ingestion.raw_schema import ensure_raw_schema
 
     with duckdb.connect(str(path)) as con:
         ensure_raw_schema(con)
@@ -132,7 +132,7 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(small_landin
            "DAGSTER_HOME": str(tmp_path / "dagster"), "TTHC_PII_KEY": "two-runs"}
     runs = []
     for _ in range(2):
-        runs.append(subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run"], env=env, cwd=ROOT,
+        runs.append(subprocess.Popen([sys.executable, "-m", "cli.commands", "run"], env=env, cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(1)
     outputs = [run.communicate(timeout=900) for run in runs]

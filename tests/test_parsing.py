@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion import parsing
-from ingestion.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, STATUS_LABELS
+from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, STATUS_LABELS
 
 
 def one(expr_fn, value):

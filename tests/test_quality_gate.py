@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from orchestration.assets.publication import PUBLISHED_TABLES, publish
+from orchestration.definitions import defs
 from orchestration.settings import Settings
 
 from .test_ingestion import GOOD, write_csv
@@ -75,7 +76,7 @@ def test_publication_is_atomic_and_readers_keep_their_file(small_built, tmp_path
 @pytest.fixture(scope="module")
 def pipeline(small_landing, tmp_path_factory):
     """Run the whole job (as `tthc run` does) on a copy of the small landing, in a temporary data folder."""
-    from orchestration.runner import run_pipeline
+    from cli.runner import run_pipeline
 
     root = tmp_path_factory.mktemp("pipeline")
     shutil.copytree(small_landing, root / "landing")
@@ -88,7 +89,7 @@ def pipeline(small_landing, tmp_path_factory):
         console = Console(file=open(root / "console.txt", "w"), width=200)
 
         def run():
-            return run_pipeline(Settings.from_env(), console)
+            return run_pipeline(Settings.from_env(), console, defs.resolve_job_def("full_refresh"))
 
         yield root, run, Settings.from_env()
 
@@ -143,7 +144,7 @@ def test_a_held_batch_blocks_every_run_until_an_engineer_excludes_or_accepts_it(
     """landing.md: a batch over 5% quarantined is held, in this run and every later one, until reviewed."""
     from click.testing import CliRunner
 
-    from orchestration.cli import cli
+    from cli.commands import cli
 
     root, run, settings = pipeline
     old = hashlib.sha256(settings.published.read_bytes()).hexdigest()
@@ -186,7 +187,7 @@ def _landing_people(landing: Path) -> tuple[set[str], set[str]]:
     """Every applicant id and every person's name (applicant, staff) that the landing's dossier exports hold."""
     from ingestion.ingest import DOSSIERS, discover
     from ingestion.readers import SOURCE_ROW, RejectedFile, read_landed
-    from ingestion.vocabulary import label_key
+    from contracts.vocabulary import label_key
 
     people = {label_key(h) for h in ("Chủ hồ sơ", "Cán bộ tiếp nhận")}
     ids, names = set(), set()

@@ -231,7 +231,7 @@ def test_staging_files_left_by_a_dead_publication_are_removed(tmp_path):
 
 
 def test_run_logs_are_pruned_by_age(tmp_path):
-    from orchestration.runner import prune_run_logs, run_log_path
+    from cli.runner import prune_run_logs, run_log_path
 
     old, new = run_log_path(tmp_path, "old-run"), run_log_path(tmp_path, "new-run")
     old.parent.mkdir(parents=True)
@@ -430,7 +430,7 @@ def test_formula_like_text_stays_text_in_duckdb_and_in_the_quarantine_files(land
     import openpyxl
     from click.testing import CliRunner
 
-    from orchestration.cli import cli
+    from cli.commands import cli
 
     write_csv(landing / "dossiers" / "f.csv", [{**GOOD, "Tên TTHC": "=1+1"},
                                                {**GOOD, "Mã hồ sơ": "@SUM(A1)", "Tên TTHC": "-2+3", "Trạng thái": "99"}])
@@ -452,7 +452,7 @@ def test_formula_like_text_stays_text_in_duckdb_and_in_the_quarantine_files(land
 
 
 def test_dagster_home_gets_run_monitoring_and_keeps_a_yaml_of_its_own(tmp_path, monkeypatch):
-    from orchestration.runner import DAGSTER_YAML, PREVIOUS_DAGSTER_YAMLS, prepare_dagster_home
+    from cli.runner import DAGSTER_YAML, PREVIOUS_DAGSTER_YAMLS, prepare_dagster_home
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     config = prepare_dagster_home() / "dagster.yaml"

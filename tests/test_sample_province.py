@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingestion.sample import calibration, dossiers, reference, truth
-from ingestion.sample.generate import generate
-from ingestion.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
+from sample_province import calibration, dossiers, reference, truth
+from sample_province.generate import generate
+from contracts.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -156,7 +156,7 @@ def test_calibration_reproduces_the_units_meeting_their_online_target(default_tr
 
 
 def _tthc(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli.commands", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=120)
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from ingestion.ingest import ingest_landing
-from ingestion.sample.truth import MEASURES
+from sample_province.truth import MEASURES
 
 from .conftest import PII_KEY, run_dbt
 

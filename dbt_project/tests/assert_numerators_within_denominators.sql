@@ -1,8 +1,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_unit_month'}}}) }}
 -- A part never exceeds its whole, in the unit and level marts and in the scorecard.
-{% set pairs = [('received_online', 'received'), ('digitised', 'received'), ('fee_bearing', 'received'),
-                ('paid_online', 'fee_bearing'), ('resolved_on_time', 'resolved'),
-                ('paper_result_resolved', 'resolved'), ('e_result_issued', 'paper_result_resolved')] %}
+{% set pairs = var('part_whole') %}
 {% for relation in ['kpi_unit_month', 'kpi_level_month'] %}
 {% for part, whole in pairs %}
 select '{{ relation }}' as relation, '{{ part }} > {{ whole }}' as failure

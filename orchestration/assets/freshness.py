@@ -10,7 +10,7 @@ from orchestration.resources import WarehouseResource
 
 MAX_AGE = timedelta(hours=36)
 ASSET = dg.AssetKey(["raw", "dossier_snapshots"])
-CHECK = "dossier_export_landed_within_36h"
+CHECK = "dossier_export_is_fresh"
 
 
 def freshness_result(con: duckdb.DuckDBPyConnection, now: datetime) -> dg.AssetCheckResult:
@@ -27,7 +27,7 @@ def freshness_result(con: duckdb.DuckDBPyConnection, now: datetime) -> dg.AssetC
 
 @dg.asset_check(asset=ASSET, name=CHECK, blocking=False,
                 description="Warns when no dossier export was loaded in the last 36 hours (exports are daily).")
-def dossier_export_landed_within_36h(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+def dossier_export_is_fresh(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(log=context.log.warning) as con:
         result = freshness_result(con, datetime.now())
         record_checks(con, context.op_execution_context.run_id, [result])

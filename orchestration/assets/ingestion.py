@@ -8,8 +8,8 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
+from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.ingest import IngestReport
-from ingestion.vocabulary import HOLD_QUARANTINED_SHARE
 from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker
 from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingestion.pii import PERSONAL_DATA_COLUMNS
+from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
 from orchestration.history import DDL as CHECK_HISTORY_DDL
 from orchestration.resources import WarehouseResource

@@ -16,8 +16,8 @@ with current_state as (
 flags as (
     select
         *,
-        status not in (1, 3) as is_received,
-        status in (9, 10) and finished_at is not null as is_resolved
+        status not in {{ statuses('not_received') }} as is_received,
+        status in {{ statuses('resolved') }} and finished_at is not null as is_resolved
     from current_state
 )
 
@@ -35,14 +35,14 @@ select
     fee_amount,
     paid_online,
     is_received,
-    is_received and channel = 2 as is_online,
+    is_received and channel = {{ var('online_channel') }} as is_online,
     is_received and components_digitised as is_digitised,
     is_received and fee_amount > 0 as is_fee_bearing,
-    is_received and fee_amount > 0 and paid_online in (1, 2) as is_paid_online,
+    is_received and fee_amount > 0 and paid_online in ({{ var('paid_online_codes') | join(', ') }}) as is_paid_online,
     is_resolved,
     is_resolved and coalesce(finished_at <= due_at, false) as is_on_time,
     e_result as has_e_result,
-    status in (2, 4, 5, 6) as is_open,
+    status in {{ statuses('open') }} as is_open,
     updated_at,
     processed_through_batch_seq
 from flags

@@ -8,6 +8,7 @@ select
     d.finished_at,
     d.due_at,
     d.resolved_month,
+    d.is_resolved,
     d.is_on_time,
     coalesce(p.paper_result, false) as is_paper_result,
     coalesce(p.paper_result, false) and d.has_e_result as is_e_result_issued,

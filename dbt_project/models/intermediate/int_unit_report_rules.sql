@@ -53,7 +53,7 @@ select
     coalesce(system.{{ m }}, 0) as system_{{ m }},
     not {{ is_count('r.' ~ m ~ '_value') }} as not_a_count_{{ m }},
     {{ is_count('r.' ~ m ~ '_value') }} and r.is_valid_in_month
-        and abs(r.{{ m }}_value - coalesce(system.{{ m }}, 0)) > greatest(5, 0.02 * coalesce(system.{{ m }}, 0))
+        and abs(r.{{ m }}_value - coalesce(system.{{ m }}, 0)) > {{ mismatch_tolerance('coalesce(system.' ~ m ~ ', 0)') }}
         as mismatch_{{ m }},
     {% endfor %}
     {% for part, whole in report_part_whole_pairs() %}

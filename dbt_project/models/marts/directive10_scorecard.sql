@@ -1,8 +1,12 @@
 {#
-  Directive 10: each unit's and each level's pooled rate over the window against the baseline (the 12 months
-  before the effective date), in points, and against the target of its level valid at the window's end.
+  Directive 10: each unit's and each level's pooled rate over the window against the baseline (the
+  `baseline_months` months before the effective date), in points, and against the target of its level valid at the window's end.
 #}
 {% set indicators = kpi_indicators() %}
+{% set level_sums = {} %}
+{% for m in kpi_measures() %}
+{% do level_sums.update({'window_' ~ m: 'sum(window_' ~ m ~ ')', 'baseline_' ~ m: 'sum(baseline_' ~ m ~ ')'}) %}
+{% endfor %}
 with directive_window as (
     select * from {{ ref('int_directive_window') }}
 ),
@@ -29,11 +33,7 @@ unit_sums as (
 ),
 
 level_sums as (
-    select level, {% for m in kpi_measures() %} sum(window_{{ m }}) as window_{{ m }}, sum(baseline_{{ m }}) as baseline_{{ m }}{{ ',' if not loop.last }} {% endfor %}
-    from unit_sums group by level
-    union all
-    select 'toan_tinh', {% for m in kpi_measures() %} sum(window_{{ m }}), sum(baseline_{{ m }}){{ ',' if not loop.last }} {% endfor %}
-    from unit_sums
+    {{ pool_levels('unit_sums', [], level_sums) }}
 ),
 
 scopes as (

@@ -15,13 +15,11 @@ receptions as (
     select
         unit_code,
         received_month as period_month,
-        count(*) as received,
-        count(*) filter (where is_online) as received_online,
-        count(*) filter (where is_digitised) as digitised,
-        count(*) filter (where is_fee_bearing) as fee_bearing,
-        count(*) filter (where is_paid_online) as paid_online
+        {% for m in kpi_measures('reception') %}
+        count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ ref('fct_dossiers') }}
-    where is_received
+    where {{ measure_flag('received') }}
     group by all
 ),
 
@@ -29,10 +27,9 @@ resolutions as (
     select
         unit_code,
         resolved_month as period_month,
-        count(*) as resolved,
-        count(*) filter (where is_on_time) as resolved_on_time,
-        count(*) filter (where is_paper_result) as paper_result_resolved,
-        count(*) filter (where is_e_result_issued) as e_result_issued
+        {% for m in kpi_measures('resolution') %}
+        count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ ref('fct_resolutions') }}
     group by all
 ),

@@ -54,7 +54,7 @@ breaches as (
     select unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'mismatch_with_system', 'error',
            '{{ header }}: báo cáo ' || cast(reported_{{ m }} as bigint) || ', hệ thống ' || system_{{ m }}
                || ' (chênh ' || cast(abs(reported_{{ m }} - system_{{ m }}) as bigint) || ', vượt ngưỡng '
-               || cast(greatest(5, 0.02 * system_{{ m }}) as decimal(10, 1)) || ')', submitted_at
+               || cast({{ mismatch_tolerance('system_' ~ m) }} as decimal(10, 1)) || ')', submitted_at
     from counting where mismatch_{{ m }}
     {% endfor %}
 

@@ -6,13 +6,30 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import dagster as dg
 from rich.console import Console
 
-from orchestration.runner import root_cause
 
 console = Console(stderr=True, soft_wrap=True)
+
+
+def innermost(error):
+    while error.cause is not None:
+        error = error.cause
+    return error
+
+
+def root_cause(error) -> str:
+    """The innermost error of a Dagster step failure, as one line."""
+    error = innermost(error)
+    if not error.message:
+        return error.cls_name
+    line = error.message.strip().splitlines()[0]
+    qualified = re.match(rf"^[\w.]*{re.escape(error.cls_name)}: ", line)  # "dagster...Failure: what happened"
+    return line[qualified.end():] if qualified else line
+
 
 
 QUIET_STEPS = ("warehouse_models",)  # dbt prints a line per node: show only its summary lines

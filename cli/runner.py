@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from cli.progress import innermost, root_cause
 from orchestration.settings import Settings
 
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
@@ -92,11 +93,12 @@ def prune_run_logs(folder: Path, max_age_days: float = RUN_LOG_MAX_AGE_DAYS, now
     return old
 
 
-def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
+def run_pipeline(settings: Settings, console: Console, job) -> RunOutcome:
+    """Execute `job` (a Dagster job of the code location) in this process, printing one line per step and check."""
     import dagster as dg
 
+    from cli.progress import tthc_progress
     from orchestration.dead_runs import reap_dead_runs
-    from orchestration.definitions import defs
 
     if not settings.landing_dir.exists():
         return RunOutcome(ok=False, error=f"landing folder {settings.landing_dir} does not exist: "
@@ -105,7 +107,7 @@ def run_pipeline(settings: Settings, console: Console) -> RunOutcome:
     instance = dg.DagsterInstance.from_config(str(home))
     for dead in reap_dead_runs(instance):
         console.print(f"[yellow]warning:[/] run {dead} had died (its process is gone): marked failed")
-    job = defs.resolve_job_def("full_refresh")
+    job = job.with_logger_defs({"tthc_progress": tthc_progress})
     run_id = str(uuid.uuid4())
     run_log = run_log_path(home, run_id)
     run_log.parent.mkdir(parents=True, exist_ok=True)
@@ -140,22 +142,6 @@ def summarise(result) -> RunOutcome:
         broken.append("the run failed")
     return RunOutcome(ok=result.success and not failed and not broken, failed_checks=failed, warnings=warnings,
                       error="; ".join(broken) or None, published=published, metadata=metadata)
-
-
-def innermost(error):
-    while error.cause is not None:
-        error = error.cause
-    return error
-
-
-def root_cause(error) -> str:
-    """The innermost error of a Dagster step failure, as one line."""
-    error = innermost(error)
-    if not error.message:
-        return error.cls_name
-    line = error.message.strip().splitlines()[0]
-    qualified = re.match(rf"^[\w.]*{re.escape(error.cls_name)}: ", line)  # "dagster...Failure: what happened"
-    return line[qualified.end():] if qualified else line
 
 
 def _print_summary(outcome: RunOutcome, console: Console) -> None:

@@ -1,5 +1,5 @@
 """The contracts' vocabulary: headers, codes and labels exactly as ../shared/contracts/landing.md, and the
-measures and rates of ../shared/contracts/kpis.md.
+names of the measures and rates of ../shared/contracts/kpis.md (their rules: contracts/rules.py).
 
 The readers (ingestion), the sample-province generator and the Great Expectations suites all use these tables,
 so they can never disagree about what a header, a label or a measure is.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, timedelta
+
+from contracts.rules import rules
 
 # --- dossier export (hồ sơ) -------------------------------------------------------------------------------
 # header -> field, in contract order; True where the column is required.
@@ -32,40 +34,18 @@ DOSSIER_COLUMNS: dict[str, tuple[str, bool]] = {
     "Thời điểm cập nhật": ("updated_at", True),
 }
 
-# --- monthly unit report (báo cáo định kỳ) ------------------------------------------------------------------
+# --- monthly unit report (báo cáo định kỳ): the measures' headers are the rules' report_measures ------------------
+UNIT_REPORT_MEASURES: tuple[str, ...] = tuple(rules().report_measures)
 UNIT_REPORT_COLUMNS: dict[str, tuple[str, bool]] = {
     "Mã đơn vị": ("unit_code", True),
     "Kỳ báo cáo": ("period", True),
-    "Tổng số hồ sơ tiếp nhận": ("received", True),
-    "Số hồ sơ trực tuyến": ("received_online", True),
-    "Số hồ sơ số hóa": ("digitised", True),
-    "Số hồ sơ có phí, lệ phí": ("fee_bearing", True),
-    "Số hồ sơ thanh toán trực tuyến": ("paid_online", True),
-    "Số hồ sơ đã giải quyết": ("resolved", True),
-    "Số hồ sơ giải quyết đúng hạn": ("resolved_on_time", True),
+    **{header: (measure, True) for measure, header in rules().report_measures.items()},
     "Ngày gửi": ("submitted_at", True),
 }
 
-UNIT_REPORT_MEASURES: tuple[str, ...] = (
-    "received",
-    "received_online",
-    "digitised",
-    "fee_bearing",
-    "paid_online",
-    "resolved",
-    "resolved_on_time",
-)
-
-# --- the measures and rates of kpis.md (the marts, the generator's ground truth and the mart suites) ---------
-KPI_MEASURES: tuple[str, ...] = ("received", "received_online", "digitised", "fee_bearing", "paid_online",
-                                 "resolved", "resolved_on_time", "paper_result_resolved", "e_result_issued")
-KPI_RATES: dict[str, tuple[str, str]] = {  # rate -> (numerator, denominator)
-    "online_rate": ("received_online", "received"),
-    "digitisation_rate": ("digitised", "received"),
-    "online_payment_rate": ("paid_online", "fee_bearing"),
-    "on_time_rate": ("resolved_on_time", "resolved"),
-    "e_result_rate": ("e_result_issued", "paper_result_resolved"),
-}
+# --- the measures and rates of kpis.md (defined in the rules; named here for the readers of the vocabulary) ----
+KPI_MEASURES: tuple[str, ...] = tuple(rules().measures)
+KPI_RATES: dict[str, tuple[str, str]] = rules().rates
 
 # --- reference files -----------------------------------------------------------------------------------------
 UNIT_COLUMNS = ("unit_code", "unit_name", "level", "parent_code", "valid_from", "valid_to", "successor_code")

@@ -41,7 +41,7 @@ def cli() -> None:
 @click.option("--landing", type=click.Path(path_type=Path), default=None, help="Landing folder (default: $TTHC_LANDING_DIR).")
 def generate(seed: int, scale: float, profile: str, start, end, landing: Path | None) -> None:
     """Write a sample landing folder (dossier exports, unit reports, reference) per landing.md."""
-    from ingestion.sample.generate import generate as generate_landing
+    from sample_province.generate import generate as generate_landing
 
     landing = landing or Settings.from_env().landing_dir
     with _progress() as progress:
@@ -72,10 +72,11 @@ def generate(seed: int, scale: float, profile: str, start, end, landing: Path | 
 @cli.command()
 def run() -> None:
     """Ingest, build, check and publish: the whole pipeline, in-process."""
-    from orchestration.runner import run_pipeline
+    from cli.runner import run_pipeline
+    from orchestration.definitions import defs
 
     settings = Settings.from_env()
-    outcome = run_pipeline(settings, console=console)
+    outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"))
     if not outcome.ok:
         raise UserError(outcome.failure_line())
 
@@ -86,7 +87,7 @@ def ui(port: int) -> None:
     """Start the Dagster UI on 127.0.0.1 (DAGSTER_HOME under data/, telemetry off)."""
     import subprocess
 
-    from orchestration.runner import prepare_dagster_home
+    from cli.runner import prepare_dagster_home
 
     home = prepare_dagster_home()
     settings = Settings.from_env()
@@ -224,7 +225,7 @@ def scorecard(show_units: bool) -> None:
     published = Settings.from_env().published
     if not published.exists():
         raise UserError(f"no published marts at {published}: run `tthc run` first")
-    from orchestration.scorecard import render_scorecard
+    from cli.scorecard import render_scorecard
 
     render_scorecard(published, show_units=show_units, console=Console(width=None if sys.stdout.isatty() else 160))
 

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from ingestion.sample.reference import Unit
-from ingestion.vocabulary import UNIT_REPORT_COLUMNS, UNIT_REPORT_MEASURES
+from sample_province.reference import Unit
+from contracts.vocabulary import UNIT_REPORT_COLUMNS, UNIT_REPORT_MEASURES
 
 UNKNOWN_UNIT = "000.00.98.H02"
 

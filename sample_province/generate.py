@@ -16,9 +16,9 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
-from ingestion.sample import dossiers as life
-from ingestion.sample import exports, reference, truth, unit_reports
-from ingestion.vocabulary import label_key
+from sample_province import dossiers as dossier_simulation
+from sample_province import exports, reference, truth, unit_reports
+from contracts.vocabulary import label_key
 
 PROFILES = {
     # Bắc Ninh before the 2025 merger; January 2024 is the last complete month, as in the February 2024 report.
@@ -31,7 +31,7 @@ class GenerationResult:
     landing: Path
     seed: int
     scale: float
-    period: life.Period
+    period: dossier_simulation.Period
     dossiers: int
     snapshot_rows: int
     dossier_files: int
@@ -126,11 +126,11 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
     if scale <= 0:
         raise ValueError(f"--scale must be positive, got {scale}")
     started = time.perf_counter()
-    period = life.Period(start or PROFILES[profile]["start"], end or PROFILES[profile]["end"],
+    period = dossier_simulation.Period(start or PROFILES[profile]["start"], end or PROFILES[profile]["end"],
                          reference.DIRECTIVE_EFFECTIVE)
     if period.end < period.start:
         raise ValueError(f"end {period.end} is before start {period.start}")
-    say = progress or (lambda step, done, total: None)
+    report_progress = progress or (lambda step, done, total: None)
     rng = np.random.default_rng(seed)
     landing = Path(landing)
     for sub in ("dossiers", "unit_reports", "reference"):
@@ -138,10 +138,10 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
             shutil.rmtree(landing / sub)
     units = reference.build_units()
     procedures = reference.all_procedures()
-    say("reference", 0, 1)
+    report_progress("reference", 0, 1)
     write_reference(landing, units)
-    say("simulating dossiers", 0, 1)
-    dossier_frame, snapshots = life.simulate(units, procedures, period, scale, rng)
+    report_progress("simulating dossiers", 0, 1)
+    dossier_frame, snapshots = dossier_simulation.simulate(units, procedures, period, scale, rng)
     final = truth.final_states(dossier_frame, snapshots)
     paper = {p.code for p in reference.catalogued_procedures() if p.paper_result}
     per_unit_month = truth.unit_month(final, paper)
@@ -150,13 +150,13 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
 
     def file_written():
         counter["done"] += 1
-        say("writing dossier exports", counter["done"], n_days)
+        report_progress("writing dossier exports", counter["done"], n_days)
 
     manifest = exports.write_dossier_exports(
         landing, dossier_frame, snapshots, {p.code: p.name for p in reference.catalogued_procedures()},
         {u.code for u in units}, rng, progress=file_written)
     special = write_special_files(landing, manifest.files)
-    say("writing unit reports", 0, 1)
+    report_progress("writing unit reports", 0, 1)
     reports = unit_reports.write_unit_reports(landing, per_unit_month, units, period.start,
                                               period.window_end_exclusive, rng)
     levels = {u.code: u.level for u in units}

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.sample.dossiers import Period
-from ingestion.vocabulary import KPI_MEASURES, KPI_RATES
+from contracts.rules import rules
+from sample_province.dossiers import Period
 
-MEASURES = KPI_MEASURES
-RATES = KPI_RATES
+MEASURES = tuple(rules().measures)
+RATES = rules().rates
 
 
 def final_states(dossiers: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
@@ -20,17 +20,18 @@ def final_states(dossiers: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFram
 
 def unit_month(final: pl.DataFrame, paper_result_codes: set[str]) -> pl.DataFrame:
     """Measures per unit and calendar month, as kpis.md defines them."""
-    received = ~pl.col("status").is_in([1, 3])
+    statuses = rules().statuses
+    received = ~pl.col("status").is_in(statuses["not_received"])
     fee_bearing = received & (pl.col("fee_amount") > 0)
-    resolved = pl.col("status").is_in([9, 10])
+    resolved = pl.col("status").is_in(statuses["resolved"])
     on_time = pl.col("finished_at") <= pl.col("due_at")
     paper = pl.col("procedure_code").is_in(list(paper_result_codes))
     by_received = final.group_by("unit_code", period_month=pl.col("received_at").dt.truncate("1mo").dt.date()).agg(
         received=received.sum(),
-        received_online=(received & (pl.col("channel") == 2)).sum(),
+        received_online=(received & (pl.col("channel") == rules().online_channel)).sum(),
         digitised=(received & pl.col("components_digitised")).sum(),
         fee_bearing=fee_bearing.sum(),
-        paid_online=(fee_bearing & pl.col("paid_online").is_in([1, 2])).sum(),
+        paid_online=(fee_bearing & pl.col("paid_online").is_in(rules().paid_online_codes)).sum(),
     )
     by_finished = final.filter(resolved).group_by(
         "unit_code", period_month=pl.col("finished_at").dt.truncate("1mo").dt.date()).agg(

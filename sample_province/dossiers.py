@@ -12,8 +12,9 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
-from ingestion.sample import calibration
-from ingestion.sample.reference import Procedure, Unit
+from contracts.rules import rules
+from sample_province import calibration
+from sample_province.reference import Procedure, Unit
 
 DAY = 86_400
 HOUR = 3_600
@@ -49,8 +50,10 @@ class Period:
 
     @property
     def baseline_start(self) -> date:
-        d = self.directive
-        return date(d.year - 1, d.month, d.day)
+        """The rules' `baseline_months` months before the effective date."""
+        d, months = self.directive, rules().baseline_months
+        index = d.year * 12 + d.month - 1 - months
+        return date(index // 12, index % 12 + 1, d.day)
 
 
 def phase_of(received: np.ndarray, period: Period) -> np.ndarray:

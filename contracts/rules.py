@@ -1,0 +1,61 @@
+"""The rules of ../shared/contracts/kpis.md as data: the vars of dbt_project/dbt_project.yml, defined there once.
+
+dbt's macros (dbt_project/macros/rules.sql) read the vars; Python (the generator's ground truth, the suites, the
+tests) reads the same file here, so a rule changed there changes everywhere, and nowhere else holds a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DBT_PROJECT_YML = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
+
+
+@dataclass(frozen=True)
+class Rules:
+    directive_effective_date: date
+    baseline_months: int
+    statuses: dict[str, tuple[int, ...]]  # not_received / resolved / open -> status codes
+    online_channel: int
+    paid_online_codes: tuple[int, ...]
+    measures: dict[str, str]  # measure -> family (reception / resolution), in contract order
+    rates: dict[str, tuple[str, str]]  # rate -> (numerator, denominator)
+    part_whole: tuple[tuple[str, str], ...]  # (part, whole): a part never exceeds its whole
+    report_measures: dict[str, str]  # unit-report measure -> its header
+    mismatch_absolute: float
+    mismatch_relative: float
+
+    @property
+    def report_part_whole(self) -> tuple[tuple[str, str], ...]:
+        """The pairs of the part_exceeds_whole rule: the contract's pairs between report measures."""
+        return tuple((p, w) for p, w in self.part_whole if p in self.report_measures and w in self.report_measures)
+
+    def mismatch_tolerance(self, system_value: float) -> float:
+        return max(self.mismatch_absolute, self.mismatch_relative * system_value)
+
+
+def parse(variables: dict) -> Rules:
+    tolerance = variables["report_mismatch_tolerance"]
+    return Rules(
+        directive_effective_date=date.fromisoformat(str(variables["directive_effective_date"])),
+        baseline_months=int(variables["baseline_months"]),
+        statuses={name: tuple(codes) for name, codes in variables["statuses"].items()},
+        online_channel=int(variables["online_channel"]),
+        paid_online_codes=tuple(variables["paid_online_codes"]),
+        measures={name: spec["family"] for name, spec in variables["measures"].items()},
+        rates={name: (pair[0], pair[1]) for name, pair in variables["rates"].items()},
+        part_whole=tuple((p, w) for p, w in variables["part_whole"]),
+        report_measures=dict(variables["report_measures"]),
+        mismatch_absolute=float(tolerance["absolute"]),
+        mismatch_relative=float(tolerance["relative"]),
+    )
+
+
+@cache
+def rules() -> Rules:
+    return parse(yaml.safe_load(DBT_PROJECT_YML.read_text(encoding="utf-8"))["vars"])
