@@ -23,6 +23,6 @@ def unit_report_suite(columns: list[str]) -> list:
 
 
 def validate_unit_reports(con, context=None) -> SuiteOutcome:
-    frame = frame_for_gx(con.sql("select * from intermediate.int_unit_report_rules where not is_superseded"))
+    frame = frame_for_gx(con.sql("select * from quality.int_unit_report_rules where not is_superseded"))
     return run_suite("unit_reports", unit_report_suite(list(frame.columns)), frame,
                      key_columns=("unit_code", "period_month"), context=context)

@@ -20,7 +20,7 @@ SPECS = [dg.AssetCheckSpec(f"gx_{suite}", asset=dg.AssetKey(key), blocking=True,
          for suite, (key, description) in BLOCKING_SUITES.items()]
 SPECS.append(dg.AssetCheckSpec(
     "gx_unit_reports", asset=dg.AssetKey(["marts", "unit_report_discrepancies"]), blocking=False,
-    additional_deps=[dg.AssetKey(["intermediate", "int_unit_report_rules"])],
+    additional_deps=[dg.AssetKey(["quality", "int_unit_report_rules"])],
     description="Every unit report that counts breaks no rule of kpis.md. Warns; never blocks publication."))
 
 

@@ -35,7 +35,7 @@ def dbt_executable() -> str:
 
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
-QUALITY_MODELS = {"int_unit_report_rules", "unit_report_discrepancies"}  # the unit-report rules: the quality layer
+GROUP_OF_FOLDER = {"quality": "quality"}  # models/<folder>/ -> Dagster group; every other folder: warehouse
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
@@ -64,7 +64,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "quality" if dbt_resource_props["name"] in QUALITY_MODELS else "warehouse"
+        folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else ""
+        return GROUP_OF_FOLDER.get(folder, "warehouse")
 
 
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -1,9 +1,17 @@
-select
-    batch_seq,
-    indicator,
-    level,
-    target,
-    valid_from,
-    valid_to
-from {{ source('raw', 'reference_targets') }}
-where {{ counted_batches() }}
+with source as (
+    select * from {{ source('raw', 'reference_targets') }}
+    where {{ counted_batches() }}
+),
+
+renamed as (
+    select
+        batch_seq,
+        indicator,
+        level,
+        target,
+        valid_from,
+        valid_to
+    from source
+)
+
+select * from renamed

@@ -1,3 +1,4 @@
+{{ config(schema='marts') }}
 {#
   One row per rule a unit report breaks (kpis.md), with the reported value, the system value and a detail the
   unit's officer can act on. A superseded report is flagged superseded and nothing else; the other rules judge
