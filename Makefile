@@ -3,7 +3,7 @@
 #   make test   installs the pinned stack and runs the test suite
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup run test ui clean
+.PHONY: setup run lint test ui clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -13,7 +13,12 @@ run: setup
 	$(UV) run tthc generate
 	$(UV) run tthc run
 
-test: setup
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run lint-imports
+	$(UV) run sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
+test: lint
 	$(UV) run pytest
 
 ui: setup

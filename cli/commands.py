@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click

@@ -11,7 +11,6 @@ import re
 import dagster as dg
 from rich.console import Console
 
-
 console = Console(stderr=True, soft_wrap=True)
 
 

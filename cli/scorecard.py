@@ -26,7 +26,7 @@ def scorecard_rows(published: Path) -> tuple[list[dict], list[dict], dict[tuple[
         names = [d[0] for d in con.description]
         summary = con.execute(
             "select indicator, level, units_meeting_target, units_total from marts.directive10_summary").fetchall()
-    records = [dict(zip(names, r)) for r in rows]
+    records = [dict(zip(names, r, strict=False)) for r in rows]
     levels = sorted((r for r in records if r["scope"] == "level"),
                     key=lambda r: (r["indicator"], LEVEL_ORDER.get(r["level"], 9)))
     units = [r for r in records if r["scope"] == "unit"]

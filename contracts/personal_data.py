@@ -6,6 +6,7 @@ personal-data column by them.
 
 from __future__ import annotations
 
+from contracts.rules import rules
 from contracts.vocabulary import DOSSIER_COLUMNS, label_key
 
 MASK = "***"
@@ -18,5 +19,5 @@ PERSONAL_FIELDS = ("applicant_name", "applicant_id")
 PERSONAL_HEADERS = tuple(label_key(h) for h, (fld, _) in DOSSIER_COLUMNS.items() if fld in PERSONAL_FIELDS)
 # Words in the header of an unknown column that say it holds a person (a name, an id, a contact).
 NAME_HEADER_WORDS = ("tên", "họ tên", "cán bộ", "người", "chủ hồ sơ", "cccd", "cmnd", "giấy tờ", "điện thoại", "email")
-# Column names that would carry personal data; none may reach the marts or the published file.
-PERSONAL_DATA_COLUMNS = r"(?i)(applicant|chu_ho_so|giay_to|citizen|cccd|id_hash)"
+# Column names that would carry personal data; none may reach the marts or the published file (the rules' vars).
+PERSONAL_DATA_COLUMNS = rules().personal_data_columns

@@ -29,6 +29,7 @@ class Rules:
     report_measures: dict[str, str]  # unit-report measure -> its header
     mismatch_absolute: float
     mismatch_relative: float
+    personal_data_columns: str  # a regular expression over column names
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -53,6 +54,7 @@ def parse(variables: dict) -> Rules:
         report_measures=dict(variables["report_measures"]),
         mismatch_absolute=float(tolerance["absolute"]),
         mismatch_relative=float(tolerance["relative"]),
+        personal_data_columns=str(variables["personal_data_columns"]),
     )
 
 

@@ -18,10 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingestion import normalise, parsing
 from contracts.personal_data import MASK
-from ingestion.pii import hmac_sql, is_personal_header, mask_ids
-from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
 from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     HOLD_QUARANTINED_SHARE,
@@ -30,7 +27,10 @@ from contracts.vocabulary import (
     UNIT_COLUMNS,
     UNIT_REPORT_COLUMNS,
 )
+from ingestion import normalise, parsing
+from ingestion.pii import hmac_sql, is_personal_header, mask_ids
 from ingestion.raw_schema import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
+from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
 
 Progress = Callable[[str, int, int], None]
 
@@ -195,7 +195,7 @@ def _fields_frame(table: LandedTable, kind: Kind, rel: str, sha: str
     masked = [
         (pl.when(pl.col(c).is_not_null()).then(pl.lit(MASK)) if is_personal_header(h, known=c in field_of)
          else pl.col(c) if c in field_of else mask_ids(pl.col(c))).alias(h or f"column {i + 1}")
-        for i, (c, h) in enumerate(zip(positional, table.headers))]
+        for i, (c, h) in enumerate(zip(positional, table.headers, strict=False))]
     raw_text = deduped.lazy().select(
         source_row=pl.col(SOURCE_ROW).cast(pl.Int64), raw_record=pl.struct(masked).struct.json_encode())
     out = deduped.select(
@@ -380,7 +380,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
         raise
     except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
         if len(chunk.pending) > 1:
-            for frame, outcome in zip(chunk.frames, chunk.pending):
+            for frame, outcome in zip(chunk.frames, chunk.pending, strict=False):
                 _load_chunk(con, kind, _Chunk([frame], {outcome.sha256: chunk.raw_texts[outcome.sha256]}, [outcome]),
                             apply_rules, now, report)
             return

@@ -12,8 +12,6 @@ from datetime import datetime
 
 import polars as pl
 
-from ingestion import parsing
-from ingestion.pii import mask_ids
 from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     EARLIEST_TIMESTAMP,
@@ -26,6 +24,8 @@ from contracts.vocabulary import (
     UNIT_REPORT_COLUMNS,
     UNIT_REPORT_MEASURES,
 )
+from ingestion import parsing
+from ingestion.pii import mask_ids
 
 BATCH_COLUMNS = ("batch_id", "source_row", "file_path")
 REASONS = "reasons"

@@ -72,7 +72,7 @@ def read_xlsx(path: Path, first_required_header: str, shown_as: str | None = Non
     name = shown_as or str(path)
     try:
         sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string").to_polars()
-    except Exception as exc:  # fastexcel raises its own error types
+    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own error types
         raise RejectedFile(f"{name}: not a readable XLSX workbook ({str(exc).splitlines()[0]})") from None
     wanted = label_key(first_required_header)
     header_at = None

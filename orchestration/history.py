@@ -3,11 +3,15 @@ published as marts.data_quality_runs."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterable
 from datetime import datetime
 
 import dagster as dg
 import duckdb
+
+from orchestration.gate import graded
 
 DDL = """
 create schema if not exists quality;
@@ -45,3 +49,27 @@ def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable
     if rows:
         con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def recorded(body):
+    """For the body of an asset or a check that takes the `warehouse` resource: every check result it yields or
+    returns is graded by the gate (orchestration/gate.py) and appended to the check history once, when the body
+    ends (also when it fails: what was checked before the failure is kept). One helper, for every framework."""
+
+    @functools.wraps(body)
+    def wrapper(context, *args, **kwargs):
+        results: list[dg.AssetCheckResult] = []
+        warehouse = inspect.signature(body).bind(context, *args, **kwargs).arguments["warehouse"]
+        outcome = body(context, *args, **kwargs)
+        try:
+            for event in (outcome if inspect.isgenerator(outcome) else [outcome]):
+                if isinstance(event, dg.AssetCheckResult):
+                    event = graded(event)
+                    results.append(event)
+                yield event
+        finally:
+            if results:
+                with warehouse.connect(log=context.log.warning) as con:
+                    record_checks(con, context.op_execution_context.run_id, results)
+
+    return wrapper

@@ -47,7 +47,7 @@ class Settings:
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         key = os.environ.get("TTHC_PII_KEY", "")
         temp = os.environ.get("TTHC_DUCKDB_TEMP_DIR", "")
         return cls(
@@ -62,7 +62,7 @@ class Settings:
         )
 
     def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,
-                   published: Path | None = None) -> "Settings":
+                   published: Path | None = None) -> Settings:
         return replace(self, landing_dir=landing_dir or self.landing_dir, warehouse=warehouse or self.warehouse,
                        published=published or self.published)
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import shutil
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import polars as pl
 
+from contracts.vocabulary import label_key
 from sample_province import dossiers as dossier_simulation
 from sample_province import exports, reference, truth, unit_reports
-from contracts.vocabulary import label_key
 
 PROFILES = {
     # Bắc Ninh before the 2025 merger; January 2024 is the last complete month, as in the February 2024 report.
@@ -44,6 +44,7 @@ class GenerationResult:
     truth_unit_month: pl.DataFrame = field(repr=False)
     truth_level_rates: pl.DataFrame = field(repr=False)
     truth_unit_window: pl.DataFrame = field(repr=False)
+    truth_overdue: pl.DataFrame = field(repr=False)
 
 
 def _write_plain_csv(frame: pl.DataFrame, path: Path) -> None:
@@ -168,4 +169,5 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
         truth_level_rates=truth.level_phase_rates(per_unit_month, levels, period),
         truth_unit_window=truth.unit_window_rates(per_unit_month, period).with_columns(
             level=pl.col("unit_code").replace_strict(levels)),
+        truth_overdue=truth.overdue_dossiers(final, snapshots),
     )

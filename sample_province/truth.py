@@ -66,3 +66,14 @@ def unit_window_rates(per_unit_month: pl.DataFrame, period: Period) -> pl.DataFr
     pooled = window.group_by("unit_code").agg([pl.col(m).sum() for m in MEASURES])
     return pooled.with_columns([
         pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).alias(rate) for rate, (num, den) in RATES.items()])
+
+
+def overdue_dossiers(final: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Open dossiers (the rules' `open` statuses) whose visible due date is before as_of, the latest update in the
+    exports, with the calendar days from the due date to as_of."""
+    as_of = snapshots["updated_at"].max()
+    return (final.filter(pl.col("status").is_in(rules().statuses["open"]) & pl.col("has_due")
+                         & (pl.col("due_at") < as_of))
+            .select("dossier_code", "unit_code", "due_at",
+                    days_overdue=(pl.lit(as_of).dt.date() - pl.col("due_at").dt.date()).dt.total_days())
+            .sort("dossier_code"))

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from sample_province.reference import Unit
 from contracts.vocabulary import UNIT_REPORT_COLUMNS, UNIT_REPORT_MEASURES
+from sample_province.reference import Unit
 
 UNKNOWN_UNIT = "000.00.98.H02"
 
@@ -166,6 +166,6 @@ def _write(path: Path, rows: list[dict], as_xlsx: bool, sep: str, bom: bool) -> 
         workbook.close()
         return
     frame = pl.DataFrame({h: [cell(row, f) if f != "submitted_at" else f"{row['submitted_at']:%d/%m/%Y %H:%M:%S}"
-                              for row in rows] for h, f in zip(headers, fields)})
+                              for row in rows] for h, f in zip(headers, fields, strict=False)})
     frame = frame.with_columns(pl.col(pl.String).replace("", None))
     frame.write_csv(path, separator=sep, include_bom=bom, quote_style="necessary")

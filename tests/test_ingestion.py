@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 
+from contracts.vocabulary import DOSSIER_COLUMNS
 from ingestion import ingest as ingest_module
 from ingestion.ingest import ingest_landing
-from contracts.vocabulary import DOSSIER_COLUMNS
 
 from .conftest import PII_KEY
 
@@ -159,7 +159,7 @@ def test_each_quarantine_reason_keeps_the_row_whole_masked_with_its_row_number(l
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         quarantined = con.sql("select source_row, raw_record, reasons from raw.quarantine order by source_row").pl()
     assert quarantined["source_row"].to_list() == list(range(3, 13))  # header is row 1, the good row is row 2
-    for (_, expected), reasons in zip(QUARANTINE_CASES.values(), quarantined["reasons"].to_list()):
+    for (_, expected), reasons in zip(QUARANTINE_CASES.values(), quarantined["reasons"].to_list(), strict=False):
         assert len(reasons) == 1 and reasons[0].startswith(expected), reasons
     assert len(quarantined["reasons"][-1]) == 2
     record = json.loads(quarantined["raw_record"][0])

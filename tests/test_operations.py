@@ -49,9 +49,23 @@ def test_the_code_location_loads_and_validates():
 def test_the_asset_graph_matches_its_snapshot():
     """Any added or removed asset or check shows in review. Refresh with UPDATE_SNAPSHOTS=1."""
     listing = graph_listing()
-    if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(listing, encoding="utf-8")
+    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: write it with UPDATE_SNAPSHOTS=1, then review it"
     assert listing == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_the_gate_is_one_list_that_the_graph_and_the_readme_follow():
+    """Blocking checks are exactly the gate's list: every entry names a real check, every other check warns, and
+    the README's list is the same list."""
+    from orchestration.gate import BLOCKING_CHECKS, check_key
+
+    graph = defs.resolve_asset_graph()
+    blocking = {check_key(c.asset_key, c.name) for c in graph.asset_check_keys if graph.get_check_spec(c).blocking}
+    assert blocking == set(BLOCKING_CHECKS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z_/0-9]+:[a-z_0-9]+)` \|", readme, flags=re.M))
+    assert listed == set(BLOCKING_CHECKS)
 
 
 def test_lineage_runs_from_the_landing_files_to_the_published_marts():
@@ -119,9 +133,11 @@ def test_freshness_warns_when_no_dossier_export_landed_for_36_hours(tmp_path, ho
     db = tmp_path / "w.duckdb"
     now = datetime(2024, 2, 3, 12, 0)
     _warehouse_with_export_loaded_at(db, now - timedelta(hours=hours_ago))
+    from orchestration.gate import graded
+
     with duckdb.connect(str(db)) as con:
         result = freshness_result(con, now)
-    assert result.passed is passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert result.passed is passed and graded(result).severity == dg.AssetCheckSeverity.WARN
 
 
 def test_two_runs_started_together_both_succeed_one_after_the_other(small_landing, tmp_path):
@@ -136,7 +152,7 @@ def test_two_runs_started_together_both_succeed_one_after_the_other(small_landin
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(1)
     outputs = [run.communicate(timeout=900) for run in runs]
-    for run, (out, err) in zip(runs, outputs):
+    for run, (_out, err) in zip(runs, outputs, strict=False):
         assert run.returncode == 0, err[-3000:]
         assert "published: yes" in err
     assert any("waiting for the warehouse lock" in err for _, err in outputs)

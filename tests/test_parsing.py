@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingestion import parsing
 from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, STATUS_LABELS
+from ingestion import parsing
 
 
 def one(expr_fn, value):

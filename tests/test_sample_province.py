@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 import os
+import re
 import subprocess
-import unicodedata
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from contracts.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
 from sample_province import calibration, dossiers, reference, truth
 from sample_province.generate import generate
-from contracts.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -29,8 +29,8 @@ def _hashes(root: Path) -> dict[str, str]:
 def test_same_seed_gives_same_bytes_and_another_seed_does_not(tmp_path):
     kwargs = dict(scale=0.01, start=date(2023, 5, 1), end=date(2023, 6, 20))
     a = generate(tmp_path / "a", seed=11, **kwargs)
-    b = generate(tmp_path / "b", seed=11, **kwargs)
-    c = generate(tmp_path / "c", seed=12, **kwargs)
+    generate(tmp_path / "b", seed=11, **kwargs)
+    generate(tmp_path / "c", seed=12, **kwargs)
     assert a.dossiers > 0
     assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
     assert _hashes(tmp_path / "a") != _hashes(tmp_path / "c")

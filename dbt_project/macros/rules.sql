@@ -30,7 +30,7 @@
 {# Every rate, from the measure columns of a relation (optionally prefixed). #}
 {% macro kpi_rates(prefix='') -%}
     {%- for name, pair in var('rates').items() %}
-    {{ rate(prefix ~ pair[0], prefix ~ pair[1]) }} as {{ name }}{{ ',' if not loop.last }}
+        {{ rate(prefix ~ pair[0], prefix ~ pair[1]) }} as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 
@@ -71,13 +71,13 @@
 #}
 {% macro pool_levels(relation, keys, columns) -%}
     select level, {% for k in keys %}{{ k }}, {% endfor %}
-        {%- for alias, expression in columns.items() %} {{ expression }} as {{ alias }}{{ ',' if not loop.last }}{% endfor %}
+    {%- for alias, expression in columns.items() %} {{ expression }} as {{ alias }}{{ ',' if not loop.last }}{% endfor %}
     from {{ relation }}
     where level is not null
     group by level{% for k in keys %}, {{ k }}{% endfor %}
     union all
     select 'toan_tinh' as level, {% for k in keys %}{{ k }}, {% endfor %}
-        {%- for alias, expression in columns.items() %} {{ expression }} as {{ alias }}{{ ',' if not loop.last }}{% endfor %}
+    {%- for alias, expression in columns.items() %} {{ expression }} as {{ alias }}{{ ',' if not loop.last }}{% endfor %}
     from {{ relation }}
     {% if keys %}group by {{ keys | join(', ') }}{% endif %}
 {%- endmacro %}

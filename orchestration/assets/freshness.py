@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 import duckdb
 
-from orchestration.history import record_checks
+from orchestration.history import recorded
 from orchestration.resources import WarehouseResource
 
 MAX_AGE = timedelta(hours=36)
@@ -19,7 +19,6 @@ def freshness_result(con: duckdb.DuckDBPyConnection, now: datetime) -> dg.AssetC
     age = None if latest is None else now - latest
     return dg.AssetCheckResult(
         asset_key=ASSET, check_name=CHECK, passed=age is not None and age <= MAX_AGE,
-        severity=dg.AssetCheckSeverity.WARN,
         description=("no dossier export was ever loaded" if latest is None else
                      f"latest dossier export loaded at {latest:%Y-%m-%d %H:%M} ({age.total_seconds() / 3600:.1f} h ago)"),
         metadata={"latest_loaded_at": str(latest), "max_age_hours": MAX_AGE.total_seconds() / 3600})
@@ -27,8 +26,7 @@ def freshness_result(con: duckdb.DuckDBPyConnection, now: datetime) -> dg.AssetC
 
 @dg.asset_check(asset=ASSET, name=CHECK, blocking=False,
                 description="Warns when no dossier export was loaded in the last 36 hours (exports are daily).")
+@recorded
 def dossier_export_is_fresh(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(log=context.log.warning) as con:
-        result = freshness_result(con, datetime.now())
-        record_checks(con, context.op_execution_context.run_id, [result])
-    return result
+        return freshness_result(con, datetime.now())

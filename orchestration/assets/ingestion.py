@@ -10,8 +10,9 @@ import duckdb
 
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.ingest import IngestReport
+from orchestration.gate import is_blocking
+from orchestration.history import recorded
 from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker
-from orchestration.history import record_checks
 from orchestration.resources import WarehouseResource
 
 RAW_TABLES = {
@@ -38,11 +39,11 @@ CHECKS = [
     for spec in (
         dg.AssetCheckSpec("no_quarantined_rows", asset=_key(table),
                           description="Warns when any row of this run was quarantined."),
-        dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=True,
+        dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=is_blocking(_key(table), f"{suite}_suite"),
                           description=f"Great Expectations suite {suite} on this run's batches."),
     )
 ] + [
-    dg.AssetCheckSpec("no_held_batch", asset=LEDGER, blocking=True,
+    dg.AssetCheckSpec("no_held_batch", asset=LEDGER, blocking=is_blocking(LEDGER, "no_held_batch"),
                       description=f"Fails (blocking) while a batch with more than {HOLD_QUARANTINED_SHARE:.0%} of its "
                                   "rows quarantined is held: in this run and every later one, until an engineer "
                                   "runs `tthc accept-batch SHA256` or `tthc exclude-batch SHA256`."),
@@ -56,7 +57,6 @@ def quarantine_check(report: IngestReport, table: str) -> dg.AssetCheckResult:
     quarantined = sum(o.rows_quarantined for o in batches)
     return dg.AssetCheckResult(
         check_name="no_quarantined_rows", asset_key=_key(table), passed=quarantined == 0,
-        severity=dg.AssetCheckSeverity.WARN,
         description=f"{quarantined} rows quarantined in {sum(o.rows_quarantined > 0 for o in batches)} batches",
         metadata={"rows_quarantined": quarantined, "batches": len(batches)})
 
@@ -69,7 +69,7 @@ def held_batch_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
         from raw.ingestion_ledger where review = 'held' and status = 'loaded'
         group by sha256 order by min(ingested_at), sha256""").fetchall()
     return dg.AssetCheckResult(
-        check_name="no_held_batch", asset_key=LEDGER, passed=not held, severity=dg.AssetCheckSeverity.ERROR,
+        check_name="no_held_batch", asset_key=LEDGER, passed=not held,
         description=("; ".join(f"{path}: {bad}/{read} rows ({bad / read:.1%}) quarantined, held since "
                                f"{since:%Y-%m-%d %H:%M}: `tthc accept-batch {sha}` or `tthc exclude-batch {sha}`"
                                for path, sha, bad, read, since in held[:10])
@@ -83,7 +83,7 @@ def rejected_files_check(con: duckdb.DuckDBPyConnection, since: datetime | None)
         "select error from raw.ingestion_ledger where status = 'rejected' and ingested_at >= ? "
         "order by ingested_at, file_path", [since or datetime.min]).fetchall()]
     return dg.AssetCheckResult(
-        check_name="no_rejected_files", asset_key=LEDGER, passed=not rejected, severity=dg.AssetCheckSeverity.WARN,
+        check_name="no_rejected_files", asset_key=LEDGER, passed=not rejected,
         description="; ".join(e or "" for e in rejected)[:2000] or "no file rejected",
         metadata={"files_rejected": len(rejected),
                   "since": str(since) if since else "the first run"})
@@ -104,6 +104,7 @@ def last_successful_run_start(context: dg.AssetExecutionContext) -> datetime | N
     name="raw_tables",
     description="Ingest new landed files (dossiers, unit reports, reference) into the raw tables.",
 )
+@recorded
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings()
     if settings.pii_key_is_default:
@@ -126,13 +127,11 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         outcome = result.validations[table]
         checks.append(dg.AssetCheckResult(
             check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR,
             description="no new batch" if outcome is None else (outcome.describe_failures() or
                                                                 f"{outcome.evaluated} expectations passed"),
             metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
     with warehouse.connect(log=context.log.warning) as con:
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_start(context))]
-        record_checks(con, context.run.run_id, checks, run_at)
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
     context.log.info(f"ingestion: {report.summary()}")

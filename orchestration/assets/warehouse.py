@@ -17,7 +17,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.history import record_checks
+from orchestration.gate import is_blocking
+from orchestration.history import recorded
 from orchestration.resources import WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -63,6 +64,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
             return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """A dbt test blocks publication when the gate lists it (dbt runs every test at severity warn)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(blocking=is_blocking(spec.asset_key, spec.name)) if spec is not None else None
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else ""
         return GROUP_OF_FOLDER.get(folder, "warehouse")
@@ -73,25 +79,20 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, name="warehouse_models",
             project=dbt_project)
+@recorded
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build`: staging views, incremental current state and facts, marts, and every dbt test.
 
-    Failing dbt tests are asset checks (the gate decides). dbt itself failing (killed, crashed, or a model in
+    dbt tests run at severity warn; as asset checks, the gate grades them (orchestration/gate.py). dbt itself failing (killed, crashed, or a model in
     error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
     """
     settings = warehouse.settings()
     os.environ.update(settings.dbt_env())  # dbt runs in dbt_project/ and reads these in profiles.yml
     with warehouse.connect(log=context.log.warning):
         pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
-    checks = []
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    for event in invocation.stream():
-        if isinstance(event, dg.AssetCheckResult):
-            checks.append(event)
-        yield event
+    yield from invocation.stream()
     exit_code = invocation.process.wait()
-    with warehouse.connect(log=context.log.warning) as con:  # dbt has exited: the warehouse is ours again
-        record_checks(con, context.run.run_id, checks)
     cause = dbt_failure(exit_code, Path(invocation.target_path))
     if cause:
         raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})

@@ -9,7 +9,7 @@
 with current_state as (
     select * from {{ ref('int_dossier_current_state') }}
     {% if is_incremental() %}
-    where processed_through_batch_seq > (select coalesce(max(processed_through_batch_seq), 0) from {{ this }})
+        where processed_through_batch_seq > (select coalesce(max(processed_through_batch_seq), 0) from {{ this }})
     {% endif %}
 ),
 

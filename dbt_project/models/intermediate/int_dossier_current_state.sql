@@ -12,23 +12,23 @@ with snapshots as (
 ),
 
 {% if is_incremental() %}
-watermark as (
-    select coalesce(max(processed_through_batch_seq), 0) as batch_seq from {{ this }}
-),
+    watermark as (
+        select coalesce(max(processed_through_batch_seq), 0) as batch_seq from {{ this }}
+    ),
 
-touched as (
-    select distinct dossier_code
-    from snapshots
-    where batch_seq > (select batch_seq from watermark)
-),
+    touched as (
+        select distinct dossier_code
+        from snapshots
+        where batch_seq > (select batch_seq from watermark)
+    ),
 
-candidates as (
-    select snapshots.* from snapshots semi join touched using (dossier_code)
-),
+    candidates as (
+        select snapshots.* from snapshots semi join touched using (dossier_code)
+    ),
 {% else %}
-candidates as (
-    select * from snapshots
-),
+    candidates as (
+        select * from snapshots
+    ),
 {% endif %}
 
 ranked as (

@@ -10,4 +10,4 @@ select
     cast(month as date) as period_month,
     cast(month + interval 1 month - interval 1 day as date) as month_end,
     cast(month as date) <= (select latest_complete_month from {{ ref('int_directive_window') }}) as is_complete
-from bounds, generate_series(first_month, last_month, interval 1 month) as months(month)
+from bounds, generate_series(first_month, last_month, interval 1 month) as months (month)

@@ -14,9 +14,10 @@ successions as (
         union all
         select chain.unit_code, units.successor_code, chain.depth + 1
         from chain
-        join units on units.unit_code = chain.current_unit_code
+        join units on chain.current_unit_code = units.unit_code
         where units.successor_code is not null and chain.depth < 20
     )
+
     select unit_code, arg_max(current_unit_code, depth) as current_unit_code
     from chain
     group by unit_code

@@ -5,7 +5,7 @@
 {% set indicators = kpi_indicators() %}
 {% set level_sums = {} %}
 {% for m in kpi_measures() %}
-{% do level_sums.update({'window_' ~ m: 'sum(window_' ~ m ~ ')', 'baseline_' ~ m: 'sum(baseline_' ~ m ~ ')'}) %}
+    {% do level_sums.update({'window_' ~ m: 'sum(window_' ~ m ~ ')', 'baseline_' ~ m: 'sum(baseline_' ~ m ~ ')'}) %}
 {% endfor %}
 with directive_window as (
     select * from {{ ref('int_directive_window') }}
@@ -24,10 +24,10 @@ unit_sums as (
     select
         unit_code,
         level,
-        {% for m in kpi_measures() %}
+    {% for m in kpi_measures() %}
         coalesce(sum({{ m }}) filter (where in_window), 0) as window_{{ m }},
         coalesce(sum({{ m }}) filter (where in_baseline), 0) as baseline_{{ m }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from unit_month
     group by unit_code, level
 ),
@@ -44,17 +44,17 @@ scopes as (
 
 indicator_values as (
     {% for indicator, (numerator, denominator) in indicators.items() %}
-    select
-        scope,
-        unit_code,
-        level,
-        '{{ indicator }}' as indicator,
-        window_{{ numerator }} as window_numerator,
-        window_{{ denominator }} as window_denominator,
-        {{ rate('window_' ~ numerator, 'window_' ~ denominator) }} as window_value,
-        {{ rate('baseline_' ~ numerator, 'baseline_' ~ denominator) }} as baseline_value
-    from scopes
-    {% if not loop.last %}union all{% endif %}
+        select
+            scope,
+            unit_code,
+            level,
+            '{{ indicator }}' as indicator,
+            window_{{ numerator }} as window_numerator,
+            window_{{ denominator }} as window_denominator,
+            {{ rate('window_' ~ numerator, 'window_' ~ denominator) }} as window_value,
+            {{ rate('baseline_' ~ numerator, 'baseline_' ~ denominator) }} as baseline_value
+        from scopes
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

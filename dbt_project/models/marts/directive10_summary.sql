@@ -12,6 +12,6 @@ select
     count(*) filter (where s.window_value >= t.target) as units_meeting_target
 from {{ ref('int_targets') }} as t
 left join {{ ref('directive10_scorecard') }} as s
-    on s.scope = 'unit' and s.level = t.level and s.indicator = t.indicator
+    on s.scope = 'unit' and t.level = s.level and t.indicator = s.indicator
 where t.level in ('tinh', 'huyen', 'xa')
 group by all

@@ -17,7 +17,7 @@ select
     period_month,
     is_complete_month,
     {% for m in kpi_measures() %}
-    cast({{ m }} as bigint) as {{ m }},
+        cast({{ m }} as bigint) as {{ m }},
     {% endfor %}
     {{ kpi_rates() }}
 from by_level

@@ -15,9 +15,9 @@ receptions as (
     select
         unit_code,
         received_month as period_month,
-        {% for m in kpi_measures('reception') %}
+    {% for m in kpi_measures('reception') %}
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from {{ ref('fct_dossiers') }}
     where {{ measure_flag('received') }}
     group by all
@@ -27,9 +27,9 @@ resolutions as (
     select
         unit_code,
         resolved_month as period_month,
-        {% for m in kpi_measures('resolution') %}
+    {% for m in kpi_measures('resolution') %}
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from {{ ref('fct_resolutions') }}
     group by all
 ),
@@ -38,8 +38,9 @@ grid as (
     select units.unit_code, months.period_month
     from units
     join months
-        on units.valid_from <= months.month_end
-        and (units.valid_to is null or units.valid_to >= months.period_month)
+        on
+            units.valid_from <= months.month_end
+            and (units.valid_to is null or units.valid_to >= months.period_month)
     union
     select unit_code, period_month from receptions
     union
@@ -50,9 +51,9 @@ measures as (
     select
         grid.unit_code,
         grid.period_month,
-        {% for m in kpi_measures() %}
+    {% for m in kpi_measures() %}
         coalesce({{ m }}, 0) as {{ m }}{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from grid
     left join receptions using (unit_code, period_month)
     left join resolutions using (unit_code, period_month)
@@ -66,7 +67,7 @@ select
     measures.period_month,
     coalesce(months.is_complete, false) as is_complete_month,
     {% for m in kpi_measures() %}
-    measures.{{ m }},
+        measures.{{ m }},
     {% endfor %}
     {{ kpi_rates('measures.') }}
 from measures

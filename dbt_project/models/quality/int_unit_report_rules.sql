@@ -28,8 +28,8 @@ identified as (
         r.*,
         units.unit_code is not null as is_known_unit,
         units.unit_code is not null
-            and units.valid_from <= cast(r.period_month + interval 1 month - interval 1 day as date)
-            and (units.valid_to is null or units.valid_to >= r.period_month) as is_valid_in_month,
+        and units.valid_from <= cast(r.period_month + interval 1 month - interval 1 day as date)
+        and (units.valid_to is null or units.valid_to >= r.period_month) as is_valid_in_month,
         units.valid_to as unit_valid_to,
         units.successor_code as unit_successor_code
     from reports as r
@@ -48,17 +48,17 @@ select
     r.unit_valid_to,
     r.unit_successor_code,
     {% for m in measures %}
-    r.{{ m }}_text as reported_{{ m }}_text,
-    r.{{ m }}_value as reported_{{ m }},
-    coalesce(system.{{ m }}, 0) as system_{{ m }},
-    not {{ is_count('r.' ~ m ~ '_value') }} as not_a_count_{{ m }},
-    {{ is_count('r.' ~ m ~ '_value') }} and r.is_valid_in_month
+        r.{{ m }}_text as reported_{{ m }}_text,
+        r.{{ m }}_value as reported_{{ m }},
+        coalesce(system.{{ m }}, 0) as system_{{ m }},
+        not{{ is_count('r.' ~ m ~ '_value') }} as not_a_count_{{ m }},
+        {{ is_count('r.' ~ m ~ '_value') }} and r.is_valid_in_month
         and abs(r.{{ m }}_value - coalesce(system.{{ m }}, 0)) > {{ mismatch_tolerance('coalesce(system.' ~ m ~ ', 0)') }}
-        as mismatch_{{ m }},
+            as mismatch_{{ m }},
     {% endfor %}
-    {% for part, whole in report_part_whole_pairs() %}
+{% for part, whole in report_part_whole_pairs() %}
     {{ is_count('r.' ~ part ~ '_value') }} and {{ is_count('r.' ~ whole ~ '_value') }}
-        and r.{{ part }}_value > r.{{ whole }}_value as exceeds_{{ part }}_{{ whole }}{{ ',' if not loop.last }}
-    {% endfor %}
+    and r.{{ part }}_value > r.{{ whole }}_value as exceeds_{{ part }}_{{ whole }}{{ ',' if not loop.last }}
+{% endfor %}
 from identified as r
 left join system using (unit_code, period_month)

@@ -18,53 +18,63 @@ complete_months as (
 ),
 
 breaches as (
-    select unit_code, period_month, cast(null as varchar) as measure, cast(null as double) as reported_value,
-           cast(null as double) as system_value, 'superseded' as rule, 'warning' as severity,
-           'Báo cáo gửi ngày ' || strftime(submitted_at, '%d/%m/%Y %H:%M') || ' đã được thay thế bởi báo cáo gửi sau' as detail,
-           submitted_at
+    select
+        unit_code, period_month, cast(null as varchar) as measure, cast(null as double) as reported_value,
+        cast(null as double) as system_value, 'superseded' as rule, 'warning' as severity,
+        'Báo cáo gửi ngày ' || strftime(submitted_at, '%d/%m/%Y %H:%M') || ' đã được thay thế bởi báo cáo gửi sau' as detail,
+        submitted_at
     from rules where is_superseded
 
     {% for m, header in measures.items() %}
-    union all
-    select unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'not_a_count', 'error',
-           '{{ header }} ' || coalesce('''' || reported_{{ m }}_text || '''', 'để trống')
-               || ' không phải là số nguyên không âm', submitted_at
-    from counting where not_a_count_{{ m }}
+        union all
+        select
+            unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'not_a_count', 'error',
+            '{{ header }} ' || coalesce('''' || reported_{{ m }}_text || '''', 'để trống')
+            || ' không phải là số nguyên không âm', submitted_at
+        from counting where not_a_count_{{ m }}
     {% endfor %}
 
     {% for part, whole in report_part_whole_pairs() %}
-    union all
-    select unit_code, period_month, '{{ part }}', reported_{{ part }}, system_{{ part }}, 'part_exceeds_whole', 'error',
-           '{{ measures[part] }} ' || cast(reported_{{ part }} as bigint) || ' > {{ measures[whole] | lower }} '
-               || cast(reported_{{ whole }} as bigint), submitted_at
-    from counting where exceeds_{{ part }}_{{ whole }}
+        union all
+        select
+            unit_code, period_month, '{{ part }}', reported_{{ part }}, system_{{ part }}, 'part_exceeds_whole', 'error',
+            '{{ measures[part] }} ' || cast(reported_{{ part }} as bigint) || ' > {{ measures[whole] | lower }} '
+            || cast(reported_{{ whole }} as bigint), submitted_at
+        from counting where exceeds_{{ part }}_{{ whole }}
     {% endfor %}
 
     union all
-    select unit_code, period_month, null, null, null, 'unknown_unit', 'error',
-           case when not is_known_unit
+    select
+        unit_code, period_month, null, null, null, 'unknown_unit', 'error',
+        case
+            when not is_known_unit
                 then 'Mã đơn vị ' || unit_code || ' không có trong danh mục đơn vị (reference/units.csv)'
-                else 'Mã đơn vị ' || unit_code || ' không còn hiệu lực trong kỳ ' || strftime(period_month, '%m/%Y')
-                     || coalesce(' (hết hiệu lực từ ' || strftime(unit_valid_to + interval 1 day, '%d/%m/%Y')
-                     || ', đơn vị kế thừa ' || unit_successor_code || ')', '')
-           end, submitted_at
+            else
+                'Mã đơn vị ' || unit_code || ' không còn hiệu lực trong kỳ ' || strftime(period_month, '%m/%Y')
+                || coalesce(
+                    ' (hết hiệu lực từ ' || strftime(unit_valid_to + interval 1 day, '%d/%m/%Y')
+                    || ', đơn vị kế thừa ' || unit_successor_code || ')', ''
+                )
+        end, submitted_at
     from counting where not is_valid_in_month
 
     {% for m, header in measures.items() %}
-    union all
-    select unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'mismatch_with_system', 'error',
-           '{{ header }}: báo cáo ' || cast(reported_{{ m }} as bigint) || ', hệ thống ' || system_{{ m }}
-               || ' (chênh ' || cast(abs(reported_{{ m }} - system_{{ m }}) as bigint) || ', vượt ngưỡng '
-               || cast({{ mismatch_tolerance('system_' ~ m) }} as decimal(10, 1)) || ')', submitted_at
-    from counting where mismatch_{{ m }}
+        union all
+        select
+            unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'mismatch_with_system', 'error',
+            '{{ header }}: báo cáo ' || cast(reported_{{ m }} as bigint) || ', hệ thống ' || system_{{ m }}
+            || ' (chênh ' || cast(abs(reported_{{ m }} - system_{{ m }}) as bigint) || ', vượt ngưỡng '
+            || cast({{ mismatch_tolerance('system_' ~ m) }} as decimal(10, 1)) || ')', submitted_at
+        from counting where mismatch_{{ m }}
     {% endfor %}
 
     union all
-    select m.unit_code, m.period_month, 'received', null, m.received, 'missing_report', 'warning',
-           'Đơn vị tiếp nhận ' || m.received || ' hồ sơ trong kỳ ' || strftime(m.period_month, '%m/%Y')
-               || ' nhưng chưa gửi báo cáo', null
+    select
+        m.unit_code, m.period_month, 'received', null, m.received, 'missing_report', 'warning',
+        'Đơn vị tiếp nhận ' || m.received || ' hồ sơ trong kỳ ' || strftime(m.period_month, '%m/%Y')
+        || ' nhưng chưa gửi báo cáo', null
     from complete_months as m
-    anti join rules as r using (unit_code, period_month)
+    anti join rules using (unit_code, period_month)
 )
 
 select unit_code, period_month, measure, reported_value, system_value, rule, severity, detail, submitted_at

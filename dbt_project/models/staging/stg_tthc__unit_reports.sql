@@ -12,10 +12,10 @@ renamed as (
         unit_code,
         period_month,
         submitted_at,
-        {% for m in measures %}
+    {% for m in measures %}
         {{ m }} as {{ m }}_text,
         try_cast({{ m }} as double) as {{ m }}_value{{ ',' if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from source
 )
 

@@ -1,0 +1,11 @@
+{{ config(meta={'dagster': {'ref': {'name': 'ingestion_ledger'}}}) }}
+-- No column of what is published (the marts, the check history) may carry personal data: applicant names, ids or
+-- id hashes (kpis.md). The pattern is the vars' personal_data_columns. It runs after every mart:
+-- depends_on: {{ ref('ingestion_ledger') }}, {{ ref('kpi_unit_month') }}, {{ ref('kpi_level_month') }}
+-- depends_on: {{ ref('directive10_scorecard') }}, {{ ref('directive10_summary') }}, {{ ref('overdue_dossiers') }}
+-- depends_on: {{ ref('unit_report_discrepancies') }}
+select table_schema, table_name, column_name
+from information_schema.columns
+where
+    table_schema in ('marts', 'quality')
+    and regexp_matches(column_name, '{{ var("personal_data_columns") }}')
