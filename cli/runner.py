@@ -17,7 +17,7 @@ from orchestration.settings import Settings
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
 DAGSTER_YAML_MARK = "# Written by tthc"
 DAGSTER_YAML = f"""\
-{DAGSTER_YAML_MARK} (orchestration/runner.py): replaced when it changes; delete this line to keep your own.
+{DAGSTER_YAML_MARK} (cli/runner.py): replaced when it changes; delete this line to keep your own.
 telemetry:
   enabled: false
 # One run writes the DuckDB warehouse at a time: further runs wait in the queue.
