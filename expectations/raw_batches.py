@@ -8,6 +8,7 @@ import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
 
+from contracts.vocabulary import CHANNEL_LABELS, PAID_ONLINE_CODES, STATUS_LABELS
 from expectations.engine import SuiteOutcome, describe, run_suite
 
 DOSSIER_COLUMNS = ["batch_id", "batch_seq", "source_row", "dossier_code", "procedure_code", "procedure_name",
@@ -26,9 +27,9 @@ def dossier_batch_suite() -> list:
         e.ExpectTableColumnsToMatchSet(column_set=DOSSIER_COLUMNS, exact_match=True),
         *[e.ExpectColumnValuesToNotBeNull(column=c) for c in
           ("dossier_code", "procedure_code", "unit_code", "channel", "received_at", "status", "updated_at")],
-        e.ExpectColumnValuesToBeInSet(column="status", value_set=list(range(1, 11))),
-        e.ExpectColumnValuesToBeInSet(column="channel", value_set=[1, 2, 3]),
-        e.ExpectColumnValuesToBeInSet(column="paid_online", value_set=[0, 1, 2]),
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUS_LABELS)),
+        e.ExpectColumnValuesToBeInSet(column="channel", value_set=list(CHANNEL_LABELS)),
+        e.ExpectColumnValuesToBeInSet(column="paid_online", value_set=list(PAID_ONLINE_CODES)),
         e.ExpectColumnValuesToBeBetween(column="fee_amount", min_value=0),
         e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="finished_at", column_B="received_at", or_equal=True,
                                                   ignore_row_if="either_value_is_missing"),
