@@ -66,7 +66,7 @@ class Settings:
         return replace(self, landing_dir=landing_dir or self.landing_dir, warehouse=warehouse or self.warehouse,
                        published=published or self.published)
 
-    def with_memory_share(self, share: float) -> "Settings":
+    def with_memory_share(self, share: float) -> Settings:
         """The same settings with DuckDB bounded to `share` of the memory limit: for a process that also holds
         polars and pandas frames (ingestion), so that the process as a whole stays within the bound."""
         return replace(self, memory_limit=f"{int(parse_bytes(self.memory_limit) * share / 2**20)}MiB")
