@@ -56,7 +56,7 @@ class WarehouseResource(dg.ConfigurableResource):
     hold_run_lock: bool = True
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         if context.instance is not None and run is not None:
             tag_run_with_this_process(context.instance, run.run_id)  # a run whose process dies is then reaped
         if self.hold_run_lock:
