@@ -13,6 +13,10 @@ DEVELOPMENT_PII_KEY = "tthc-development-key-not-for-production"
 # A quarter of 24 GiB (6 GiB) keeps the whole run under 8 GiB on the 2-core machine it is sized for.
 DEFAULT_MEMORY_SHARE = 0.25
 DEFAULT_LOCK_WAIT_SECONDS = 600.0
+# The published file's DuckDB storage format: the oldest with backward compatibility (DuckDB 0.10 on) that keeps
+# every type the marts use (text, integers, doubles, dates, timestamps, booleans). DuckDB 2.0 writes version 69 by
+# default, which DuckDB 1.x readers refuse ("we can only read versions between 64 and 68").
+DEFAULT_PUBLISHED_STORAGE_VERSION = "v0.10.0"
 
 
 def machine_memory_bytes() -> int:
@@ -45,6 +49,7 @@ class Settings:
     memory_limit: str = "4GB"  # DuckDB's memory_limit for every connection (ingestion, dbt, publication)
     temp_dir: Path | None = None  # DuckDB's spill folder; None: `duckdb_tmp` beside the warehouse
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
+    published_storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION  # DuckDB format of the published file
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,6 +64,8 @@ class Settings:
             memory_limit=os.environ.get("TTHC_DUCKDB_MEMORY_LIMIT") or default_memory_limit(),
             temp_dir=Path(temp) if temp else None,
             lock_wait_seconds=float(os.environ.get("TTHC_LOCK_WAIT_SECONDS") or DEFAULT_LOCK_WAIT_SECONDS),
+            published_storage_version=(os.environ.get("TTHC_PUBLISHED_STORAGE_VERSION")
+                                       or DEFAULT_PUBLISHED_STORAGE_VERSION),
         )
 
     def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,

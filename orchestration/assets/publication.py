@@ -68,7 +68,8 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None) 
     try:
         with duckdb_files.connect(warehouse, settings) as con:
             con.execute(CHECK_HISTORY_DDL)  # a first run blocked before any check ran still publishes none
-            con.execute(f"attach '{staging}' as published")
+            # written in a storage format that DuckDB 1.x readers (most SQL clients, notebooks, BI drivers) open
+            con.execute(f"attach '{staging}' as published (storage_version '{settings.published_storage_version}')")
             con.execute("create schema published.marts")
             for table, relation in PUBLISHED_TABLES.items():
                 con.execute(f"create table published.marts.{table} as select * from {relation}")
@@ -77,9 +78,31 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None) 
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, published)
+        export_parquet(published)
         return counts
     finally:
         staging.unlink(missing_ok=True)
+
+
+def parquet_folder(published: Path) -> Path:
+    return published.parent / "parquet"
+
+
+def export_parquet(published: Path) -> list[Path]:
+    """Every published table as `parquet/<table>.parquet` beside the file, for tools that read no DuckDB; each
+    written beside and renamed into place, like the file itself."""
+    folder = parquet_folder(published)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with duckdb.connect() as con:
+        con.execute(f"attach '{published}' as published (read_only)")
+        for table in PUBLISHED_TABLES:
+            target = folder / f"{table}.parquet"
+            staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            con.execute(f"copy published.marts.{table} to '{staging}' (format parquet)")
+            os.replace(staging, target)
+            written.append(target)
+    return written
 
 
 def verify(path: Path) -> dict[str, int]:
@@ -119,5 +142,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.published.resolve())),
         "bytes": settings.published.stat().st_size,
+        "parquet": dg.MetadataValue.path(str(parquet_folder(settings.published).resolve())),
+        "storage_version": settings.published_storage_version,
         **{f"rows_{t}": n for t, n in counts.items()},
     })
