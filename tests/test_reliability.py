@@ -251,10 +251,32 @@ def test_rejected_files_are_warned_about_until_a_successful_run(landing, tmp_pat
     crashed_run_at = datetime(2024, 2, 3, 2, 0)
     ingest(landing, tmp_path / "w.duckdb", now=crashed_run_at)  # ... and then the run crashed
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        next_run = rejected_files_check(con, since=crashed_run_at - timedelta(days=1))  # last success before
+        next_run = rejected_files_check(con, since=crashed_run_at - timedelta(days=1))  # last success ended before
         assert not next_run.passed and "legacy.csv" in next_run.description
-        after_success = rejected_files_check(con, since=crashed_run_at + timedelta(hours=1))
+        after_success = rejected_files_check(con, since=crashed_run_at + timedelta(hours=1))  # a success reported it
         assert after_success.passed
+
+
+def test_a_rejection_reported_by_a_successful_run_is_not_warned_about_again(small_landing, tmp_path):
+    """Two runs on the sample (which lands two bad files): the first warns, the second, after it, does not."""
+    import shutil
+
+    from cli.runner import run_pipeline
+    from orchestration.definitions import defs
+
+    shutil.copytree(small_landing, tmp_path / "landing")
+    env = {"TTHC_LANDING_DIR": str(tmp_path / "landing"), "TTHC_WAREHOUSE": str(tmp_path / "w" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(tmp_path / "p" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    with pytest.MonkeyPatch.context() as patch:
+        for k, v in env.items():
+            patch.setenv(k, v)
+        from rich.console import Console
+
+        console = Console(file=open(tmp_path / "console.txt", "w"), width=200)
+        first = run_pipeline(Settings.from_env(), console, defs.resolve_job_def("full_refresh"))
+        second = run_pipeline(Settings.from_env(), console, defs.resolve_job_def("full_refresh"))
+    assert first.ok and "raw/ingestion_ledger:no_rejected_files" in first.warnings
+    assert second.ok and "raw/ingestion_ledger:no_rejected_files" not in second.warnings
 
 
 # --- 9. whatever a file holds, the run names it and carries on ------------------------------------------------

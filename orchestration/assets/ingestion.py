@@ -78,9 +78,10 @@ def held_batch_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
 
 
 def rejected_files_check(con: duckdb.DuckDBPyConnection, since: datetime | None) -> dg.AssetCheckResult:
-    """Files rejected since the last successful run: a run that crashed after rejecting one does not hide it."""
+    """Files rejected after `since`, the end of the last successful run: every rejection is warned about until a
+    run that reported it succeeds, so a run that crashed after rejecting a file does not hide it."""
     rejected = [error for (error,) in con.execute(
-        "select error from raw.ingestion_ledger where status = 'rejected' and ingested_at >= ? "
+        "select error from raw.ingestion_ledger where status = 'rejected' and ingested_at > ? "
         "order by ingested_at, file_path", [since or datetime.min]).fetchall()]
     return dg.AssetCheckResult(
         check_name="no_rejected_files", asset_key=LEDGER, passed=not rejected,
@@ -89,11 +90,12 @@ def rejected_files_check(con: duckdb.DuckDBPyConnection, since: datetime | None)
                   "since": str(since) if since else "the first run"})
 
 
-def last_successful_run_start(context: dg.AssetExecutionContext) -> datetime | None:
+def last_successful_run_end(context: dg.AssetExecutionContext) -> datetime | None:
+    """When the last successful run of this job ended: what it rejected, it reported."""
     records = context.instance.get_run_records(
         filters=dg.RunsFilter(job_name=context.job_name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
-    start = records[0].start_time if records else None
-    return datetime.fromtimestamp(start).replace(microsecond=0) if start else None
+    end = records[0].end_time if records else None
+    return datetime.fromtimestamp(end) if end else None
 
 
 @dg.multi_asset(
@@ -131,7 +133,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                                                                 f"{outcome.evaluated} expectations passed"),
             metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
     with warehouse.connect(log=context.log.warning) as con:
-        checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_start(context))]
+        checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
     context.log.info(f"ingestion: {report.summary()}")
