@@ -98,7 +98,7 @@ def _walk(root: Path, kind: Kind) -> list[Landed]:
     """Every landed export under `root`, never following a link; links and special files are listed, refused."""
     found = []
     for folder, dirs, files in os.walk(root, followlinks=False):
-        for name in sorted(dirs + files):
+        for name in dirs + files:  # discover() sorts what is found
             if name.startswith("."):
                 continue
             path = Path(folder) / name
@@ -272,21 +272,21 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     report = IngestReport()
     candidates = discover(landing)
     new = []
-    for i, (path, kind, refusal) in enumerate((c.path, c.kind, c.refusal) for c in candidates):
-        rel = path.relative_to(landing).as_posix()
-        if refusal is not None:
-            sha = sha256_of(refusal.encode("utf-8"))  # what was refused: reported once, again if it changes
+    for i, entry in enumerate(candidates, start=1):
+        rel, kind = entry.path.relative_to(landing).as_posix(), entry.kind
+        if entry.refusal is not None:
+            sha = sha256_of(entry.refusal.encode("utf-8"))  # what was refused: reported once, again if it changes
             if (rel, sha) not in seen_files:
-                outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {refusal}",
+                outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {entry.refusal}",
                                       batch_seq=next_batch_seq(con))
                 _write_ledger(con, outcome, now)
                 report.outcomes.append(outcome)
-            continue
-        with open(path, "rb") as handle:
-            sha = hashlib.file_digest(handle, "sha256").hexdigest()
-        if (rel, sha) not in seen_files:
-            new.append((path, rel, kind, sha))  # bytes are read again when the file is processed: memory stays flat
-        report_progress("hashing landed files", i + 1, len(candidates))
+        else:
+            with open(entry.path, "rb") as handle:
+                sha = hashlib.file_digest(handle, "sha256").hexdigest()
+            if (rel, sha) not in seen_files:
+                new.append((entry.path, rel, kind, sha))  # bytes are read again when processed: memory stays flat
+        report_progress("hashing landed files", i, len(candidates))
     for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
         batch = [item for item in new if item[2].table == table]
         if batch:

@@ -34,11 +34,10 @@ def _value(metadata: dict, key: str):
     return getattr(value, "value", value)
 
 
-def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable[dg.AssetCheckResult],
-                  run_at: datetime | None = None) -> int:
+def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable[dg.AssetCheckResult]) -> int:
     """Append one row per check result; returns how many."""
     con.execute(DDL)
-    run_at = run_at or datetime.now().replace(microsecond=0)
+    run_at = datetime.now().replace(microsecond=0)
     rows = []
     for r in results:
         metadata = dict(r.metadata or {})

@@ -7,6 +7,7 @@ have the old file open keep reading it undisturbed.
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,7 @@ import duckdb
 
 from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
+from orchestration.dead_runs import process_start_ticks
 from orchestration.history import DDL as CHECK_HISTORY_DDL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import Settings
@@ -38,31 +40,26 @@ def staging_file(published: Path, pid: int) -> Path:
 
 
 def remove_stale_staging_files(published: Path) -> list[Path]:
-    """Staging files of publications whose process died mid-write (killed, power cut): nobody will finish them."""
+    """Staging files (`.<name>.<pid>.tmp`, of the file or of its Parquet copies) of publications whose process
+    died mid-write (killed, power cut): nobody will finish them."""
     stale = []
-    for path in published.parent.glob(f".{published.name}.*.tmp"):
-        pid = path.name[len(published.name) + 2:-len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-            stale.append(path)
+    for folder in (published.parent, parquet_folder(published)):
+        for path in folder.glob(".*.tmp"):
+            pid = path.name.removesuffix(".tmp").rsplit(".", 1)[-1]
+            if pid.isdigit() and process_start_ticks(int(pid)) is None:
+                path.unlink(missing_ok=True)
+                stale.append(path)
     return stale
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def publish(warehouse: Path, published: Path, settings: Settings | None = None) -> dict[str, int]:
+def publish(warehouse: Path, published: Path, settings: Settings | None = None,
+            log: Callable[[str], None] | None = None) -> dict[str, int]:
     """Copy the published tables into a new file beside `published`, verify it, and rename it into place."""
     settings = (settings or Settings.from_env()).with_paths(warehouse=warehouse, published=published)
     published.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging_files(published)
+    for stale in remove_stale_staging_files(published):
+        if log:
+            log(f"removed {stale.name}, left by a publication whose process died mid-write")
     staging = staging_file(published, os.getpid())
     staging.unlink(missing_ok=True)
     try:
@@ -135,9 +132,7 @@ def verify(path: Path) -> dict[str, int]:
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    for stale in remove_stale_staging_files(settings.published):
-        context.log.warning(f"removed {stale.name}, left by a publication whose process died mid-write")
-    counts = publish(settings.warehouse, settings.published, settings)
+    counts = publish(settings.warehouse, settings.published, settings, log=context.log.warning)
     context.log.info(f"published {settings.published} ({', '.join(f'{t}: {n}' for t, n in counts.items())})")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.published.resolve())),
