@@ -194,7 +194,7 @@ def quarantine(sha256: str, out: Path | None) -> None:
     import polars as pl
 
     from orchestration import duckdb_files
-    from orchestration.people_files import write_csv, write_xlsx
+    from reporting.people_files import write_csv, write_xlsx
 
     settings = Settings.from_env()
     if not settings.warehouse.exists():
@@ -227,6 +227,41 @@ def scorecard(show_units: bool) -> None:
     from cli.scorecard import render_scorecard
 
     render_scorecard(published, show_units=show_units, console=Console(width=None if sys.stdout.isatty() else 160))
+
+
+@cli.command()
+@click.option("--month", default=None, metavar="YYYY-MM", help="Report month (default: the latest complete month).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Reports folder (default: reports/ beside $TTHC_PUBLISHED); the pack goes to OUT/<YYYY-MM>/.")
+def report(month: str | None, out: Path | None) -> None:
+    """Write the monthly report pack from the published marts: the province workbook, one workbook per unit, and
+    the offline dashboard."""
+    from datetime import datetime
+
+    from reporting.pack import build_pack
+    from reporting.published import ReportError
+
+    try:
+        chosen = datetime.strptime(month, "%Y-%m").date() if month else None
+    except ValueError:
+        raise UserError(f"--month {month!r}: give a month as YYYY-MM, for example 2024-01") from None
+    with _progress() as progress:
+        task = None
+
+        def report_progress(step: str, done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = progress.add_task(step, total=total)
+            progress.update(task, completed=done)
+
+        try:
+            pack = build_pack(Settings.from_env().published, chosen, out, progress=report_progress)
+        except ReportError as exc:
+            raise UserError(str(exc)) from exc
+    console.print(f"[green]report pack[/] for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s):\n"
+                  f"  {pack.province_workbook.name}  the province workbook\n"
+                  f"  {pack.dashboard.name}  the offline dashboard ({pack.dashboard.stat().st_size / 1e6:.1f} MB)\n"
+                  f"  don_vi/  {len(pack.unit_workbooks)} unit workbooks, one per unit")
 
 
 def _progress() -> Progress:

@@ -8,8 +8,10 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-LEVEL_NAMES = {"toan_tinh": "Toàn tỉnh", "tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}
-LEVEL_ORDER = {"toan_tinh": 0, "tinh": 1, "huyen": 2, "xa": 3}
+from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
+from reporting.labels import LEVELS
+
+LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
 
 
 def _pct(value) -> str:

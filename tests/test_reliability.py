@@ -443,7 +443,7 @@ def test_ids_in_a_reason_are_masked(landing, tmp_path):
 @pytest.mark.parametrize("text,shown", [("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("-3", "'-3"),
                                         ("@SUM(A1)", "'@SUM(A1)"), ("Thủ tục = 1", "Thủ tục = 1"), (None, None)])
 def test_neutralise(text, shown):
-    from orchestration.people_files import neutralise
+    from reporting.people_files import neutralise
 
     assert neutralise(text) == shown
 

@@ -11,7 +11,7 @@ import duckdb
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.ingest import IngestReport
 from orchestration.gate import is_blocking
-from orchestration.history import recorded
+from orchestration.history import record_expectations, recorded
 from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker
 from orchestration.resources import WarehouseResource
 
@@ -133,6 +133,9 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                                                                 f"{outcome.evaluated} expectations passed"),
             metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)}))
     with warehouse.connect(log=context.log.warning) as con:
+        for table, outcome in result.validations.items():
+            if outcome is not None:
+                record_expectations(con, context.run_id, f"raw/{table}", outcome)
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())

@@ -141,3 +141,36 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "storage_version": settings.published_storage_version,
         **{f"rows_{t}": n for t, n in counts.items()},
     })
+
+
+class ReportConfig(dg.Config):
+    month: str | None = None  # YYYY-MM; default the latest complete month
+
+
+@dg.asset(
+    key="reports",
+    deps=["published_marts"],
+    group_name="publication",
+    kinds={"excel", "html"},
+    description="The monthly report pack from the published file: the province workbook tong_hop_<YYYY-MM>.xlsx, "
+                "one workbook per unit (don_vi/<unit_code>.xlsx) and the offline dashboard.html, under "
+                "reports/<YYYY-MM>/ beside the published file.",
+)
+def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from datetime import datetime
+
+    from reporting.pack import build_pack
+
+    month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
+    pack = build_pack(warehouse.settings().published, month,
+                      progress=lambda step, done, total: done % 50 == 0 and context.log.info(f"{step}: {done}/{total}"))
+    context.log.info(f"report pack for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s)")
+    return dg.MaterializeResult(metadata={
+        "month": f"{pack.month:%Y-%m}",
+        "folder": dg.MetadataValue.path(str(pack.folder.resolve())),
+        "province_workbook": dg.MetadataValue.path(str(pack.province_workbook.resolve())),
+        "dashboard": dg.MetadataValue.path(str(pack.dashboard.resolve())),
+        "dashboard_bytes": pack.dashboard.stat().st_size,
+        "unit_workbooks": len(pack.unit_workbooks),
+        "seconds": round(pack.seconds, 1),
+    })

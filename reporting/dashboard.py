@@ -1,0 +1,245 @@
+"""`dashboard.html`: one self-contained page for the leadership, from the published marts.
+
+Charts are Vega-Lite specs rendered by vega-embed; the Vega, Vega-Lite and vega-embed bundle is the one that
+vl-convert-python ships (pinned in uv.lock), inlined once, so the page needs no network at all: it opens from a
+file share or an e-mail attachment. Styles are inline; the fonts are the system's own.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+from contracts.rules import rules
+from contracts.vocabulary import INDICATORS
+from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, UNIT_LEVELS, month_label, percent_label, points_label
+from reporting.published import PublishedMarts
+from reporting.workbooks import LEVEL_COLOURS, trend_rows
+
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier in the spec, never fetched
+# d3-format has no Vietnamese locale: decimal comma, thousands dot
+FORMAT_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]}
+MEETS_COLOUR, MISSES_COLOUR = "#2E7D32", "#C62828"
+
+
+@cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one classic script (it sets window.vegaEmbed)."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle()
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()
+
+
+def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
+    """Monthly pooled rate per level, each level's target as a dashed rule, the Directive's start marked."""
+    rows = [r for r in trend_rows(marts) if r["indicator"] == indicator]
+    values = [{"month": _iso(r["period_month"]), "level": LEVEL_LABELS[r["level"]], "value": r["value"]}
+              for r in rows if r["value"] is not None]
+    targets = [{"level": LEVEL_LABELS[lv], "target": t} for lv in LEVELS
+               if (t := marts.targets().get((lv, indicator))) is not None]
+    colour = {"field": "level", "type": "nominal", "title": "Cấp",
+              "scale": {"domain": [LEVEL_LABELS[lv] for lv in LEVELS], "range": [LEVEL_COLOURS[lv] for lv in LEVELS]}}
+    effective = rules().directive_effective_date
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": INDICATOR_LABELS[indicator],
+        "width": 430, "height": 200,
+        "layer": [
+            {"data": {"values": values}, "mark": {"type": "line", "point": True},
+             "encoding": {
+                 "x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": None,
+                       "axis": {"format": "%m/%Y", "labelAngle": -40}},
+                 "y": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
+                       "scale": {"domain": [0, 1]}},
+                 "color": colour,
+                 "tooltip": [{"field": "level", "title": "Cấp"},
+                             {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": "Tháng",
+                              "format": "%m/%Y"},
+                             {"field": "value", "type": "quantitative", "title": "Tỷ lệ", "format": ".1%"}]}},
+            {"data": {"values": targets}, "mark": {"type": "rule", "strokeDash": [5, 4], "strokeWidth": 1.5},
+             "encoding": {"y": {"field": "target", "type": "quantitative"}, "color": colour,
+                          "tooltip": [{"field": "level", "title": "Mục tiêu"},
+                                      {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mức"}]}},
+            {"data": {"values": [{"month": _iso(effective), "label": f"Chỉ thị 10 ({month_label(effective)})"}]},
+             "layer": [
+                 {"mark": {"type": "rule", "color": "#555", "strokeWidth": 1.5},
+                  "encoding": {"x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"}}},
+                 {"mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": "#555"},
+                  "encoding": {"x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"},
+                               "y": {"datum": 1}, "text": {"field": "label"}}}]},
+        ],
+        "resolve": {"scale": {"color": "shared"}},
+    }
+
+
+def ranking_spec(marts: PublishedMarts, level: str) -> dict:
+    """The units of a level ranked by their window rate of the chosen indicator, the level's target as a rule."""
+    targets = marts.targets()
+    units = dict(zip(marts.units["unit_code"], marts.units["unit_name"], strict=True))
+    values = [{"unit": f"{r['unit_code']} {units.get(r['unit_code']) or ''}".strip(),
+               "indicator": INDICATOR_LABELS[r["indicator"]], "value": r["window_value"],
+               "target": targets.get((level, r["indicator"]))}
+              for r in marts.unit_scorecard.filter((pl.col("level") == level) & pl.col("window_value").is_not_null())
+              .iter_rows(named=True)]
+    rule_values = [{"indicator": INDICATOR_LABELS[i], "target": t} for i in INDICATORS
+                   if (t := targets.get((level, i))) is not None]
+    chosen = "datum.indicator == chi_tieu"
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": f"{LEVEL_LABELS[level]}: xếp hạng đơn vị, giai đoạn Chỉ thị",
+        "params": [{"name": "chi_tieu", "value": INDICATOR_LABELS["online_rate"],
+                    "bind": {"input": "select", "options": [INDICATOR_LABELS[i] for i in INDICATORS],
+                             "name": "Chỉ tiêu: "}}],
+        "width": 460,
+        "layer": [
+            {"data": {"values": values}, "transform": [{"filter": chosen}],
+             "mark": {"type": "bar"},
+             "encoding": {
+                 "y": {"field": "unit", "type": "nominal", "sort": "-x", "title": None,
+                       "axis": {"labelLimit": 260}},
+                 "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
+                       "scale": {"domain": [0, 1]}},
+                 "color": {"condition": {"test": "datum.value >= datum.target", "value": MEETS_COLOUR},
+                           "value": MISSES_COLOUR},
+                 "tooltip": [{"field": "unit", "title": "Đơn vị"},
+                             {"field": "value", "type": "quantitative", "format": ".1%", "title": "Tỷ lệ"},
+                             {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mục tiêu"}]}},
+            {"data": {"values": rule_values}, "transform": [{"filter": chosen}],
+             "mark": {"type": "rule", "color": "#333", "strokeDash": [5, 4], "strokeWidth": 2},
+             "encoding": {"x": {"field": "target", "type": "quantitative"}}},
+        ],
+        "height": {"step": 12},
+    }
+
+
+def tiles(marts: PublishedMarts) -> list[dict]:
+    meeting = {(r["level"], r["indicator"]): (r["units_meeting_target"], r["units_total"])
+               for r in marts.summary.iter_rows(named=True)}
+    card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
+    return [{"indicator": i, "level": lv, **{k: card.get((lv, i), {}).get(k) for k in
+                                             ("window_value", "baseline_value", "change_pp", "target", "meets_target")},
+             "units": meeting.get((lv, i))} for i in INDICATORS for lv in LEVELS]
+
+
+def units_not_meeting(marts: PublishedMarts) -> list[dict]:
+    names = dict(zip(marts.units["unit_code"], marts.units["unit_name"], strict=True))
+    rows = marts.unit_scorecard.filter(pl.col("meets_target").not_()).sort(["level", "indicator", "window_value"])
+    order = {lv: n for n, lv in enumerate(LEVELS)}
+    return sorted(({**r, "unit_name": names.get(r["unit_code"])} for r in rows.iter_rows(named=True)),
+                  key=lambda r: (order.get(r["level"], 9), INDICATORS.index(r["indicator"]), r["window_value"]))
+
+
+def _tile_html(t: dict) -> str:
+    state = {True: "meets", False: "misses", None: "none"}[t["meets_target"]]
+    change = "" if t["change_pp"] is None else f"{points_label(t['change_pp'])} điểm % so với kỳ gốc"
+    units = f"{t['units'][0]}/{t['units'][1]} đơn vị đạt" if t["units"] else ""
+    return (f'<div class="tile {state}" data-indicator="{t["indicator"]}" data-level="{t["level"]}" '
+            f'data-value="{"" if t["window_value"] is None else repr(t["window_value"])}">'
+            f'<div class="level">{LEVEL_LABELS[t["level"]]}</div>'
+            f'<div class="value">{percent_label(t["window_value"]) or "–"}</div>'
+            f'<div class="target">mục tiêu {percent_label(t["target"], 0) or "–"}</div>'
+            f'<div class="change">{change}</div><div class="units">{units}</div></div>')
+
+
+def render_dashboard(marts: PublishedMarts) -> str:
+    e = html.escape
+    charts = ([(f"trend-{i}", trend_spec(marts, i)) for i in INDICATORS]
+              + [(f"ranking-{lv}", ranking_spec(marts, lv)) for lv in UNIT_LEVELS])
+    tile_rows = "".join(
+        f'<section class="indicator"><h3>{e(INDICATOR_LABELS[i])}</h3><div class="tiles">'
+        + "".join(_tile_html(t) for t in tiles(marts) if t["indicator"] == i) + "</div></section>"
+        for i in INDICATORS)
+    lagging = units_not_meeting(marts)
+    lagging_rows = "".join(
+        f"<tr><td>{e(LEVEL_LABELS.get(r['level'], r['level']))}</td><td>{e(INDICATOR_LABELS[r['indicator']])}</td>"
+        f"<td>{e(r['unit_code'])}</td><td>{e(r['unit_name'] or '')}</td><td class=num>{percent_label(r['window_value'])}</td>"
+        f"<td class=num>{percent_label(r['target'], 0)}</td>"
+        f"<td class=num>{points_label((r['window_value'] - r['target']) * 100)}</td></tr>"
+        for r in lagging)
+    window = f"{marts.window[0]:%d/%m/%Y} – {marts.window[1]:%d/%m/%Y}" if marts.window else "chưa có"
+    baseline = f"{marts.baseline[0]:%d/%m/%Y} – {marts.baseline[1]:%d/%m/%Y}" if marts.baseline else "chưa có"
+    as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
+    quality_state = "ok" if marts.quality.run_id and not marts.quality.blocking_failed else "bad"
+    specs = json.dumps(dict(charts), ensure_ascii=False).replace("</", "<\\/")
+    chart_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[:len(INDICATORS)])
+    ranking_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[len(INDICATORS):])
+    return f"""<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chỉ thị 10/CT-UBND – tháng {marts.month_label}</title>
+<style>{STYLE}</style></head>
+<body>
+<header>
+<h1>Kết quả thực hiện Chỉ thị 10/CT-UBND – tỉnh Bắc Ninh</h1>
+<dl class="facts">
+<div><dt>Số liệu đến</dt><dd id="as-of">{as_of}</dd></div>
+<div><dt>Tháng báo cáo</dt><dd id="month">{marts.month_label}</dd></div>
+<div><dt>Giai đoạn Chỉ thị</dt><dd id="window">{window}</dd></div>
+<div><dt>Kỳ gốc</dt><dd id="baseline">{baseline}</dd></div>
+<div><dt>Chất lượng dữ liệu</dt><dd id="quality" class="{quality_state}">{e(marts.quality.label)}</dd></div>
+</dl></header>
+<main>
+<h2>Chỉ tiêu theo cấp, giai đoạn Chỉ thị (so với mục tiêu)</h2>
+{tile_rows}
+<h2>Diễn biến theo tháng</h2>
+<p class="note">Đường nét đứt: mục tiêu của từng cấp; vạch dọc: ngày Chỉ thị có hiệu lực.</p>
+<div class="grid">{chart_divs}</div>
+<h2>Xếp hạng đơn vị theo cấp</h2>
+<p class="note">Xanh: đạt mục tiêu, đỏ: chưa đạt; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
+<div class="grid">{ranking_divs}</div>
+<h2>Đơn vị chưa đạt mục tiêu ({len(lagging)})</h2>
+<table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>
+<th>Giai đoạn Chỉ thị</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
+</main>
+<footer>Tạo từ {e(marts.source.name)} – nền tảng dữ liệu TTHC tỉnh Bắc Ninh.</footer>
+<script>{vega_bundle()}</script>
+<script>
+const specs = {specs};
+const formatLocale = {json.dumps(FORMAT_LOCALE, ensure_ascii=False)};
+window.tthcCharts = {{}};
+window.tthcReady = Promise.all(Object.entries(specs).map(([id, spec]) =>
+  vegaEmbed("#" + id, spec, {{actions: false, renderer: "svg", formatLocale}})
+    .then(result => {{ window.tthcCharts[id] = result.view; }})));
+</script>
+</body></html>
+"""
+
+
+STYLE = """
+body{font-family:"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:0;color:#222;background:#f6f7f9}
+header{background:#1F4E79;color:#fff;padding:16px 24px}
+h1{margin:0 0 8px;font-size:22px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #1F4E79;padding-bottom:4px}
+h3{font-size:14px;margin:12px 0 6px}
+main{padding:0 24px 24px}
+.facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:0}
+.facts div{display:flex;gap:6px}.facts dt{opacity:.8}.facts dd{margin:0;font-weight:600}
+.facts dd.bad{color:#ffb4b4}
+.tiles{display:grid;grid-template-columns:repeat(4,minmax(150px,1fr));gap:10px}
+.tile{background:#fff;border-radius:6px;padding:10px 12px;border-left:6px solid #999;box-shadow:0 1px 2px #0002}
+.tile.meets{border-color:#2E7D32}.tile.misses{border-color:#C62828}
+.tile .level{font-size:12px;color:#555}.tile .value{font-size:26px;font-weight:700}
+.tile.meets .value{color:#2E7D32}.tile.misses .value{color:#C62828}
+.tile .target,.tile .change,.tile .units{font-size:12px;color:#444}
+.grid{display:flex;flex-wrap:wrap;gap:16px}
+.chart{background:#fff;padding:8px;border-radius:6px;box-shadow:0 1px 2px #0002}
+.note{font-size:13px;color:#555;margin:4px 0 10px}
+table{border-collapse:collapse;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}th{background:#DDEBF7}td.num{text-align:right}
+footer{font-size:12px;color:#666;padding:12px 24px}
+"""
+
+
+def write_dashboard(marts: PublishedMarts, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_dashboard(marts), encoding="utf-8")
+    return path

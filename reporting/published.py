@@ -1,0 +1,143 @@
+"""The published marts a report pack is made of, read once from the published file (read-only, never the working
+warehouse), for one report month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from contracts.vocabulary import INDICATORS
+from reporting.labels import month_label
+
+
+class ReportError(Exception):
+    """The pack cannot be made (no published file, a month outside the data): the message says what to do."""
+
+
+@dataclass(frozen=True)
+class QualityStatus:
+    """The checks of the run that published the data (the latest run in marts.data_quality_runs)."""
+
+    run_id: str | None
+    run_at: datetime | None
+    checks: int
+    blocking_failed: int
+    warnings: tuple[str, ...]  # names of the checks that warned
+
+    @property
+    def label(self) -> str:
+        if self.run_id is None:
+            return "Chưa có lần kiểm tra nào được ghi nhận"
+        text = (f"Lần chạy {self.run_at:%d/%m/%Y %H:%M}: {self.checks} kiểm tra, "
+                + ("mọi kiểm tra chặn đều đạt" if not self.blocking_failed else f"{self.blocking_failed} kiểm tra chặn không đạt"))
+        return text + (f"; {len(self.warnings)} cảnh báo ({', '.join(self.warnings)})" if self.warnings else "; không có cảnh báo")
+
+
+@dataclass(frozen=True)
+class PublishedMarts:
+    """Frames of the published marts, with the report month and the Directive 10 window they belong to."""
+
+    source: Path
+    month: date  # first day of the report month
+    months: tuple[date, ...]  # every month of the data, ascending
+    as_of: datetime | None
+    window: tuple[date, date] | None
+    baseline: tuple[date, date] | None
+    quality: QualityStatus
+    level_scorecard: pl.DataFrame  # level, indicator, window_value, baseline_value, change_pp, target, meets_target
+    unit_scorecard: pl.DataFrame  # unit_code, level, indicator, window_value, ..., meets_target
+    summary: pl.DataFrame  # level, indicator, target, units_total, units_meeting_target
+    units: pl.DataFrame  # unit_code, unit_name, level (every unit of the marts)
+    unit_month: pl.DataFrame  # kpi_unit_month
+    level_month: pl.DataFrame  # kpi_level_month
+    overdue: pl.DataFrame  # overdue_dossiers
+    discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
+
+    @property
+    def month_label(self) -> str:
+        return month_label(self.month)
+
+    def targets(self) -> dict[tuple[str, str], float]:
+        """(level, indicator) -> target, every level (toan_tinh too)."""
+        return {(r["level"], r["indicator"]): r["target"]
+                for r in self.level_scorecard.filter(pl.col("target").is_not_null()).iter_rows(named=True)}
+
+    def last_months(self, count: int) -> list[date]:
+        """The `count` months up to the report month, ascending."""
+        return [m for m in self.months if m <= self.month][-count:]
+
+
+def read_published(published: Path, month: date | None = None) -> PublishedMarts:
+    """The marts of the published file, for `month` (default: the latest complete month)."""
+    if not published.exists():
+        raise ReportError(f"no published marts at {published}: run `tthc run` first (TTHC_PUBLISHED)")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{published}' as published (read_only)")
+        con.execute("use published.marts")
+
+        def frame(sql: str) -> pl.DataFrame:
+            return con.sql(sql).pl()
+
+        months = [r[0] for r in con.execute(
+            "select period_month, bool_and(is_complete_month) from kpi_level_month group by 1 order by 1").fetchall()]
+        complete = [r[0] for r in con.execute(
+            "select period_month from kpi_level_month group by 1 having bool_and(is_complete_month) order by 1").fetchall()]
+        if not months:
+            raise ReportError(f"{published} holds no month of data: nothing to report")
+        if month is None:
+            if not complete:
+                raise ReportError(f"{published} holds no complete month yet (months {month_label(months[0])} to "
+                                  f"{month_label(months[-1])} are still open): give --month")
+            month = complete[-1]
+        month = month.replace(day=1)
+        if month not in months:
+            raise ReportError(f"no data for {month_label(month)} in {published}: the months published are "
+                              f"{month_label(months[0])} to {month_label(months[-1])}")
+        scorecard = frame("select scope, unit_code, level, indicator, window_start, window_end, baseline_start, "
+                          "baseline_end, window_value, baseline_value, change_pp, target, meets_target "
+                          "from directive10_scorecard")
+        run = con.execute("select run_id, max(run_at) from data_quality_runs group by run_id "
+                          "order by max(run_at) desc limit 1").fetchall()
+        run = run[0] if run else None
+        checks = con.execute(
+            "select count(*), count(*) filter (not passed and severity = 'error'), "
+            "coalesce(list(distinct check_name order by check_name) filter (not passed and severity = 'warn'), []) "
+            "from data_quality_runs where run_id = ?", [run[0] if run else None]).fetchall()[0]
+        as_of = con.execute("select max(as_of) from overdue_dossiers").fetchall()[0][0]
+        marts = PublishedMarts(
+            source=published,
+            month=month,
+            months=tuple(months),
+            as_of=as_of,
+            window=_span(scorecard, "window_start", "window_end"),
+            baseline=_span(scorecard, "baseline_start", "baseline_end"),
+            quality=QualityStatus(run[0] if run else None, run[1] if run else None, checks[0], checks[1],
+                                  tuple(checks[2])),
+            level_scorecard=scorecard.filter(pl.col("scope") == "level").drop("scope", "unit_code"),
+            unit_scorecard=scorecard.filter(pl.col("scope") == "unit").drop("scope"),
+            summary=frame("select level, indicator, target, units_total, units_meeting_target from directive10_summary"),
+            units=frame("select unit_code, any_value(unit_name order by period_month desc) as unit_name, "
+                        "any_value(level) as level from kpi_unit_month group by unit_code order by unit_code"),
+            unit_month=frame("select * from kpi_unit_month order by unit_code, period_month"),
+            level_month=frame("select * from kpi_level_month order by level, period_month"),
+            overdue=frame("select dossier_code, unit_code, unit_name, level, procedure_code, status, received_at, "
+                          "due_at, days_overdue from overdue_dossiers order by unit_code, days_overdue desc, dossier_code"),
+            discrepancies=frame("select d.unit_code, u.unit_name, d.period_month, d.measure, d.reported_value, "
+                                "d.system_value, d.rule, d.severity, d.detail, d.submitted_at "
+                                "from unit_report_discrepancies d left join (select distinct on (unit_code) unit_code, "
+                                "unit_name from kpi_unit_month order by unit_code, period_month desc) u using (unit_code) "
+                                "order by d.period_month desc, d.unit_code, d.rule, d.measure"),
+        )
+    missing = set(INDICATORS) - set(marts.level_scorecard.get_column("indicator").to_list())
+    if marts.window is not None and missing:
+        raise ReportError(f"{published}: the scorecard has no level row for {', '.join(sorted(missing))}")
+    return marts
+
+
+def _span(scorecard: pl.DataFrame, start: str, end: str) -> tuple[date, date] | None:
+    spans = scorecard.select(start, end).unique().drop_nulls()
+    return (spans.item(0, 0), spans.item(0, 1)) if spans.height else None

@@ -1,0 +1,301 @@
+"""The Excel report pack: the province workbook `tong_hop_<YYYY-MM>.xlsx` and one workbook per unit
+`don_vi/<unit_code>.xlsx`, Vietnamese sheet names and headers, from the published marts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from contracts.rules import rules
+from contracts.vocabulary import INDICATORS
+from reporting.labels import (
+    INDICATOR_LABELS,
+    LEVEL_LABELS,
+    LEVELS,
+    MEASURE_LABELS,
+    MEETS_LABELS,
+    RULE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    UNIT_LEVELS,
+    month_label,
+)
+from reporting.published import PublishedMarts
+from reporting.sheets import Column, Styles, absolute, compare_with_target, new_workbook, write_table, write_title
+
+SUMMARY_SHEET = "Tổng hợp"
+TREND_SHEET = "Xu hướng"
+OVERDUE_SHEET = "Hồ sơ quá hạn"
+DISCREPANCY_SHEET = "Sai lệch báo cáo"
+UNIT_MONTHS_SHEET = "Kết quả 13 tháng"
+UNIT_DIRECTIVE_SHEET = "Chỉ thị 10"
+UNIT_MONTHS = 13
+RANKED_BY = "online_rate"
+
+
+def level_sheet_name(level: str) -> str:
+    return LEVEL_LABELS[level]
+
+
+def _span_label(span: tuple[date, date] | None) -> str:
+    return f"{span[0]:%d/%m/%Y} – {span[1]:%d/%m/%Y}" if span else "chưa có"
+
+
+def _header_lines(marts: PublishedMarts, title: str) -> list[str]:
+    as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
+    return [title,
+            f"Số liệu tháng {marts.month_label}; dữ liệu hệ thống cập nhật đến {as_of}",
+            f"Giai đoạn Chỉ thị 10/CT-UBND: {_span_label(marts.window)}; kỳ gốc: {_span_label(marts.baseline)}",
+            f"Chất lượng dữ liệu: {marts.quality.label}"]
+
+
+# --- the province workbook -------------------------------------------------------------------------------------
+
+def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
+    book = new_workbook(path)
+    styles = Styles(book)
+    _summary_sheet(book, styles, marts)
+    for level in UNIT_LEVELS:
+        _level_sheet(book, styles, marts, level)
+    _trend_sheet(book, styles, marts)
+    _overdue_sheet(book, styles, marts.overdue, marts, "Hồ sơ đang xử lý quá hạn, theo đơn vị")
+    _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,
+                       "Sai lệch giữa báo cáo định kỳ của đơn vị và số liệu hệ thống")
+    book.close()
+    return path
+
+
+def summary_rows(marts: PublishedMarts) -> list[dict]:
+    """The scorecard by level, every indicator and level, with the month's pooled rate and the units meeting."""
+    month = marts.level_month.filter(pl.col("period_month") == marts.month)
+    month_rates = {(r["level"], i): r[i] for r in month.iter_rows(named=True) for i in INDICATORS}
+    meeting = {(r["level"], r["indicator"]): (r["units_meeting_target"], r["units_total"])
+               for r in marts.summary.iter_rows(named=True)}
+    card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
+    rows = []
+    for indicator in INDICATORS:
+        for level in LEVELS:
+            r = card.get((level, indicator), {})
+            k, n = meeting.get((level, indicator), (None, None))
+            rows.append({"indicator": indicator, "level": level, "month_value": month_rates.get((level, indicator)),
+                         "window_value": r.get("window_value"), "baseline_value": r.get("baseline_value"),
+                         "change_pp": r.get("change_pp"), "target": r.get("target"), "meets": r.get("meets_target"),
+                         "units_meeting": k, "units_total": n})
+    return rows
+
+
+def _summary_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
+    sheet = book.add_worksheet(SUMMARY_SHEET)
+    header_row = write_title(sheet, styles, _header_lines(
+        marts, f"BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ THỊ 10/CT-UBND – THÁNG {marts.month_label}"))
+    columns = [Column("Chỉ tiêu"), Column("Cấp"), Column(f"Tháng {marts.month_label}", "rate"),
+               Column("Giai đoạn Chỉ thị", "rate"), Column("Kỳ gốc", "rate"), Column("Thay đổi (điểm %)", "points"),
+               Column("Mục tiêu", "rate"), Column("Đánh giá"), Column("Số đơn vị đạt", "count"),
+               Column("Số đơn vị", "count"), Column("Đơn vị đạt / tổng số")]
+    rows = summary_rows(marts)
+    data_rows = write_table(sheet, styles, header_row, columns,
+                            [(INDICATOR_LABELS[r["indicator"]], LEVEL_LABELS[r["level"]], r["month_value"],
+                              r["window_value"], r["baseline_value"], r["change_pp"], r["target"], None,
+                              r["units_meeting"], r["units_total"], None) for r in rows],
+                            freeze_cols=2, min_widths={0: 28})
+    for sheet_row, r in zip(data_rows, rows, strict=True):
+        window, target = xl_rowcol_to_cell(sheet_row, 3), xl_rowcol_to_cell(sheet_row, 6)
+        # formulas over the sheet's own cells, with the value they compute cached for readers that do not calculate
+        sheet.write_formula(sheet_row, 7, f'=IF(OR({window}="",{target}=""),"",IF({window}>={target},"Đạt","Chưa đạt"))',
+                            None, MEETS_LABELS.get(r["meets"], ""))
+        if r["units_total"] is not None:
+            k, n = xl_rowcol_to_cell(sheet_row, 8), xl_rowcol_to_cell(sheet_row, 9)
+            sheet.write_formula(sheet_row, 10, f'={k}&"/"&{n}', None, f"{r['units_meeting']}/{r['units_total']}")
+    for col in (2, 3):
+        compare_with_target(sheet, styles, data_rows, col, xl_rowcol_to_cell(data_rows.start, 6, col_abs=True))
+    if data_rows:
+        cells = (data_rows.start, 7, data_rows.stop - 1, 7)
+        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": '"Đạt"', "format": styles.meets})
+        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": '"Chưa đạt"', "format": styles.misses})
+    sheet.activate()
+
+
+def level_unit_rows(marts: PublishedMarts, level: str) -> list[dict]:
+    """Every unit of `level` with the month's and the window's rates, ranked by the month's online rate
+    (1 the highest; equal rates share a rank; a unit without a rate is unranked, last)."""
+    units = marts.units.filter(pl.col("level") == level).select("unit_code", "unit_name")
+    month = (marts.unit_month.filter((pl.col("period_month") == marts.month) & (pl.col("level") == level))
+             .select("unit_code", "received", *INDICATORS))
+    window = (marts.unit_scorecard.filter(pl.col("level") == level)
+              .pivot(on="indicator", index="unit_code", values="window_value"))
+    window = window.rename({i: f"window_{i}" for i in INDICATORS if i in window.columns})
+    frame = units.join(month, on="unit_code", how="left").join(window, on="unit_code", how="left")
+    frame = frame.with_columns(*(pl.lit(None, pl.Float64).alias(f"window_{i}") for i in INDICATORS
+                                 if f"window_{i}" not in frame.columns))
+    frame = frame.with_columns(rank=pl.col(RANKED_BY).rank("min", descending=True).cast(pl.Int64))
+    return frame.sort(["rank", "unit_code"], nulls_last=True).to_dicts()
+
+
+def _level_sheet(book, styles: Styles, marts: PublishedMarts, level: str) -> None:
+    sheet = book.add_worksheet(level_sheet_name(level))
+    lines = _header_lines(marts, f"{LEVEL_LABELS[level].upper()} – KẾT QUẢ THEO ĐƠN VỊ, THÁNG {marts.month_label}")
+    lines.insert(1, f"Xếp hạng theo {INDICATOR_LABELS[RANKED_BY].lower()} của tháng; mỗi tỷ lệ so với mục tiêu "
+                    f"của {LEVEL_LABELS[level].lower()} (xanh: đạt, đỏ: chưa đạt)")
+    group_row = write_title(sheet, styles, lines)
+    target_row, header_row = group_row + 1, group_row + 2
+    targets = marts.targets()
+    columns = [Column("Xếp hạng", "count"), Column("Mã đơn vị"), Column("Tên đơn vị"),
+               Column(f"Hồ sơ tiếp nhận tháng {marts.month_label}", "count")]
+    sheet.merge_range(target_row, 0, target_row, 3, "Mục tiêu", styles.target_label)
+    first = len(columns)
+    for n, indicator in enumerate(INDICATORS):
+        col = first + 2 * n
+        sheet.merge_range(group_row, col, group_row, col + 1, INDICATOR_LABELS[indicator], styles.group)
+        target = targets.get((level, indicator))
+        sheet.merge_range(target_row, col, target_row, col + 1, target if target is not None else "", styles.target)
+        columns += [Column(f"Tháng {marts.month_label}", "rate"), Column("Giai đoạn Chỉ thị", "rate")]
+    rows = level_unit_rows(marts, level)
+    data_rows = write_table(sheet, styles, header_row, columns,
+                            [(r["rank"], r["unit_code"], r["unit_name"], r["received"],
+                              *(v for i in INDICATORS for v in (r[i], r[f"window_{i}"]))) for r in rows],
+                            freeze_cols=3, min_widths={2: 24})
+    for n in range(len(INDICATORS)):
+        col = first + 2 * n
+        for offset in (0, 1):
+            compare_with_target(sheet, styles, data_rows, col + offset, absolute(target_row, col))
+
+
+def trend_rows(marts: PublishedMarts) -> list[dict]:
+    """Monthly pooled rate per indicator and level up to the report month, with the level's target."""
+    targets = marts.targets()
+    months = marts.level_month.filter(pl.col("period_month") <= marts.month)
+    by_key = {(r["level"], r["period_month"]): r for r in months.iter_rows(named=True)}
+    month_list = sorted({m for _, m in by_key})
+    return [{"indicator": i, "level": lv, "period_month": m, "value": by_key[(lv, m)][i] if (lv, m) in by_key else None,
+             "target": targets.get((lv, i))}
+            for i in INDICATORS for lv in LEVELS for m in month_list]
+
+
+LEVEL_COLOURS = {"toan_tinh": "#1F4E79", "tinh": "#C55A11", "huyen": "#548235", "xa": "#7030A0"}
+
+
+def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
+    sheet = book.add_worksheet(TREND_SHEET)
+    lines = _header_lines(marts, f"XU HƯỚNG THEO THÁNG ĐẾN {marts.month_label}")
+    header_row = write_title(sheet, styles, lines)
+    rows = trend_rows(marts)
+    data_rows = write_table(sheet, styles, header_row,
+                            [Column("Chỉ tiêu"), Column("Cấp"), Column("Tháng", "month"), Column("Tỷ lệ", "rate"),
+                             Column("Mục tiêu", "rate")],
+                            [(INDICATOR_LABELS[r["indicator"]], LEVEL_LABELS[r["level"]], r["period_month"], r["value"],
+                              r["target"]) for r in rows], min_widths={0: 26})
+    months = len({r["period_month"] for r in rows})
+    if not months:
+        return
+    name = sheet.get_name()
+    effective = rules().directive_effective_date
+    for n, indicator in enumerate(INDICATORS):
+        chart = book.add_chart({"type": "line"})
+        for m, level in enumerate(LEVELS):
+            first = data_rows.start + (n * len(LEVELS) + m) * months
+            last = first + months - 1
+            categories = [name, first, 2, last, 2]
+            chart.add_series({"name": LEVEL_LABELS[level], "categories": categories, "values": [name, first, 3, last, 3],
+                              "line": {"color": LEVEL_COLOURS[level], "width": 2.25}})
+            chart.add_series({"name": f"Mục tiêu {LEVEL_LABELS[level].lower()}", "categories": categories,
+                              "values": [name, first, 4, last, 4],
+                              "line": {"color": LEVEL_COLOURS[level], "width": 1, "dash_type": "dash"}})
+        chart.set_title({"name": f"{INDICATOR_LABELS[indicator]} (Chỉ thị 10 từ {month_label(effective)})",
+                         "name_font": {"size": 11}})
+        chart.set_x_axis({"date_axis": True, "num_format": "mm/yyyy", "major_unit": 3, "major_unit_type": "months"})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "right"})
+        chart.set_size({"width": 820, "height": 300})
+        sheet.insert_chart(header_row + n * 16, 7, chart)
+
+
+def _overdue_sheet(book, styles: Styles, overdue: pl.DataFrame, marts: PublishedMarts, title: str) -> None:
+    sheet = book.add_worksheet(OVERDUE_SHEET)
+    header_row = write_title(sheet, styles, [title.upper(), f"Tính đến {marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of
+                                             else "Không có hồ sơ quá hạn", f"{overdue.height} hồ sơ"])
+    write_table(sheet, styles, header_row,
+                [Column("Mã hồ sơ"), Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Cấp"), Column("Mã TTHC"),
+                 Column("Trạng thái"), Column("Ngày tiếp nhận", "datetime"), Column("Ngày hẹn trả", "datetime"),
+                 Column("Số ngày quá hạn", "count")],
+                [(r["dossier_code"], r["unit_code"], r["unit_name"], LEVEL_LABELS.get(r["level"], r["level"]),
+                  r["procedure_code"], STATUS_LABELS.get(r["status"], str(r["status"])), r["received_at"], r["due_at"],
+                  r["days_overdue"]) for r in overdue.iter_rows(named=True)], freeze_cols=1)
+
+
+def _discrepancy_sheet(book, styles: Styles, discrepancies: pl.DataFrame, marts: PublishedMarts, title: str) -> None:
+    sheet = book.add_worksheet(DISCREPANCY_SHEET)
+    header_row = write_title(sheet, styles, [title.upper(), f"Các kỳ báo cáo đến {marts.month_label}; quy tắc theo "
+                                                            f"hợp đồng số liệu (kpis.md)", f"{discrepancies.height} dòng"])
+    write_table(sheet, styles, header_row,
+                [Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Kỳ báo cáo", "month"), Column("Chỉ số"),
+                 Column("Giá trị báo cáo", "number"), Column("Giá trị hệ thống", "number"), Column("Quy tắc"),
+                 Column("Mức độ"), Column("Chi tiết"), Column("Ngày gửi", "datetime")],
+                [(r["unit_code"], r["unit_name"], r["period_month"], MEASURE_LABELS.get(r["measure"], r["measure"]),
+                  r["reported_value"], r["system_value"], RULE_LABELS.get(r["rule"], r["rule"]),
+                  SEVERITY_LABELS.get(r["severity"], r["severity"]), r["detail"], r["submitted_at"])
+                 for r in discrepancies.iter_rows(named=True)], min_widths={8: 40})
+
+
+# --- one workbook per unit -------------------------------------------------------------------------------------
+
+def unit_month_rows(marts: PublishedMarts, unit_code: str, level: str, unit_month: pl.DataFrame) -> list[dict]:
+    """The unit's last 13 months: every measure and rate, and its level's pooled rate, month by month (a month
+    without any of its dossiers has empty measures)."""
+    months = marts.last_months(UNIT_MONTHS)
+    own = {r["period_month"]: r for r in unit_month.iter_rows(named=True)}
+    pooled = {r["period_month"]: r for r in marts.level_month.filter(pl.col("level") == level).iter_rows(named=True)}
+    return [{"period_month": m, **{k: own.get(m, {}).get(k) for k in (*rules().measures, *INDICATORS)},
+             **{f"level_{i}": pooled.get(m, {}).get(i) for i in INDICATORS}} for m in months]
+
+
+def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_month: pl.DataFrame,
+                        overdue: pl.DataFrame, discrepancies: pl.DataFrame) -> Path:
+    book = new_workbook(path)
+    styles = Styles(book)
+    level, targets = unit["level"], marts.targets()
+    name = f"{unit['unit_code']} – {unit['unit_name'] or ''}"
+    sheet = book.add_worksheet(UNIT_MONTHS_SHEET)
+    lines = _header_lines(marts, f"{name} ({LEVEL_LABELS.get(level, level)})")
+    lines.insert(1, f"{UNIT_MONTHS} tháng đến {marts.month_label}: số liệu của đơn vị, tỷ lệ so với mục tiêu của "
+                    f"{LEVEL_LABELS.get(level, level).lower()} (xanh: đạt, đỏ: chưa đạt) và tỷ lệ chung của cấp")
+    group_row = write_title(sheet, styles, lines)
+    target_row, header_row = group_row + 1, group_row + 2
+    columns = [Column("Tháng", "month"), *(Column(MEASURE_LABELS[m], "count") for m in rules().measures)]
+    sheet.merge_range(group_row, 0, group_row, len(columns) - 1, "Số hồ sơ", styles.group)
+    sheet.merge_range(target_row, 0, target_row, len(columns) - 1, "Mục tiêu", styles.target_label)
+    first = len(columns)
+    for n, indicator in enumerate(INDICATORS):
+        col = first + 2 * n
+        sheet.merge_range(group_row, col, group_row, col + 1, INDICATOR_LABELS[indicator], styles.group)
+        target = targets.get((level, indicator))
+        sheet.merge_range(target_row, col, target_row, col + 1, target if target is not None else "", styles.target)
+        columns += [Column("Đơn vị", "rate"), Column(f"Chung {LEVEL_LABELS.get(level, level).lower()}", "rate")]
+    rows = unit_month_rows(marts, unit["unit_code"], level, unit_month)
+    data_rows = write_table(sheet, styles, header_row, columns,
+                            [(r["period_month"], *(r[m] for m in rules().measures),
+                              *(v for i in INDICATORS for v in (r[i], r[f"level_{i}"]))) for r in rows], freeze_cols=1)
+    for n in range(len(INDICATORS)):
+        compare_with_target(sheet, styles, data_rows, first + 2 * n, absolute(target_row, first + 2 * n))
+    sheet.activate()
+
+    directive = book.add_worksheet(UNIT_DIRECTIVE_SHEET)
+    header_row = write_title(directive, styles, _header_lines(marts, f"{name}: KẾT QUẢ GIAI ĐOẠN CHỈ THỊ 10/CT-UBND"))
+    card = marts.unit_scorecard.filter(pl.col("unit_code") == unit["unit_code"])
+    by_indicator = {r["indicator"]: r for r in card.iter_rows(named=True)}
+    data_rows = write_table(directive, styles, header_row,
+                            [Column("Chỉ tiêu"), Column("Giai đoạn Chỉ thị", "rate"), Column("Kỳ gốc", "rate"),
+                             Column("Thay đổi (điểm %)", "points"), Column("Mục tiêu", "rate"), Column("Đánh giá")],
+                            [(INDICATOR_LABELS[i], by_indicator.get(i, {}).get("window_value"),
+                              by_indicator.get(i, {}).get("baseline_value"), by_indicator.get(i, {}).get("change_pp"),
+                              by_indicator.get(i, {}).get("target"),
+                              MEETS_LABELS.get(by_indicator.get(i, {}).get("meets_target"), ""))
+                             for i in INDICATORS], min_widths={0: 28})
+    compare_with_target(directive, styles, data_rows, 1, xl_rowcol_to_cell(data_rows.start, 4, col_abs=True))
+
+    _overdue_sheet(book, styles, overdue, marts, f"Hồ sơ quá hạn của {name}")
+    _discrepancy_sheet(book, styles, discrepancies, marts, f"Sai lệch báo cáo định kỳ của {name}")
+    book.close()
+    return path
