@@ -2,8 +2,9 @@
 #   make run    installs the pinned stack, generates the sample province and runs the whole pipeline
 #   make test   installs the pinned stack and runs the test suite
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup run lint test ui clean
+.PHONY: setup browser run lint test ui screenshots clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -18,7 +19,14 @@ lint: setup
 	$(UV) run lint-imports
 	$(UV) run sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
 
-test: lint
+# The page tests open the dashboard and the data quality page in Debian's chromium (Playwright drives it; its own
+# browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the page tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "could not install chromium: the page tests will skip (CI fails them)"
+
+test: lint browser
 	$(UV) run pytest
 
 ui: setup

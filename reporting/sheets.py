@@ -67,6 +67,7 @@ class Styles:
         self.target_label = book.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1})
         self.meets = book.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
         self.misses = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.centred = book.add_format({"align": "center"})
         self.cells = {kind: book.add_format({"num_format": fmt} if fmt else {}) for kind, fmt in NUMBER_FORMATS.items()}
 
 
@@ -96,6 +97,7 @@ def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], r
     """Header at `header_row`, rows below; fits widths, freezes the header, sets the autofilter and the print
     setup. Returns the sheet rows of the data."""
     widths = [max(len(c.header) * 0.7 if len(c.header) > 14 else len(c.header), 6) for c in columns]
+    sheet.set_row(header_row, 32)  # two lines of a wrapped header
     for offset, column in enumerate(columns):
         sheet.write_string(header_row, first_col + offset, column.header, styles.header)
     for r, values in enumerate(rows, start=header_row + 1):

@@ -105,10 +105,10 @@ def _summary_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
         window, target = xl_rowcol_to_cell(sheet_row, 3), xl_rowcol_to_cell(sheet_row, 6)
         # formulas over the sheet's own cells, with the value they compute cached for readers that do not calculate
         sheet.write_formula(sheet_row, 7, f'=IF(OR({window}="",{target}=""),"",IF({window}>={target},"Đạt","Chưa đạt"))',
-                            None, MEETS_LABELS.get(r["meets"], ""))
+                            styles.centred, MEETS_LABELS.get(r["meets"], ""))
         if r["units_total"] is not None:
             k, n = xl_rowcol_to_cell(sheet_row, 8), xl_rowcol_to_cell(sheet_row, 9)
-            sheet.write_formula(sheet_row, 10, f'={k}&"/"&{n}', None, f"{r['units_meeting']}/{r['units_total']}")
+            sheet.write_formula(sheet_row, 10, f'={k}&"/"&{n}', styles.centred, f"{r['units_meeting']}/{r['units_total']}")
     for col in (2, 3):
         compare_with_target(sheet, styles, data_rows, col, xl_rowcol_to_cell(data_rows.start, 6, col_abs=True))
     if data_rows:

@@ -74,3 +74,46 @@ def small_built(small_ingested, tmp_path_factory) -> Path:
     shutil.copy(small_ingested[0], db)
     run_dbt(db, "build", "--quiet")
     return db
+
+
+# landing text that a spreadsheet would run as a formula if it were written as one
+FORMULA_NAMES = {"000.00.02.H02": "=1+1", "000.00.05.H02": "@SUM(A1)", "000.00.26.H02": "-2+3"}
+
+
+@pytest.fixture(scope="session")
+def pack_run(small_landing, tmp_path_factory):
+    """The whole job (as `tthc run` does) on the small landing whose units.csv names three units like formulas:
+    (published file, the pack folder of the latest complete month)."""
+    import csv
+    import io
+    import shutil
+
+    from rich.console import Console
+
+    from cli.runner import run_pipeline
+    from orchestration.definitions import defs
+    from orchestration.settings import Settings
+
+    root = tmp_path_factory.mktemp("reports")
+    shutil.copytree(small_landing, root / "landing")
+    units_csv = root / "landing" / "reference" / "units.csv"
+    rows = list(csv.DictReader(io.StringIO(units_csv.read_text(encoding="utf-8"))))
+    for row in rows:
+        row["unit_name"] = FORMULA_NAMES.get(row["unit_code"], row["unit_name"])
+    with units_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    env = {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
+           "TTHC_PII_KEY": "reports-test-key"}
+    with pytest.MonkeyPatch.context() as patch:
+        for k, v in env.items():
+            patch.setenv(k, v)
+        outcome = run_pipeline(Settings.from_env(), Console(file=open(root / "console.txt", "w"), width=200),
+                               defs.resolve_job_def("full_refresh"))
+    assert outcome.ok and outcome.published, (root / "console.txt").read_text()
+    published = root / "published" / "tthc_marts.duckdb"
+    folders = sorted((published.parent / "reports").iterdir())
+    assert len(folders) == 1, folders
+    return published, folders[0]

@@ -135,7 +135,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect(log=context.log.warning) as con:
         for table, outcome in result.validations.items():
             if outcome is not None:
-                record_expectations(con, context.run_id, f"raw/{table}", outcome)
+                record_expectations(con, context.run.run_id, f"raw/{table}", outcome)
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())

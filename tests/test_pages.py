@@ -1,0 +1,132 @@
+"""The dashboard and the data quality page open offline in a real browser (Debian's chromium driven by
+Playwright): no request leaves the file, no console error, every chart has drawn its marks, the tiles and the
+check list show what the published file and the warehouse hold."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from contracts.vocabulary import INDICATORS
+from orchestration.history import data_quality_page
+from reporting.labels import LEVELS, UNIT_LEVELS, percent_label
+
+INSTALL_HINT = "install it with `apt-get install -y chromium` (make test does, as root)"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium is missing: {INSTALL_HINT}")
+        pytest.skip(f"chromium is missing: {INSTALL_HINT}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # the network is off for the page: no proxy, every host unresolvable, and every request not to a file refused
+        browser = playwright.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND"])
+        yield browser
+        browser.close()
+
+
+class OfflinePage:
+    """A page opened from its file, with every request and console error it made recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.requests: list[str] = []
+        self.refused: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def refuse_network(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                self.refused.append(route.request.url)
+                route.abort()
+
+        self.page.route("**/*", refuse_network)
+        self.page.goto(path.resolve().as_uri())
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values(pack_run, browser):
+    published, folder = pack_run
+    dashboard = folder / "dashboard.html"
+    assert dashboard.stat().st_size < 5_000_000
+    view = OfflinePage(browser, dashboard)
+    try:
+        view.page.evaluate("window.tthcReady")
+        assert view.refused == [] and view.requests == [dashboard.resolve().as_uri()]
+        assert view.errors == []
+        with duckdb.connect(str(published), read_only=True) as con:
+            card = con.sql("select level, indicator, window_value from marts.directive10_scorecard "
+                           "where scope = 'level'").pl()
+            units = con.sql("select level, count(*) as n from marts.directive10_scorecard where scope = 'unit' "
+                            "and indicator = 'online_rate' and window_value is not null group by level").pl()
+            lagging = con.sql("select count(*) from marts.directive10_scorecard where scope = 'unit' "
+                              "and not meets_target").fetchall()[0][0]
+            as_of = con.sql("select max(as_of) from marts.overdue_dossiers").fetchall()[0][0]
+        for row in card.iter_rows(named=True):
+            tile = view.page.locator(f".tile[data-indicator={row['indicator']}][data-level={row['level']}] .value")
+            assert tile.inner_text() == (percent_label(row["window_value"]) or "–"), row
+        assert view.page.locator(".tile").count() == len(INDICATORS) * len(LEVELS)
+        for indicator in INDICATORS:  # one line per level, each level's target as a rule, the Directive marked
+            chart = view.page.locator(f"#trend-{indicator}")
+            assert chart.locator("g.mark-line.role-mark path").count() == len(LEVELS)
+            assert chart.locator("g.mark-rule.role-mark line").count() >= len(LEVELS) + 1
+            assert "Chỉ thị 10" in chart.inner_text()
+        for level in UNIT_LEVELS:  # one bar per unit with a window value, the target rule
+            chart = view.page.locator(f"#ranking-{level}")
+            expected = units.filter(pl.col("level") == level)["n"][0]
+            assert chart.locator("g.mark-rect.role-mark path").count() == expected
+            assert chart.locator("g.mark-rule.role-mark line").count() == 1
+        # choosing another indicator redraws the ranking with that indicator's units
+        view.page.locator("#ranking-tinh select").select_option(label="Tỷ lệ giải quyết đúng hạn")
+        view.page.wait_for_timeout(200)
+        assert view.page.locator("#ranking-tinh g.mark-rect.role-mark path").count() > 0
+        assert view.page.locator("#lagging tbody tr").count() == lagging
+        assert view.page.locator("#as-of").inner_text() == f"{as_of:%d/%m/%Y %H:%M}"
+        assert "mọi kiểm tra chặn đều đạt" in view.page.locator("#quality").inner_text()
+        assert view.errors == [] and view.refused == []
+    finally:
+        view.close()
+
+
+def test_the_data_quality_page_renders_offline_with_the_latest_checks_and_suites(pack_run, browser):
+    from orchestration.settings import Settings
+
+    published, _ = pack_run
+    settings = Settings.from_env().with_paths(warehouse=published.parents[1] / "warehouse" / "tthc.duckdb",
+                                              published=published)
+    page_path = data_quality_page(settings)
+    view = OfflinePage(browser, page_path)
+    try:
+        view.page.wait_for_load_state("load")
+        assert view.refused == [] and view.errors == []
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            latest = con.sql("select check_name, passed from quality.check_runs where run_id = "
+                             "(select run_id from quality.check_runs order by run_at desc limit 1)").pl()
+            suites = con.sql("select distinct suite from quality.expectation_results").pl()["suite"].to_list()
+        failed = sorted(latest.filter(~pl.col("passed"))["check_name"])
+        shown_failed = sorted(view.page.locator("#checks-failed tr[data-check]").evaluate_all(
+            "rows => rows.map(r => r.dataset.check)"))
+        assert shown_failed == failed and "gx_unit_reports" in failed
+        assert view.page.locator("#checks-passed tr[data-check]").count() == latest.filter(pl.col("passed")).height
+        assert sorted(suites) == ["raw_dossier_batch", "raw_unit_report_batch", "unit_reports"]
+        for suite in suites:
+            assert view.page.locator(f"#suite-{suite} tr[data-expectation]").count() > 0
+    finally:
+        view.close()

@@ -1,0 +1,252 @@
+"""The monthly report pack (issue #11): produced by the `reports` asset of a real pipeline run, read back with
+openpyxl and compared with the published marts, value by value."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import polars as pl
+from click.testing import CliRunner
+
+from contracts.vocabulary import INDICATORS
+from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, MEETS_LABELS, UNIT_LEVELS
+from reporting.pack import build_pack, province_workbook_name, unit_workbook_name
+from reporting.workbooks import (
+    DISCREPANCY_SHEET,
+    OVERDUE_SHEET,
+    SUMMARY_SHEET,
+    TREND_SHEET,
+    UNIT_DIRECTIVE_SHEET,
+    UNIT_MONTHS,
+    UNIT_MONTHS_SHEET,
+)
+from tests.conftest import FORMULA_NAMES
+
+
+def _marts(published: Path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def _latest_complete_month(published: Path) -> date:
+    return _marts(published, "select max(period_month) as m from marts.kpi_level_month where is_complete_month")["m"][0]
+
+
+def _table(sheet, header_text: str) -> tuple[int, list[str], list[tuple]]:
+    """The table of a sheet: (header row number, headers, data rows), found by its first header."""
+    for row in sheet.iter_rows(min_row=1, max_row=15):
+        if row[0].value == header_text:
+            header = [c.value for c in row]
+            data = [tuple(c.value for c in r) for r in sheet.iter_rows(min_row=row[0].row + 1)]
+            return row[0].row, header, [r for r in data if any(v is not None for v in r)]
+    raise AssertionError(f"no table headed {header_text!r} in sheet {sheet.title}")
+
+
+def _close(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
+
+
+def test_the_reports_asset_writes_the_pack_for_the_latest_complete_month(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    units = _marts(published, "select distinct unit_code from marts.kpi_unit_month")["unit_code"].to_list()
+    assert folder.name == f"{month:%Y-%m}"
+    assert (folder / province_workbook_name(month)).is_file() and (folder / "dashboard.html").is_file()
+    assert sorted(p.name for p in (folder / "don_vi").iterdir()) == sorted(unit_workbook_name(u) for u in units)
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "no staging folder is left behind"
+
+
+def test_the_summary_sheet_is_the_published_scorecard_by_level(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    book = openpyxl.load_workbook(folder / province_workbook_name(month), data_only=True)  # cached formula values
+    assert book.sheetnames == [SUMMARY_SHEET, *(LEVEL_LABELS[lv] for lv in UNIT_LEVELS), TREND_SHEET, OVERDUE_SHEET,
+                               DISCREPANCY_SHEET]
+    sheet = book[SUMMARY_SHEET]
+    header_row, header, rows = _table(sheet, "Chỉ tiêu")
+    card = _marts(published, "select level, indicator, window_value, baseline_value, change_pp, target, meets_target "
+                             "from marts.directive10_scorecard where scope = 'level'")
+    summary = _marts(published, "select * from marts.directive10_summary")
+    month_rates = _marts(published, f"select * from marts.kpi_level_month where period_month = '{month}'")
+    assert len(rows) == len(INDICATORS) * len(LEVELS)
+    label_to_indicator = {v: k for k, v in INDICATOR_LABELS.items()}
+    label_to_level = {v: k for k, v in LEVEL_LABELS.items()}
+    for row in rows:
+        indicator, level = label_to_indicator[row[0]], label_to_level[row[1]]
+        expected = card.filter((pl.col("level") == level) & (pl.col("indicator") == indicator)).row(0, named=True)
+        assert _close(row[2], month_rates.filter(pl.col("level") == level)[indicator][0])
+        assert _close(row[3], expected["window_value"]) and _close(row[4], expected["baseline_value"])
+        assert _close(row[5], expected["change_pp"]) and _close(row[6], expected["target"])
+        assert row[7] == MEETS_LABELS[expected["meets_target"]]
+        meeting = summary.filter((pl.col("level") == level) & (pl.col("indicator") == indicator))
+        if level == "toan_tinh":
+            assert row[8] is None and row[9] is None
+        else:
+            k, n = meeting["units_meeting_target"][0], meeting["units_total"][0]
+            assert (row[8], row[9], row[10]) == (k, n, f"{k}/{n}")
+    # numbers are numbers, with percent and points formats; a formula computes the verdict from the cells
+    raw = openpyxl.load_workbook(folder / province_workbook_name(month))[SUMMARY_SHEET]
+    first = raw.cell(header_row + 1, 4)
+    assert first.data_type == "n" and first.number_format == "0.0%"
+    assert raw.cell(header_row + 1, 6).number_format.startswith("+0.0")
+    assert str(raw.cell(header_row + 1, 8).value).startswith("=IF(")
+    assert sheet.freeze_panes == f"C{header_row + 1}" and sheet.auto_filter.ref.startswith(f"A{header_row}")
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
+    assert sheet.print_title_rows == f"$1:${header_row}"
+
+
+def test_level_sheets_rank_every_unit_with_live_target_colours(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    book = openpyxl.load_workbook(folder / province_workbook_name(month))
+    unit_month = _marts(published, f"select * from marts.kpi_unit_month where period_month = '{month}'")
+    window = _marts(published, "select unit_code, indicator, window_value from marts.directive10_scorecard "
+                               "where scope = 'unit'")
+    units = _marts(published, "select distinct unit_code, level from marts.kpi_unit_month")
+    for level in UNIT_LEVELS:
+        sheet = book[LEVEL_LABELS[level]]
+        header_row, header, rows = _table(sheet, "Xếp hạng")
+        assert sorted(r[1] for r in rows) == sorted(units.filter(pl.col("level") == level)["unit_code"])
+        online = {r["unit_code"]: r["online_rate"] for r in unit_month.iter_rows(named=True)}
+        # rank: 1 + how many units of the level have a strictly higher online rate this month
+        for row in rows:
+            rate = online.get(row[1])
+            expected_rank = None if rate is None else 1 + sum(
+                1 for r in rows if online.get(r[1]) is not None and online[r[1]] > rate)
+            assert row[0] == expected_rank, row
+        ranks = [r[0] for r in rows if r[0] is not None]
+        assert ranks == sorted(ranks)
+        for row in rows[:: max(1, len(rows) // 7)]:  # a sample of units, every indicator
+            for n, indicator in enumerate(INDICATORS):
+                month_value = unit_month.filter(pl.col("unit_code") == row[1])[indicator]
+                assert _close(row[4 + 2 * n], month_value[0] if month_value.len() else None)
+                window_value = window.filter((pl.col("unit_code") == row[1]) & (pl.col("indicator") == indicator))
+                assert _close(row[5 + 2 * n], window_value["window_value"][0] if window_value.height else None)
+        # meeting / not meeting are conditional formats comparing each rate with the target cell, not fills
+        rules = [(str(cf.sqref), r.type, r.formula[0]) for cf in sheet.conditional_formatting for r in cf.rules]
+        assert len(rules) == 2 * 2 * len(INDICATORS)
+        assert all(kind == "expression" and re.search(r"\$[A-Z]+\$\d+", formula) for _, kind, formula in rules)
+        data_cell = sheet.cell(header_row + 1, 5)
+        assert data_cell.fill.fill_type is None and data_cell.number_format == "0.0%"
+
+
+def test_the_trend_sheet_has_native_line_charts_over_the_published_series(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    path = folder / province_workbook_name(month)
+    sheet = openpyxl.load_workbook(path)[TREND_SHEET]
+    _, _, rows = _table(sheet, "Chỉ tiêu")
+    level_month = _marts(published, f"select * from marts.kpi_level_month where period_month <= '{month}'")
+    assert len(rows) == len(INDICATORS) * len(LEVELS) * level_month["period_month"].n_unique()
+    by_label = {(INDICATOR_LABELS[i], LEVEL_LABELS[lv]): (i, lv) for i in INDICATORS for lv in LEVELS}
+    for row in rows[::37]:
+        indicator, level = by_label[(row[0], row[1])]
+        expected = level_month.filter((pl.col("level") == level) & (pl.col("period_month") == row[2].date()))
+        assert _close(row[3], expected[indicator][0])
+    with zipfile.ZipFile(path) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if re.match(r"xl/charts/chart\d+\.xml", n)]
+    assert len(charts) == len(INDICATORS)
+    for chart in charts:
+        assert "<c:lineChart>" in chart and chart.count("<c:ser>") == 2 * len(LEVELS)  # each level and its target
+        assert "Xu hướng" in chart
+
+
+def test_overdue_and_discrepancy_sheets_list_the_published_rows(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    book = openpyxl.load_workbook(folder / province_workbook_name(month))
+    _, _, overdue = _table(book[OVERDUE_SHEET], "Mã hồ sơ")
+    expected = _marts(published, "select dossier_code, unit_code, days_overdue from marts.overdue_dossiers")
+    assert sorted((r[0], r[1], r[8]) for r in overdue) == sorted(expected.iter_rows())
+    assert [r[1] for r in overdue] == sorted(r[1] for r in overdue), "grouped by unit"
+    _, _, flagged = _table(book[DISCREPANCY_SHEET], "Mã đơn vị")
+    expected = _marts(published, f"select unit_code, period_month, rule from marts.unit_report_discrepancies "
+                                 f"where period_month <= '{month}'")
+    assert len(flagged) == expected.height > 0
+    assert {(r[0], r[2].date()) for r in flagged} == {(u, m) for u, m, _ in expected.iter_rows()}
+
+
+def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    unit_month = _marts(published, "select * from marts.kpi_unit_month")
+    level_month = _marts(published, "select * from marts.kpi_level_month")
+    targets = _marts(published, "select level, indicator, target from marts.directive10_summary")
+    overdue = _marts(published, "select unit_code, dossier_code from marts.overdue_dossiers")
+    months = sorted(m for m in level_month["period_month"].unique() if m <= month)[-UNIT_MONTHS:]
+    sample = ["000.00.02.H02", *unit_month["unit_code"].unique().sort().to_list()[::25]]
+    for unit_code in sample:
+        unit = unit_month.filter(pl.col("unit_code") == unit_code)
+        level = unit["level"][0]
+        book = openpyxl.load_workbook(folder / "don_vi" / unit_workbook_name(unit_code))
+        assert book.sheetnames == [UNIT_MONTHS_SHEET, UNIT_DIRECTIVE_SHEET, OVERDUE_SHEET, DISCREPANCY_SHEET]
+        sheet = book[UNIT_MONTHS_SHEET]
+        header_row, header, rows = _table(sheet, "Tháng")
+        assert [r[0].date() for r in rows] == months
+        target_row = [c.value for c in sheet[header_row - 1]]
+        for n, indicator in enumerate(INDICATORS):
+            target = targets.filter((pl.col("level") == level) & (pl.col("indicator") == indicator))["target"]
+            assert _close(target_row[10 + 2 * n], target[0] if target.len() else None)
+        for row in rows:
+            own = unit.filter(pl.col("period_month") == row[0].date())
+            pooled = level_month.filter((pl.col("level") == level) & (pl.col("period_month") == row[0].date()))
+            assert row[1] == (own["received"][0] if own.height else None)
+            for n, indicator in enumerate(INDICATORS):
+                assert _close(row[10 + 2 * n], own[indicator][0] if own.height else None)
+                assert _close(row[11 + 2 * n], pooled[indicator][0])
+        _, _, own_overdue = _table(book[OVERDUE_SHEET], "Mã hồ sơ")
+        assert sorted(r[0] for r in own_overdue) == sorted(overdue.filter(pl.col("unit_code") == unit_code)["dossier_code"])
+
+
+def test_landing_text_that_looks_like_a_formula_stays_text_in_every_workbook(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    names = _marts(published, "select distinct unit_code, unit_name, level from marts.kpi_unit_month")
+    assert set(FORMULA_NAMES.values()) <= set(names["unit_name"]), "the names reached the published marts as text"
+    book = openpyxl.load_workbook(folder / province_workbook_name(month))
+    seen = 0
+    for code, name in FORMULA_NAMES.items():
+        level = names.filter(pl.col("unit_code") == code)["level"][0]
+        for row in book[LEVEL_LABELS[level]].iter_rows():
+            if row[1].value == code:
+                assert (row[2].value, row[2].data_type) == (name, "s")
+                seen += 1
+        unit_book = openpyxl.load_workbook(folder / "don_vi" / unit_workbook_name(code))
+        title = unit_book[UNIT_MONTHS_SHEET]["A1"]
+        assert title.data_type == "s" and name in title.value
+    assert seen == len(FORMULA_NAMES)
+    formulas = [c.value for s in book.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
+    # the only formulas are the project's own, over its own cells: the verdict and the k/n label of the summary
+    assert formulas and all(re.fullmatch(r'=IF\(OR\(D\d+="",G\d+=""\),"",IF\(D\d+>=G\d+,"Đạt","Chưa đạt"\)\)', f)
+                            or re.fullmatch(r'=I\d+&"/"&J\d+', f) for f in formulas), set(formulas)
+
+
+def test_tthc_report_writes_a_chosen_month_into_the_chosen_folder_and_refuses_a_bad_month(pack_run, tmp_path, monkeypatch):
+    from cli.commands import cli
+
+    published, _ = pack_run
+    monkeypatch.setenv("TTHC_PUBLISHED", str(published))
+    runner = CliRunner()
+    done = runner.invoke(cli, ["report", "--month", "2023-10", "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out" / "2023-10" / "tong_hop_2023-10.xlsx").is_file()
+    book = openpyxl.load_workbook(tmp_path / "out" / "2023-10" / "tong_hop_2023-10.xlsx")
+    assert book[SUMMARY_SHEET]["A1"].value.endswith("10/2023")
+    bad = runner.invoke(cli, ["report", "--month", "2023-13"])
+    assert bad.exit_code == 1 and "YYYY-MM" in bad.output
+    outside = runner.invoke(cli, ["report", "--month", "1999-01"])
+    assert outside.exit_code == 1 and "no data for 01/1999" in outside.output
+
+
+def test_a_second_pack_replaces_the_first_whole(pack_run, tmp_path):
+    published, _ = pack_run
+    first = build_pack(published, date(2023, 10, 1), tmp_path)
+    (first.folder / "stale.txt").write_text("left from before")
+    second = build_pack(published, date(2023, 10, 1), tmp_path)
+    assert second.folder == first.folder and not (second.folder / "stale.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["2023-10"]
