@@ -219,14 +219,21 @@ def quarantine(sha256: str, out: Path | None) -> None:
 
 @cli.command()
 @click.option("--unit", "show_units", is_flag=True, help="Also list every unit's rows.")
-def scorecard(show_units: bool) -> None:
-    """Print the Directive 10 scorecard from the published marts file."""
+@click.option("--programme", default=None, metavar="CODE",
+              help="A programme of reference/programmes.csv (default: Directive 10, ct10_2023).")
+def scorecard(show_units: bool, programme: str | None) -> None:
+    """Print a programme's scorecard (default Directive 10) from the published marts file."""
     published = Settings.from_env().published
     if not published.exists():
         raise UserError(f"no published marts at {published}: run `tthc run` first")
     from cli.scorecard import render_scorecard
+    from contracts.rules import rules
 
-    render_scorecard(published, show_units=show_units, console=Console(width=None if sys.stdout.isatty() else 160))
+    try:
+        render_scorecard(published, show_units=show_units, programme=programme or rules().default_programme,
+                         console=Console(width=None if sys.stdout.isatty() else 160))
+    except LookupError as exc:
+        raise UserError(str(exc)) from exc
 
 
 @cli.command()

@@ -18,16 +18,23 @@ def _pct(value) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
-def scorecard_rows(published: Path) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
-    """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) from the published file."""
+def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
+    """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) of a programme, from the
+    published file."""
     with duckdb.connect(str(published), read_only=True) as con:
         rows = con.execute(
-            "select s.*, u.unit_name from marts.directive10_scorecard s "
-            "left join (select distinct unit_code, unit_name from marts.kpi_unit_month) u using (unit_code) "
-            "order by indicator, level, unit_code nulls first").fetchall()
+            "select s.*, u.unit_name from marts.programme_scorecard s "
+            "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
+            "where s.programme_code = ? and s.scope in ('unit', 'level') "
+            "order by indicator, level, unit_code nulls first", [programme]).fetchall()
         names = [d[0] for d in con.description]
         summary = con.execute(
-            "select indicator, level, units_meeting_target, units_total from marts.directive10_summary").fetchall()
+            "select indicator, level, units_meeting_target, units_total from marts.programme_summary "
+            "where programme_code = ?", [programme]).fetchall()
+        if not rows:
+            known = [c for (c,) in con.execute(
+                "select distinct programme_code from marts.programme_scorecard order by 1").fetchall()]
+            raise LookupError(f"no programme {programme!r} in {published}; scored programmes: {', '.join(known) or 'none'}")
     records = [dict(zip(names, r, strict=False)) for r in rows]
     levels = sorted((r for r in records if r["scope"] == "level"),
                     key=lambda r: (r["indicator"], LEVEL_ORDER.get(r["level"], 9)))
@@ -35,14 +42,11 @@ def scorecard_rows(published: Path) -> tuple[list[dict], list[dict], dict[tuple[
     return levels, units, {(i, lv): (m, t) for i, lv, m, t in summary}
 
 
-def render_scorecard(published: Path, show_units: bool, console: Console) -> None:
-    levels, units, summary = scorecard_rows(published)
-    if not levels:
-        console.print("the published scorecard is empty")
-        return
+def render_scorecard(published: Path, show_units: bool, console: Console, programme: str) -> None:
+    levels, units, summary = scorecard_rows(published, programme)
     first = levels[0]
-    table = Table(title=f"Chỉ thị 10/CT-UBND — window {first['window_start']} to {first['window_end']}, "
-                        f"baseline the 12 months before")
+    table = Table(title=f"{first['programme_name'] or programme} — window {first['window_start']} to {first['window_end']}, "
+                        f"baseline {first['baseline_start']} to {first['baseline_end']}")
     for column in ("indicator", "level", "window", "baseline", "change (pp)", "target", "meets", "units meeting"):
         table.add_column(column, justify="left" if column in ("indicator", "level") else "right")
     for r in levels:

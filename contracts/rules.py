@@ -30,6 +30,7 @@ class Rules:
     mismatch_absolute: float
     mismatch_relative: float
     personal_data_columns: str  # a regular expression over column names
+    default_programme: str  # the programme code of Directive 10 (scored when programmes.csv is absent)
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -55,6 +56,7 @@ def parse(variables: dict) -> Rules:
         mismatch_absolute=float(tolerance["absolute"]),
         mismatch_relative=float(tolerance["relative"]),
         personal_data_columns=str(variables["personal_data_columns"]),
+        default_programme=str(variables["default_programme"]["code"]),
     )
 
 

@@ -50,7 +50,8 @@ KPI_RATES: dict[str, tuple[str, str]] = rules().rates
 # --- reference files -----------------------------------------------------------------------------------------
 UNIT_COLUMNS = ("unit_code", "unit_name", "level", "parent_code", "valid_from", "valid_to", "successor_code")
 PROCEDURE_COLUMNS = ("procedure_code", "procedure_name", "field", "online_service_level", "paper_result", "has_fee")
-TARGET_COLUMNS = ("indicator", "level", "target", "valid_from", "valid_to")
+TARGET_COLUMNS = ("indicator", "level", "target", "valid_from", "valid_to", "programme_code")  # programme: optional
+PROGRAMME_COLUMNS = ("programme_code", "programme_name", "effective_date", "baseline_months", "end_date")
 UNIT_LEVELS = ("tinh", "huyen", "xa")
 TARGET_LEVELS = ("tinh", "huyen", "xa", "toan_tinh")
 INDICATORS = ("online_rate", "digitisation_rate", "online_payment_rate", "on_time_rate", "e_result_rate")

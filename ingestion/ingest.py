@@ -23,11 +23,13 @@ from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     HOLD_QUARANTINED_SHARE,
     PROCEDURE_COLUMNS,
+    PROGRAMME_COLUMNS,
     TARGET_COLUMNS,
     UNIT_COLUMNS,
     UNIT_REPORT_COLUMNS,
 )
 from ingestion import normalise, parsing
+from ingestion.lineage import UnitValidity, lineage_errors
 from ingestion.pii import hmac_sql, is_personal_header, mask_ids
 from ingestion.raw_schema import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
 from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
@@ -43,6 +45,8 @@ class Kind:
     table: str  # raw table
     columns: dict[str, tuple[str, bool]]  # header -> (field, required)
     normaliser: Callable[..., normalise.Normalised]
+    # rules over a whole file's loaded rows: messages that reject the file whole (the previous batch stays in force)
+    file_check: Callable[[pl.DataFrame], list[str]] | None = None
 
     @property
     def first_required_header(self) -> str:
@@ -56,13 +60,19 @@ def _reference_columns(names: tuple[str, ...], required: tuple[str, ...]) -> dic
 REFERENCE_KINDS = {
     "units.csv": Kind("reference", "reference_units",
                       _reference_columns(UNIT_COLUMNS, ("unit_code", "unit_name", "level", "valid_from")),
-                      normalise.reference_units),
+                      normalise.reference_units, file_check=lambda loaded: lineage_errors(
+                          [UnitValidity(*row) for row in loaded.select(
+                              "unit_code", "valid_from", "valid_to", pl.col("successor_code").replace("", None))
+                           .iter_rows()])),
     "procedures.csv": Kind("reference", "reference_procedures",
                            _reference_columns(PROCEDURE_COLUMNS, ("procedure_code", "paper_result", "has_fee")),
                            normalise.reference_procedures),
     "targets.csv": Kind("reference", "reference_targets",
                         _reference_columns(TARGET_COLUMNS, ("indicator", "level", "target", "valid_from")),
                         normalise.reference_targets),
+    "programmes.csv": Kind("reference", "reference_programmes",
+                           _reference_columns(PROGRAMME_COLUMNS, ("programme_code", "effective_date", "baseline_months")),
+                           normalise.reference_programmes),
 }
 DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
 UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normalise.unit_reports)
@@ -401,6 +411,18 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
     for i, outcome in enumerate(chunk.pending, start=1):
         loaded = loaded_by.get((outcome.sha256,), empty_loaded)
         quarantined = quarantined_by.get((outcome.sha256,), empty_quarantine)
+        broken = kind.file_check(loaded) if kind.file_check else []
+        if broken:
+            outcome.status, outcome.rows_read, outcome.duplicates_dropped = "rejected", 0, 0
+            outcome.error = (f"{outcome.file_path}: rejected whole, the previous reference stays in force: "
+                             + "; ".join(broken))
+            _write_ledger(con, outcome, now)
+            report.outcomes.append(outcome)
+            if i == len(chunk.pending) and group:
+                _write_batches(con, kind, group, now)
+                report.outcomes += [o for o, _, _ in group]
+                group = []
+            continue
         if quarantined.height:
             quarantined = quarantined.join(chunk.raw_texts[outcome.sha256].collect(), on="source_row", how="left")
         outcome.rows_loaded, outcome.rows_quarantined = loaded.height, quarantined.height

@@ -205,5 +205,25 @@ def reference_targets(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     ]
     loaded, quarantined = _split(frame, reasons, typed)
     loaded = loaded.select("batch_id", "source_row", "file_path", "indicator", "level", target=pl.col("target__t"),
-                           valid_from=pl.col("valid_from__t"), valid_to=pl.col("valid_to__t"))
+                           valid_from=pl.col("valid_from__t"), valid_to=pl.col("valid_to__t"),
+                           programme_code=pl.col("programme_code").str.strip_chars().replace("", None))
+    return Normalised(loaded, quarantined, _empty_warnings())
+
+
+def reference_programmes(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
+    headers = {f: f for f in ("programme_code", "effective_date", "baseline_months", "end_date")}
+    months = pl.col("baseline_months").str.strip_chars()
+    typed = {"effective__t": parsing.parse_date(pl.col("effective_date")),
+             "end__t": parsing.parse_date(pl.col("end_date")),
+             "months__t": months.cast(pl.Int32, strict=False)}
+    reasons = _missing(["programme_code", "effective_date", "baseline_months"], headers) + [
+        _unparsed("effective_date", pl.col("effective__t"), "date does not parse", headers),
+        _unparsed("end_date", pl.col("end__t"), "date does not parse", headers),
+        _unparsed("baseline_months", pl.col("months__t"), "not a whole number", headers),
+        (pl.col("months__t") < 1, pl.format("baseline_months is not at least 1: '{}'", pl.col("baseline_months"))),
+    ]
+    loaded, quarantined = _split(frame, reasons, typed)
+    loaded = loaded.select("batch_id", "source_row", "file_path", "programme_code", "programme_name",
+                           effective_date=pl.col("effective__t"), baseline_months=pl.col("months__t"),
+                           end_date=pl.col("end__t"))
     return Normalised(loaded, quarantined, _empty_warnings())

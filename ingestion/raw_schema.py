@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 RAW_TABLES = ("dossier_snapshots", "unit_reports", "reference_units", "reference_procedures", "reference_targets",
-              "quarantine", "ingestion_ledger", "batch_validations")
+              "reference_programmes", "quarantine", "ingestion_ledger", "batch_validations")
 
 DDL = """
 create schema if not exists raw;
@@ -108,6 +108,20 @@ create table if not exists raw.reference_targets (
     target double not null,
     valid_from date not null,
     valid_to date,
+    ingested_at timestamp not null
+);
+-- targets.csv's optional programme column (a row without one is Directive 10's); added to older warehouses
+alter table raw.reference_targets add column if not exists programme_code varchar;
+
+create table if not exists raw.reference_programmes (
+    batch_id varchar not null,
+    batch_seq bigint not null,
+    source_row bigint not null,
+    programme_code varchar not null,
+    programme_name varchar,
+    effective_date date not null,
+    baseline_months integer not null,
+    end_date date,
     ingested_at timestamp not null
 );
 

@@ -28,6 +28,12 @@ BLOCKING_CHECKS: dict[str, str] = {
     "marts/kpi_unit_month:assert_every_reference_unit_present": "a unit of the reference missing from the figures",
     "marts/directive10_scorecard:assert_directive_window_months": "a window or baseline other than the contract's",
     "marts/ingestion_ledger:assert_no_personal_data_column": "personal data would be published",
+    "marts/kpi_current_unit_month:unique_current_unit_month":
+        "a current unit and month would be reported twice",
+    "marts/kpi_current_unit_month:assert_current_units_pool_every_unit":
+        "the current-unit view would lose or double a unit's dossiers",
+    "marts/programme_scorecard:unique_programme_scorecard_row":
+        "a programme's unit, level or current unit would be scored twice",
 }
 
 

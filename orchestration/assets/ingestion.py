@@ -20,7 +20,8 @@ RAW_TABLES = {
     "unit_reports": "Monthly unit self-reports (báo cáo định kỳ) as reported, append-only.",
     "reference_units": "Organisation tree (đơn vị) per reference batch.",
     "reference_procedures": "Procedure catalogue (TTHC) per reference batch.",
-    "reference_targets": "Directive 10 targets per reference batch.",
+    "reference_targets": "Programme targets (Directive 10's without programme_code) per reference batch.",
+    "reference_programmes": "Programmes (reference/programmes.csv, optional) per reference batch.",
     "quarantine": "Rejected rows with their masked raw text and every reason.",
     "ingestion_ledger": "One row per landed file: loaded, skipped_same_bytes or rejected, with row accounting.",
 }

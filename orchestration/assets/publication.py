@@ -28,6 +28,10 @@ PUBLISHED_TABLES = {
     "directive10_summary": "marts.directive10_summary",
     "unit_report_discrepancies": "marts.unit_report_discrepancies",
     "overdue_dossiers": "marts.overdue_dossiers",
+    "unit_lineage": "marts.unit_lineage",
+    "kpi_current_unit_month": "marts.kpi_current_unit_month",
+    "programme_scorecard": "marts.programme_scorecard",
+    "programme_summary": "marts.programme_summary",
     "data_quality_runs": "quality.check_runs",
     "ingestion_ledger": "marts.ingestion_ledger",
 }

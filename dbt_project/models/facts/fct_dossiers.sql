@@ -1,10 +1,13 @@
 {#
-  One row per dossier, its current state, with every flag the contract's measures need (kpis.md).
+  One row per dossier, its current state, with every flag the contract's measures need (kpis.md). unit_code is
+  the unit of its current state (resolution measures, overdue list), received_unit_code the unit that received it
+  (reception measures); they differ only for a dossier handed to another unit.
   Incremental: only dossiers whose current state was recomputed since the last run are replaced.
   Procedure attributes (paper_result) are joined where they are used, so a catalogue update never leaves a
   fact stale.
 #}
-{{ config(materialized='incremental', unique_key='dossier_code', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='dossier_code', incremental_strategy='delete+insert',
+          on_schema_change='append_new_columns') }}
 
 with current_state as (
     select * from {{ ref('int_dossier_current_state') }}
@@ -24,6 +27,7 @@ flags as (
 select
     dossier_code,
     unit_code,
+    received_unit_code,
     procedure_code,
     channel,
     status,

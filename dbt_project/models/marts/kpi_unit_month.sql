@@ -13,7 +13,8 @@ months as (
 
 receptions as (
     select
-        unit_code,
+        -- rows written before received_unit_code existed (an older warehouse) are their current unit's
+        coalesce(received_unit_code, unit_code) as unit_code,
         received_month as period_month,
     {% for m in kpi_measures('reception') %}
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}

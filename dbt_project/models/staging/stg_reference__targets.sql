@@ -10,7 +10,8 @@ renamed as (
         level,
         target,
         valid_from,
-        valid_to
+        valid_to,
+        coalesce(programme_code, '{{ var("default_programme")["code"] }}') as programme_code
     from source
 )
 
