@@ -34,7 +34,9 @@ def cli() -> None:
 @click.option("--seed", default=20230601, show_default=True, help="Random seed; same seed, same bytes.")
 @click.option("--scale", default=1.0, show_default=True,
               help="Volume multiplier: 1.0 is the real ~35,000 dossiers a month (~700,000 in the default period).")
-@click.option("--profile", default="bac_ninh_2023", show_default=True, help="Province profile.")
+@click.option("--profile", default="bac_ninh_2023", show_default=True,
+              help="bac_ninh_2023: June 2022 to February 2024 (the Directive 10 report); bac_ninh_2026: June 2024 to "
+                   "October 2026, through the 2025 reorganisations (branches, merger, 313 communes into 99).")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First export day (default: profile).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last export day (default: profile).")
 @click.option("--landing", type=click.Path(path_type=Path), default=None, help="Landing folder (default: $TTHC_LANDING_DIR).")

@@ -84,7 +84,7 @@ def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
 def ranking_spec(marts: PublishedMarts, level: str) -> dict:
     """The units of a level ranked by their window rate of the chosen indicator, the level's target as a rule."""
     targets = marts.targets()
-    units = dict(zip(marts.units["unit_code"], marts.units["unit_name"], strict=True))
+    units = marts.unit_names
     values = [{"unit": f"{r['unit_code']} {units.get(r['unit_code']) or ''}".strip(),
                "indicator": INDICATOR_LABELS[r["indicator"]], "value": r["window_value"],
                "target": targets.get((level, r["indicator"]))}
@@ -131,7 +131,7 @@ def tiles(marts: PublishedMarts) -> list[dict]:
 
 
 def units_not_meeting(marts: PublishedMarts) -> list[dict]:
-    names = dict(zip(marts.units["unit_code"], marts.units["unit_name"], strict=True))
+    names = marts.unit_names
     rows = marts.unit_scorecard.filter(pl.col("meets_target").not_()).sort(["level", "indicator", "window_value"])
     order = {lv: n for n, lv in enumerate(LEVELS)}
     return sorted(({**r, "unit_name": names.get(r["unit_code"])} for r in rows.iter_rows(named=True)),

@@ -51,7 +51,8 @@ class PublishedMarts:
     level_scorecard: pl.DataFrame  # level, indicator, window_value, baseline_value, change_pp, target, meets_target
     unit_scorecard: pl.DataFrame  # unit_code, level, indicator, window_value, ..., meets_target
     summary: pl.DataFrame  # level, indicator, target, units_total, units_meeting_target
-    units: pl.DataFrame  # unit_code, unit_name, level (every unit of the marts)
+    units: pl.DataFrame  # unit_code, unit_name, level of every unit valid in the report month
+    unit_names: dict[str, str]  # every unit of the reference, ended ones too
     unit_month: pl.DataFrame  # kpi_unit_month
     level_month: pl.DataFrame  # kpi_level_month
     overdue: pl.DataFrame  # overdue_dossiers
@@ -120,8 +121,11 @@ def read_published(published: Path, month: date | None = None) -> PublishedMarts
             level_scorecard=scorecard.filter(pl.col("scope") == "level").drop("scope", "unit_code"),
             unit_scorecard=scorecard.filter(pl.col("scope") == "unit").drop("scope"),
             summary=frame("select level, indicator, target, units_total, units_meeting_target from directive10_summary"),
-            units=frame("select unit_code, any_value(unit_name order by period_month desc) as unit_name, "
-                        "any_value(level) as level from kpi_unit_month group by unit_code order by unit_code"),
+            # the units valid in the report month: a unit that ended (merged, abolished) gets no report
+            units=frame(f"select unit_code, unit_name, level from unit_lineage "
+                        f"where valid_from <= last_day(date '{month}') "
+                        f"and (valid_to is null or valid_to >= date '{month}') order by unit_code"),
+            unit_names=dict(con.execute("select unit_code, unit_name from unit_lineage").fetchall()),
             unit_month=frame("select * from kpi_unit_month order by unit_code, period_month"),
             level_month=frame("select * from kpi_level_month order by level, period_month"),
             overdue=frame("select dossier_code, unit_code, unit_name, level, procedure_code, status, received_at, "

@@ -59,7 +59,8 @@ def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
     styles = Styles(book)
     _summary_sheet(book, styles, marts)
     for level in UNIT_LEVELS:
-        _level_sheet(book, styles, marts, level)
+        if marts.units.filter(pl.col("level") == level).height:  # a level that ended (the districts) has no sheet
+            _level_sheet(book, styles, marts, level)
     _trend_sheet(book, styles, marts)
     _overdue_sheet(book, styles, marts.overdue, marts, "Hồ sơ đang xử lý quá hạn, theo đơn vị")
     _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,

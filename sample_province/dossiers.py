@@ -33,6 +33,19 @@ E_RESULT = {0: 0.12, 1: 0.68}
 LEVEL_CODE = {"tinh": 0, "huyen": 1, "xa": 2}
 
 
+@dataclass(frozen=True)
+class ProfileRates:
+    """Per-unit probabilities for a profile drawn dossier by dossier instead of solved to exact quotas (the 2023
+    profile's calibration): arrays of shape (units, 2), column 0 before `switch`, column 1 from it."""
+
+    switch: date
+    online: np.ndarray
+    digitised: np.ndarray
+    paid_online: np.ndarray
+    on_time: np.ndarray
+    e_result: np.ndarray
+
+
 def to_seconds(d: date) -> int:
     return int(datetime(d.year, d.month, d.day).timestamp() - datetime(1970, 1, 1).timestamp())
 
@@ -80,8 +93,12 @@ def _daily_counts(units: list[Unit], period: Period, scale: float, rng: np.rando
 
 
 def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period, scale: float,
-             rng: np.random.Generator) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Returns (dossiers, snapshots): one row per dossier with its whole life, one row per exported snapshot."""
+             rng: np.random.Generator, rates: ProfileRates | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Returns (dossiers, snapshots): one row per dossier with its whole life, one row per exported snapshot.
+
+    Without `rates`, the flags follow the 2023 calibration (exact quotas per unit and phase); with them, each
+    dossier draws its flags from its unit's probabilities before or after `rates.switch`.
+    """
     days, counts = _daily_counts(units, period, scale, rng)
     n_units, _ = counts.shape
     unit_idx = np.repeat(np.repeat(np.arange(n_units), len(days)), counts.ravel())
@@ -130,9 +147,15 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
         quota = np.column_stack([plan.quotas, outside]).ravel()
         return calibration.assign_by_quota(group, eligible, quota, rng)
 
-    online = quota_flags("online_rate", received)
-    digitised = quota_flags("digitisation_rate", received)
-    paid = quota_flags("online_payment_rate", fee_bearing)
+    if rates is None:
+        online = quota_flags("online_rate", received)
+        digitised = quota_flags("digitisation_rate", received)
+        paid = quota_flags("online_payment_rate", fee_bearing)
+    else:
+        after = (day_start >= to_seconds(rates.switch)).astype(np.int64)
+        online = received & (rng.random(n) < rates.online[unit_idx, after])
+        digitised = received & (rng.random(n) < rates.digitised[unit_idx, after])
+        paid = fee_bearing & (rng.random(n) < rates.paid_online[unit_idx, after])
 
     channel = np.where(online, 2, np.where(rng.random(n) < 0.95, 1, 3))
     channel = np.where(abandoned, 2, channel)
@@ -150,7 +173,7 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
     accept_day = accepted_at - accepted_at % DAY
     due_at = accept_day + np.ceil(legal_days[proc_idx] * 1.4).astype(np.int64) * DAY + 17 * HOUR
     phase_for_rates = np.where(phase == 0, 0, 1)
-    p_on_time = _lookup_on_time(level, phase_for_rates)
+    p_on_time = _lookup_on_time(level, phase_for_rates) if rates is None else rates.on_time[unit_idx, after]
     on_time = rng.random(n) < p_on_time
     on_time_finish = accepted_at + (rng.uniform(0.05, 1.0, n) * (due_at - accepted_at)).astype(np.int64)
     late_finish = due_at - 17 * HOUR + rng.integers(1, 16, n) * DAY + rng.integers(8 * HOUR, 17 * HOUR, n)
@@ -202,7 +225,8 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
     # fields that arrive during the life; the last visible snapshot always shows the final value
     dig_from = np.minimum(np.where(rng.random(n) < 0.85, 0, 1), last_ordinal)
     pay_from = np.minimum(np.where(registered_online & (rng.random(n) < 0.6), 0, rng.integers(1, 3, n)), last_ordinal)
-    e_result = rng.random(n) < np.where(phase == 0, E_RESULT[0], E_RESULT[1])
+    e_result = rng.random(n) < (np.where(phase == 0, E_RESULT[0], E_RESULT[1]) if rates is None
+                                else rates.e_result[unit_idx, after])
     paid_code = np.where(paid, np.where(rng.random(n) < 0.7, 1, 2), 0)
     s_digitised = digitised[dossier_of] & (ordinal >= dig_from[dossier_of])
     s_paid = np.where((paid_code[dossier_of] > 0) & (ordinal >= pay_from[dossier_of]), paid_code[dossier_of], 0)

@@ -151,7 +151,8 @@ def _timestamps_as_text(frame: pl.DataFrame, form: int) -> pl.DataFrame:
 def _field_exprs() -> dict[str, pl.Expr]:
     return {
         "dossier_code": pl.col("dossier_code"), "procedure_code": pl.col("procedure_code"),
-        "procedure_name": pl.col("procedure_name"), "unit_code": pl.col("unit_code"),
+        "procedure_name": pl.col("procedure_name"),
+        "unit_code": pl.coalesce("snapshot_unit_code", "unit_code"),  # a dossier handed to another unit shows it
         "channel": pl.col("channel_text"), "received_at": pl.col("received_at"), "due_at": pl.col("due_at"),
         "finished_at": pl.col("finished_at"), "status": pl.col("status_text"), "fee_amount": pl.col("fee_text"),
         "paid_online": pl.col("paid_text"), "e_receipt_no": pl.col("receipt_text"),
@@ -239,6 +240,8 @@ def write_dossier_exports(landing: Path, dossiers: pl.DataFrame, snapshots: pl.D
     """Write one export per day. Formatted a month of exports at a time, so memory stays bounded at any scale."""
     manifest = ExportManifest()
     snapshots = snapshots.with_columns(export_day=pl.col("updated_at").dt.date())
+    if "snapshot_unit_code" not in snapshots.columns:
+        snapshots = snapshots.with_columns(snapshot_unit_code=pl.lit(None, pl.String))
     days = snapshots.get_column("export_day").unique().sort().to_numpy()
     styles = _file_styles(days, rng)
     people = _applicants(dossiers).with_columns(

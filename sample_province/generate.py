@@ -18,11 +18,13 @@ import polars as pl
 
 from contracts.vocabulary import label_key
 from sample_province import dossiers as dossier_simulation
-from sample_province import exports, reference, truth, unit_reports
+from sample_province import exports, province_2026, reference, truth, unit_reports
 
 PROFILES = {
     # Bắc Ninh before the 2025 merger; January 2024 is the last complete month, as in the February 2024 report.
     "bac_ninh_2023": {"start": date(2022, 6, 1), "end": date(2024, 2, 3)},
+    # the province through its 2025 reorganisations, to October 2026 (sample_province/province_2026.py)
+    "bac_ninh_2026": {"start": province_2026.START, "end": province_2026.END},
 }
 
 
@@ -45,13 +47,25 @@ class GenerationResult:
     truth_level_rates: pl.DataFrame = field(repr=False)
     truth_unit_window: pl.DataFrame = field(repr=False)
     truth_overdue: pl.DataFrame = field(repr=False)
+    units: list = field(default_factory=list, repr=False)  # reference.Unit, as written to units.csv
+    programmes: list = field(default_factory=list, repr=False)  # (code, name, effective_date, baseline_months, end)
+    as_of: object = None  # the latest updated_at of the exports
+    dossier_frame: pl.DataFrame | None = field(default=None, repr=False)
+    snapshot_frame: pl.DataFrame | None = field(default=None, repr=False)
+    paper_result_codes: set = field(default_factory=set, repr=False)
+
+    def truth_unit_month_as_ingested(self, ingested_at) -> pl.DataFrame:
+        """The ground truth as a pipeline that ingested the exports at `ingested_at` sees it: recent exports show
+        due dates in the future, and the contract quarantines a timestamp later than a day after ingestion."""
+        kept = truth.as_ingested(self.dossier_frame, self.snapshot_frame, ingested_at)
+        return truth.unit_month(truth.final_states(self.dossier_frame, kept), self.paper_result_codes)
 
 
 def _write_plain_csv(frame: pl.DataFrame, path: Path) -> None:
     frame.with_columns(pl.col(pl.String).replace("", None)).write_csv(path)
 
 
-def write_reference(landing: Path, units: list[reference.Unit]) -> None:
+def write_reference(landing: Path, units: list[reference.Unit], profile: str = "bac_ninh_2023") -> None:
     folder = landing / "reference"
     folder.mkdir(parents=True, exist_ok=True)
     pl.DataFrame({
@@ -73,13 +87,28 @@ def write_reference(landing: Path, units: list[reference.Unit]) -> None:
         "has_fee": ["true" if p.fee > 0 else "false" for p in procs],
     }).pipe(_write_plain_csv, folder / "procedures.csv")
     targets = reference.TARGETS
-    pl.DataFrame({
+    frame = pl.DataFrame({
         "indicator": [k[0] for k in targets],
         "level": [k[1] for k in targets],
         "target": [f"{v:.2f}" for v in targets.values()],
         "valid_from": [reference.DIRECTIVE_EFFECTIVE.isoformat()] * len(targets),
         "valid_to": [""] * len(targets),
-    }).pipe(_write_plain_csv, folder / "targets.csv")
+    })
+    if profile == "bac_ninh_2026":  # Directive 10's rows (no programme_code) and the 2026 plan's
+        plan = province_2026.TARGETS_2026
+        programme = province_2026.PROGRAMMES[1]
+        frame = pl.concat([frame.with_columns(programme_code=pl.lit("")), pl.DataFrame({
+            "indicator": [k[0] for k in plan], "level": [k[1] for k in plan],
+            "target": [f"{v:.2f}" for v in plan.values()], "valid_from": [programme[2].isoformat()] * len(plan),
+            "valid_to": [""] * len(plan), "programme_code": [programme[0]] * len(plan)})])
+        pl.DataFrame({
+            "programme_code": [p[0] for p in province_2026.PROGRAMMES],
+            "programme_name": [p[1] for p in province_2026.PROGRAMMES],
+            "effective_date": [p[2].isoformat() for p in province_2026.PROGRAMMES],
+            "baseline_months": [str(p[3]) for p in province_2026.PROGRAMMES],
+            "end_date": [p[4].isoformat() if p[4] else "" for p in province_2026.PROGRAMMES],
+        }).pipe(_write_plain_csv, folder / "programmes.csv")
+    frame.pipe(_write_plain_csv, folder / "targets.csv")
 
 
 def write_special_files(landing: Path, dossier_files: list[Path]) -> dict[str, Path]:
@@ -137,12 +166,16 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
     for sub in ("dossiers", "unit_reports", "reference"):
         if (landing / sub).exists():
             shutil.rmtree(landing / sub)
-    units = reference.build_units()
+    reorganised = profile == "bac_ninh_2026"
+    units = province_2026.build_units() if reorganised else reference.build_units()
     procedures = reference.all_procedures()
     report_progress("reference", 0, 1)
-    write_reference(landing, units)
+    write_reference(landing, units, profile)
     report_progress("simulating dossiers", 0, 1)
-    dossier_frame, snapshots = dossier_simulation.simulate(units, procedures, period, scale, rng)
+    dossier_frame, snapshots = dossier_simulation.simulate(
+        units, procedures, period, scale, rng, rates=province_2026.rates(units, rng) if reorganised else None)
+    if reorganised:
+        snapshots = province_2026.handed_over(dossier_frame, snapshots, units)
     final = truth.final_states(dossier_frame, snapshots)
     paper = {p.code for p in reference.catalogued_procedures() if p.paper_result}
     per_unit_month = truth.unit_month(final, paper)
@@ -170,4 +203,7 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
         truth_unit_window=truth.unit_window_rates(per_unit_month, period).with_columns(
             level=pl.col("unit_code").replace_strict(levels)),
         truth_overdue=truth.overdue_dossiers(final, snapshots),
+        units=units, programmes=province_2026.PROGRAMMES if reorganised else [],
+        as_of=snapshots["updated_at"].max(), dossier_frame=dossier_frame, snapshot_frame=snapshots,
+        paper_result_codes=paper,
     )

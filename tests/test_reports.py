@@ -37,6 +37,12 @@ def _latest_complete_month(published: Path) -> date:
     return _marts(published, "select max(period_month) as m from marts.kpi_level_month where is_complete_month")["m"][0]
 
 
+def _units_valid_in(published: Path, month: date) -> pl.DataFrame:
+    """The units a pack reports on: valid in the month (a merged commune's old units get no workbook)."""
+    return _marts(published, f"select unit_code, level from marts.unit_lineage where valid_from <= last_day(date '{month}') "
+                             f"and (valid_to is null or valid_to >= date '{month}')")
+
+
 def _table(sheet, header_text: str) -> tuple[int, list[str], list[tuple]]:
     """The table of a sheet: (header row number, headers, data rows), found by its first header."""
     for row in sheet.iter_rows(min_row=1, max_row=15):
@@ -54,7 +60,9 @@ def _close(a, b) -> bool:
 def test_the_reports_asset_writes_the_pack_for_the_latest_complete_month(pack_run):
     published, folder = pack_run
     month = _latest_complete_month(published)
-    units = _marts(published, "select distinct unit_code from marts.kpi_unit_month")["unit_code"].to_list()
+    units = _units_valid_in(published, month)["unit_code"].to_list()
+    ended = _marts(published, f"select unit_code from marts.unit_lineage where valid_to < date '{month}'")["unit_code"]
+    assert ended.len() > 0 and not set(ended) & set(units), "the sample has units that ended before the month"
     assert folder.name == f"{month:%Y-%m}"
     assert (folder / province_workbook_name(month)).is_file() and (folder / "dashboard.html").is_file()
     assert sorted(p.name for p in (folder / "don_vi").iterdir()) == sorted(unit_workbook_name(u) for u in units)
@@ -107,7 +115,7 @@ def test_level_sheets_rank_every_unit_with_live_target_colours(pack_run):
     unit_month = _marts(published, f"select * from marts.kpi_unit_month where period_month = '{month}'")
     window = _marts(published, "select unit_code, indicator, window_value from marts.directive10_scorecard "
                                "where scope = 'unit'")
-    units = _marts(published, "select distinct unit_code, level from marts.kpi_unit_month")
+    units = _units_valid_in(published, month)
     for level in UNIT_LEVELS:
         sheet = book[LEVEL_LABELS[level]]
         header_row, header, rows = _table(sheet, "Xếp hạng")
@@ -179,7 +187,7 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
     targets = _marts(published, "select level, indicator, target from marts.directive10_summary")
     overdue = _marts(published, "select unit_code, dossier_code from marts.overdue_dossiers")
     months = sorted(m for m in level_month["period_month"].unique() if m <= month)[-UNIT_MONTHS:]
-    sample = ["000.00.02.H02", *unit_month["unit_code"].unique().sort().to_list()[::25]]
+    sample = ["000.00.02.H02", *_units_valid_in(published, month)["unit_code"].sort().to_list()[::25]]
     for unit_code in sample:
         unit = unit_month.filter(pl.col("unit_code") == unit_code)
         level = unit["level"][0]

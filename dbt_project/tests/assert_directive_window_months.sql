@@ -1,18 +1,51 @@
 {{ config(meta={'dagster': {'ref': {'name': 'directive10_scorecard'}}}) }}
--- The window starts on the effective date and ends on the last day of the latest complete month (the month
--- before the latest update); the baseline is exactly the 12 months before the effective date.
+-- Directive 10's default window starts on the effective date and ends on the last day of the latest complete
+-- month (the month before the latest update), its baseline exactly the 12 months before the effective date; every
+-- programme's window ends there or on its end_date if earlier, its baseline is its baseline_months; the scorecards
+-- show their programme's bounds.
 with w as (select * from {{ ref('int_directive_window') }}),
 
-latest as (select max(updated_at) as as_of from {{ ref('stg_tthc__dossier_snapshots') }})
+latest as (
+    select cast(date_trunc('month', max(updated_at)) - interval 1 day as date) as last_complete_day
+    from {{ ref('stg_tthc__dossier_snapshots') }}
+),
+
+programmes as (select * from {{ ref('int_programmes') }}),
+
+windows as (select * from {{ ref('int_programme_windows') }})
 
 select 'window or baseline bounds' as failure
 from w, latest
 where
     w.window_start <> cast('{{ var("directive_effective_date") }}' as date)
-    or w.window_end <> cast(date_trunc('month', latest.as_of) - interval 1 day as date)
+    or w.window_end <> latest.last_complete_day
     or w.baseline_start <> cast(w.window_start - interval 12 month as date)
     or w.baseline_end <> cast(w.window_start - interval 1 day as date)
     or date_diff('month', w.baseline_first_month, w.baseline_last_month) <> 11
 union all
-select 'scorecard bounds' from {{ ref('directive10_scorecard') }} as s, w
-where s.window_start <> w.window_start or s.window_end <> w.window_end or s.baseline_start <> w.baseline_start
+select 'programme ' || windows.programme_code
+from windows
+join programmes using (programme_code)
+cross join latest
+where
+    windows.window_start <> programmes.effective_date
+    or windows.window_end <> least(latest.last_complete_day, coalesce(programmes.end_date, latest.last_complete_day))
+    or windows.baseline_start <> cast(programmes.effective_date - to_months(programmes.baseline_months) as date)
+    or windows.baseline_end <> cast(programmes.effective_date - interval 1 day as date)
+    or date_diff('month', windows.baseline_first_month, windows.baseline_last_month) <> programmes.baseline_months - 1
+union all
+select 'scorecard bounds of ' || s.programme_code
+from {{ ref('programme_scorecard') }} as s
+join windows using (programme_code)
+where
+    s.window_start <> windows.window_start
+    or s.window_end <> windows.window_end
+    or s.baseline_start <> windows.baseline_start
+union all
+select 'directive10_scorecard bounds'
+from {{ ref('directive10_scorecard') }} as s
+join windows on windows.programme_code = '{{ var("default_programme")["code"] }}'
+where
+    s.window_start <> windows.window_start
+    or s.window_end <> windows.window_end
+    or s.baseline_start <> windows.baseline_start

@@ -1,0 +1,152 @@
+"""The province as it is in 2026 (issue #12): the `bac_ninh_2026` sample at a small scale, run through the whole
+pipeline, and its marts compared with the generator's ground truth: units as they were, current units pooled
+over their predecessors, programmes and their summaries."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from contracts.rules import rules
+from sample_province import province_2026, reference, truth
+from sample_province.generate import generate
+
+MEASURES = list(rules().measures)
+
+
+@pytest.fixture(scope="module")
+def province_2026_run(tmp_path_factory):
+    from cli.runner import run_pipeline
+    from orchestration.definitions import defs
+    from orchestration.settings import Settings
+
+    root = tmp_path_factory.mktemp("province_2026")
+    result = generate(root / "landing", seed=11, scale=0.01, profile="bac_ninh_2026")
+    env = {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
+           "TTHC_PII_KEY": "province-2026-test-key"}
+    with pytest.MonkeyPatch.context() as patch:
+        for k, v in env.items():
+            patch.setenv(k, v)
+        outcome = run_pipeline(Settings.from_env(), Console(file=open(root / "console.txt", "w"), width=200),
+                               defs.resolve_job_def("full_refresh"))
+    assert outcome.ok and outcome.published, (root / "console.txt").read_text()
+    with duckdb.connect(str(root / "warehouse" / "tthc.duckdb"), read_only=True) as con:
+        ingested_at = con.execute("select max(ingested_at) from raw.ingestion_ledger where kind = 'dossiers'"
+                                  ).fetchall()[0][0]
+    # the exports end in October 2026, a month before the tests run: the newest dossiers show due dates after
+    # tomorrow, which the contract quarantines; the truth is what the pipeline keeps of them
+    result.truth_unit_month = result.truth_unit_month_as_ingested(ingested_at)
+    yield result, root
+    shutil.rmtree(root / "landing", ignore_errors=True)
+
+
+def _marts(root, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(root / "published" / "tthc_marts.duckdb"), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def _active(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.any_horizontal([pl.col(m) > 0 for m in MEASURES]))
+
+
+def test_the_2026_exports_keep_every_quirk_of_the_landing_contract(province_2026_run):
+    from sample_province.exports import QUARANTINE_REASONS
+
+    result, root = province_2026_run
+    assert set(result.bad_rows) == set(QUARANTINE_REASONS) and result.duplicate_rows > 0
+    assert set(result.special_files) == {"redelivered", "legacy_encoding", "missing_column"}
+    assert len(list((root / "landing" / "dossiers").rglob("*.xlsx"))) >= 3
+    assert (root / "landing" / "reference" / "programmes.csv").is_file()
+
+
+def test_dossiers_handed_to_successors_count_once_where_the_contract_says(province_2026_run):
+    result, root = province_2026_run
+    with duckdb.connect(str(root / "warehouse" / "tthc.duckdb"), read_only=True) as con:
+        handed = con.execute("select count(*) from (select dossier_code from raw.dossier_snapshots group by 1 "
+                             "having count(distinct unit_code) > 1)").fetchall()[0][0]
+    assert handed > 50, "the sample hands open dossiers of ended units to their successors"
+    published = _marts(root, f"select unit_code, period_month, {', '.join(MEASURES)} from marts.kpi_unit_month")
+    expected = result.truth_unit_month.select("unit_code", "period_month", *MEASURES)
+    keys = ["unit_code", "period_month"]
+    assert _active(published).sort(keys).equals(_active(expected).sort(keys))
+
+
+def test_current_unit_months_pool_every_predecessor_as_the_truth_does(province_2026_run):
+    result, root = province_2026_run
+    published = _marts(root, f"select current_unit_code, period_month, {', '.join(MEASURES)} "
+                             f"from marts.kpi_current_unit_month")
+    expected = truth.current_unit_month(result.truth_unit_month, result.units)
+    keys = ["current_unit_code", "period_month"]
+    assert _active(published).sort(keys).equals(_active(expected.select(*keys, *MEASURES)).sort(keys))
+    # a commune of 2026 carries the history of the communes merged into it, back to the first month of the data
+    new_commune = _marts(root, "select min(period_month) as first, max(units_pooled) as pooled "
+                               "from marts.kpi_current_unit_month where current_unit_code = '000.01.90.H24'")
+    assert new_commune["first"][0] == date(2024, 6, 1) and new_commune["pooled"][0] >= 3
+
+
+def test_unit_lineage_follows_chains_merges_and_ends(province_2026_run):
+    result, root = province_2026_run
+    lineage = _marts(root, "select unit_code, current_unit_code, steps, current_level from marts.unit_lineage")
+    expected = truth.current_units(result.units)
+    assert dict(zip(lineage["unit_code"], lineage["current_unit_code"], strict=True)) == expected
+    by_code = {r["unit_code"]: r for r in lineage.iter_rows(named=True)}
+    # merged in 2023, then again in 2025: two hops; a district ended without successor: its own current unit
+    assert by_code["000.01.27.H02"]["steps"] == 2 and by_code["000.01.27.H02"]["current_level"] == "xa"
+    assert by_code["000.00.21.H10"]["steps"] == 0
+    assert by_code["000.00.21.H02"]["current_unit_code"] == "000.00.41.H02"  # a district office became a branch
+
+
+def test_programme_scorecard_equals_the_truth_in_every_scope(province_2026_run):
+    result, root = province_2026_run
+    published = _marts(root, "select programme_code, scope, unit_code, level, indicator, window_value "
+                             "from marts.programme_scorecard where window_value is not null")
+    expected = truth.programme_scores(result.truth_unit_month, result.units, result.programmes, result.as_of)
+    expected = expected.filter(pl.col("window_value").is_not_null())
+    keys = ["programme_code", "scope", "unit_code", "level", "indicator"]
+    joined = published.join(expected, on=keys, how="full", nulls_equal=True, suffix="_truth")
+    assert joined.filter(pl.col("window_value").is_null() | pl.col("window_value_truth").is_null()).height == 0
+    assert (joined["window_value"] - joined["window_value_truth"]).abs().max() < 1e-12
+    assert set(published["programme_code"]) == {"ct10_2023", "kh_cds_2026"}
+    assert {"unit", "level", "current_unit"} == set(published["scope"])
+    # Directive 10 ends with the old province: its window ends on its end_date
+    window_end = _marts(root, "select distinct window_end from marts.directive10_scorecard")["window_end"]
+    assert window_end.to_list() == [province_2026.BEFORE_MERGER]
+
+
+def test_programme_summary_counts_units_and_current_units_meeting_each_target(province_2026_run):
+    result, root = province_2026_run
+    scores = truth.programme_scores(result.truth_unit_month, result.units, result.programmes, result.as_of)
+    targets = {"ct10_2023": reference.TARGETS, "kh_cds_2026": province_2026.TARGETS_2026}
+    summary = _marts(root, "select * from marts.programme_summary")
+    assert summary.height == sum(1 for t in targets.values() for (_, lv) in t if lv != "toan_tinh")
+    for row in summary.iter_rows(named=True):
+        target = targets[row["programme_code"]][(row["indicator"], row["level"])]
+        for scope, total, meeting in (("unit", "units_total", "units_meeting_target"),
+                                      ("current_unit", "current_units_total", "current_units_meeting_target")):
+            values = scores.filter((pl.col("programme_code") == row["programme_code"]) & (pl.col("scope") == scope)
+                                   & (pl.col("level") == row["level"]) & (pl.col("indicator") == row["indicator"])
+                                   )["window_value"].drop_nulls()
+            assert (row[total], row[meeting]) == (values.len(), (values >= target).sum()), (row, scope)
+
+
+def test_the_new_province_is_calibrated_to_its_first_months_and_scored_by_programme(province_2026_run, monkeypatch):
+    _, root = province_2026_run
+    plan = _marts(root, "select indicator, window_value from marts.programme_scorecard "
+                        "where programme_code = 'kh_cds_2026' and scope = 'level' and level = 'toan_tinh'")
+    value = dict(plan.iter_rows())
+    assert value["online_rate"] > 0.87 and value["digitisation_rate"] > 0.93 and value["e_result_rate"] > 0.95
+    from cli.commands import cli
+
+    monkeypatch.setenv("TTHC_PUBLISHED", str(root / "published" / "tthc_marts.duckdb"))
+    shown = CliRunner().invoke(cli, ["scorecard", "--programme", "kh_cds_2026"])
+    assert shown.exit_code == 0 and "Kế hoạch chuyển đổi số năm 2026" in shown.output
+    assert "2026-01-01 to 2026-09-30" in shown.output
+    unknown = CliRunner().invoke(cli, ["scorecard", "--programme", "kh_2099"])
+    assert unknown.exit_code == 1 and "ct10_2023, kh_cds_2026" in unknown.output
