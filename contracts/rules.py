@@ -31,6 +31,7 @@ class Rules:
     mismatch_relative: float
     personal_data_columns: str  # a regular expression over column names
     default_programme: str  # the programme code of Directive 10 (scored when programmes.csv is absent)
+    unexplained_late_days: int  # a late dossier unexplained after this many days is warned about
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -57,6 +58,7 @@ def parse(variables: dict) -> Rules:
         mismatch_relative=float(tolerance["relative"]),
         personal_data_columns=str(variables["personal_data_columns"]),
         default_programme=str(variables["default_programme"]["code"]),
+        unexplained_late_days=int(variables["unexplained_late_days"]),
     )
 
 

@@ -43,6 +43,15 @@ UNIT_REPORT_COLUMNS: dict[str, tuple[str, bool]] = {
     "Ngày gửi": ("submitted_at", True),
 }
 
+# --- explanations of late dossiers (giải trình hồ sơ trễ hạn) ---------------------------------------------------
+EXPLANATION_COLUMNS: dict[str, tuple[str, bool]] = {
+    "Mã hồ sơ": ("dossier_code", True),
+    "Mã đơn vị": ("unit_code", True),
+    "Lý do trễ hạn": ("reason", True),
+    "Ngày giải trình": ("explained_at", True),
+    "Số văn bản xin lỗi": ("apology_letter_no", False),
+}
+
 # --- the measures and rates of kpis.md (defined in the rules; named here for the readers of the vocabulary) ----
 KPI_MEASURES: tuple[str, ...] = tuple(rules().measures)
 KPI_RATES: dict[str, tuple[str, str]] = rules().rates

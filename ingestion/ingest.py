@@ -21,6 +21,7 @@ import polars as pl
 from contracts.personal_data import MASK
 from contracts.vocabulary import (
     DOSSIER_COLUMNS,
+    EXPLANATION_COLUMNS,
     HOLD_QUARANTINED_SHARE,
     PROCEDURE_COLUMNS,
     PROGRAMME_COLUMNS,
@@ -76,8 +77,10 @@ REFERENCE_KINDS = {
 }
 DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
 UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normalise.unit_reports)
+EXPLANATIONS = Kind("explanations", "explanations", EXPLANATION_COLUMNS, normalise.explanations)
 LANDED_SUFFIXES = (".csv", ".xlsx")
-KIND_FOLDERS = {"dossiers": DOSSIERS, "unit_reports": UNIT_REPORTS}
+KIND_FOLDERS = {"dossiers": DOSSIERS, "unit_reports": UNIT_REPORTS, "explanations": EXPLANATIONS}
+CODED_KINDS = (DOSSIERS.table, EXPLANATIONS.table)  # rows checked against the unit (and procedure) codes in force
 
 
 def is_landed_export(name: str) -> bool:
@@ -297,7 +300,7 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
             if (rel, sha) not in seen_files:
                 new.append((entry.path, rel, kind, sha))  # bytes are read again when processed: memory stays flat
         report_progress("hashing landed files", i, len(candidates))
-    for table in [k.table for k in REFERENCE_KINDS.values()] + [DOSSIERS.table, UNIT_REPORTS.table]:
+    for table in [k.table for k in REFERENCE_KINDS.values()] + [k.table for k in KIND_FOLDERS.values()]:
         batch = [item for item in new if item[2].table == table]
         if batch:
             _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress)
@@ -325,7 +328,7 @@ class _Chunk:
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
                  report_progress: Callable[[str, int, int], None]) -> None:
     kind: Kind = files[0][2]
-    if kind.table == DOSSIERS.table:
+    if kind.table in CODED_KINDS:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
         procedure_codes = _current_codes(con, "reference_procedures", "procedure_code")
         if not unit_codes:
@@ -334,7 +337,8 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
 
         def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:
             result = kind.normaliser(frame, unit_codes, procedure_codes, now)
-            result.loaded = _pseudonymise(con, result.loaded, pii_key)
+            if "applicant_id" in result.loaded.columns:
+                result.loaded = _pseudonymise(con, result.loaded, pii_key)
             return result
     else:
         def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:

@@ -15,6 +15,7 @@ import polars as pl
 from contracts.vocabulary import (
     DOSSIER_COLUMNS,
     EARLIEST_TIMESTAMP,
+    EXPLANATION_COLUMNS,
     INDICATORS,
     LATEST_AHEAD_OF_INGESTION,
     MAX_FEE_VND,
@@ -133,6 +134,26 @@ def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str
                .select("batch_id", warning=pl.format("{} rows with procedure codes not in reference/procedures.csv: {}",
                                                       "n", pl.col("codes").list.join(", "))))
     return Normalised(loaded, quarantined, unknown)
+
+
+def explanations(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str],
+                 ingested_at: datetime) -> Normalised:
+    """Explanations of late dossiers: identity, a reason and a parsable, plausible date; the unit must be known.
+    Every run of 9 or more digits in the reason (an id) is masked before it is kept."""
+    headers = header_of(EXPLANATION_COLUMNS)
+    typed = {"explained_at__t": parsing.parse_timestamp(pl.col("explained_at"))}
+    required = [fld for fld, req in EXPLANATION_COLUMNS.values() if req]
+    reasons = _missing(required, headers) + [
+        _unparsed("explained_at", pl.col("explained_at__t"), "timestamp does not parse", headers),
+        *_implausible(("explained_at",), headers, ingested_at),
+        (pl.col("unit_code").is_not_null() & ~pl.col("unit_code").is_in(list(unit_codes)),
+         pl.format("unit code not in reference/units.csv: '{}'", pl.col("unit_code"))),
+    ]
+    loaded, quarantined = _split(frame, reasons, typed)
+    loaded = loaded.select("batch_id", "source_row", "file_path", "dossier_code", "unit_code",
+                           reason=mask_ids(pl.col("reason")), explained_at=pl.col("explained_at__t"),
+                           apology_letter_no=pl.col("apology_letter_no").str.strip_chars().replace("", None))
+    return Normalised(loaded, quarantined, _empty_warnings())
 
 
 def unit_reports(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:

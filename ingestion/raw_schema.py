@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 RAW_TABLES = ("dossier_snapshots", "unit_reports", "reference_units", "reference_procedures", "reference_targets",
-              "reference_programmes", "quarantine", "ingestion_ledger", "batch_validations")
+              "reference_programmes", "explanations", "quarantine", "ingestion_ledger", "batch_validations")
 
 DDL = """
 create schema if not exists raw;
@@ -13,7 +13,7 @@ create schema if not exists raw;
 create table if not exists raw.ingestion_ledger (
     file_path varchar not null,          -- relative to the landing folder
     sha256 varchar not null,             -- the batch id: sha256 of the file's bytes
-    kind varchar not null,               -- dossiers / unit_reports / reference
+    kind varchar not null,               -- dossiers / unit_reports / explanations / reference
     status varchar not null,             -- loaded / skipped_same_bytes / rejected
     rows_read bigint not null,
     rows_loaded bigint not null,
@@ -112,6 +112,18 @@ create table if not exists raw.reference_targets (
 );
 -- targets.csv's optional programme column (a row without one is Directive 10's); added to older warehouses
 alter table raw.reference_targets add column if not exists programme_code varchar;
+
+create table if not exists raw.explanations (
+    batch_id varchar not null,
+    batch_seq bigint not null,
+    source_row bigint not null,
+    dossier_code varchar not null,
+    unit_code varchar not null,
+    reason varchar not null,             -- as the unit wrote it, every run of 9+ digits masked
+    explained_at timestamp not null,
+    apology_letter_no varchar,
+    ingested_at timestamp not null
+);
 
 create table if not exists raw.reference_programmes (
     batch_id varchar not null,

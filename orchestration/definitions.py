@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.assets.freshness import dossier_export_is_fresh
 from orchestration.assets.ingestion import raw_tables
 from orchestration.assets.publication import published_marts, reports
-from orchestration.assets.quality import gx_unit_reports
+from orchestration.assets.quality import gx_unit_reports, late_dossiers_explained
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.automation import landing_sensor, nightly_full_refresh
 from orchestration.dead_runs import dead_run_sensor
@@ -16,7 +16,7 @@ from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions(
     assets=[raw_tables, warehouse_models, published_marts, reports],
-    asset_checks=[gx_unit_reports, dossier_export_is_fresh],
+    asset_checks=[gx_unit_reports, late_dossiers_explained, dossier_export_is_fresh],
     jobs=[full_refresh],
     schedules=[nightly_full_refresh],
     sensors=[landing_sensor, dead_run_sensor],

@@ -18,6 +18,7 @@ from orchestration.resources import WarehouseResource
 RAW_TABLES = {
     "dossier_snapshots": "Dossier snapshots (hồ sơ), one row per loaded export row, append-only.",
     "unit_reports": "Monthly unit self-reports (báo cáo định kỳ) as reported, append-only.",
+    "explanations": "Explanations of late dossiers (giải trình hồ sơ trễ hạn), ids in the reason masked, append-only.",
     "reference_units": "Organisation tree (đơn vị) per reference batch.",
     "reference_procedures": "Procedure catalogue (TTHC) per reference batch.",
     "reference_targets": "Programme targets (Directive 10's without programme_code) per reference batch.",

@@ -32,6 +32,9 @@ PUBLISHED_TABLES = {
     "kpi_current_unit_month": "marts.kpi_current_unit_month",
     "programme_scorecard": "marts.programme_scorecard",
     "programme_summary": "marts.programme_summary",
+    "late_dossiers": "marts.late_dossiers",
+    "late_explanations_unit_month": "marts.late_explanations_unit_month",
+    "explanation_issues": "marts.explanation_issues",
     "data_quality_runs": "quality.check_runs",
     "ingestion_ledger": "marts.ingestion_ledger",
 }

@@ -34,3 +34,25 @@ def gx_unit_reports(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
         description=(f"{len(flagged)} unit reports break a rule: see marts.unit_report_discrepancies"
                      if flagged else "every counting unit report is consistent"),
         metadata={"failed_rows": len(flagged), "expectations": reports.evaluated})
+
+
+LATE_DOSSIERS = dg.AssetKey(["marts", "late_dossiers"])
+
+
+@dg.asset_check(asset=LATE_DOSSIERS, name="late_dossiers_explained", blocking=False,
+                description="Warns when a unit has dossiers late for more than `unexplained_late_days` (30) days that "
+                            "it has not explained (Directive 10), naming the units and how many. Never blocks.")
+@recorded
+def late_dossiers_explained(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    from contracts.rules import rules
+
+    days = rules().unexplained_late_days
+    with warehouse.connect(log=context.log.warning) as con:
+        units = con.execute("select unit_code, count(*) from marts.late_dossiers where not explained and days_late > ? "
+                            "group by unit_code order by count(*) desc, unit_code", [days]).fetchall()
+    return dg.AssetCheckResult(
+        check_name="late_dossiers_explained", asset_key=LATE_DOSSIERS, passed=not units,
+        description=(f"{len(units)} units have dossiers late for more than {days} days and unexplained: "
+                     + ", ".join(f"{unit} ({n})" for unit, n in units[:30]) + (" ..." if len(units) > 30 else "")
+                     if units else f"every dossier late for more than {days} days is explained"),
+        metadata={"failed_rows": sum(n for _, n in units), "units": len(units)})

@@ -1,0 +1,50 @@
+{#
+  Every late dossier (kpis.md, Late dossiers and their explanations): resolved (status 9, 10) after its due date,
+  or open (status 2, 4, 5, 6) past it on as_of. Its unit is the unit of its current state; it is explained when the
+  latest explanation of its code comes from that unit.
+#}
+with dossiers as (
+    select * from {{ ref('fct_dossiers') }}
+),
+
+as_of as (
+    select as_of from {{ ref('int_directive_window') }}
+),
+
+late as (
+    select
+        d.dossier_code,
+        d.unit_code,
+        d.procedure_code,
+        d.due_at,
+        case when d.is_resolved then d.finished_at end as finished_at,
+        d.is_open,
+        date_diff('day', cast(d.due_at as date), cast(coalesce(case when d.is_resolved then d.finished_at end, a.as_of) as date))
+            as days_late
+    from dossiers as d
+    cross join as_of as a
+    where
+        d.due_at is not null
+        and ((d.is_resolved and d.finished_at > d.due_at) or (d.is_open and d.due_at < a.as_of))
+),
+
+latest_explanations as (
+    select * from {{ ref('stg_tthc__explanations') }}
+    where recency = 1
+)
+
+select
+    late.dossier_code,
+    late.unit_code,
+    late.procedure_code,
+    late.due_at,
+    late.finished_at,
+    late.is_open,
+    late.days_late,
+    e.dossier_code is not null as explained,
+    e.reason,
+    e.explained_at,
+    e.apology_letter_no
+from late
+left join latest_explanations as e
+    on late.dossier_code = e.dossier_code and late.unit_code = e.unit_code
