@@ -42,6 +42,20 @@ def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[di
     return levels, units, {(i, lv): (m, t) for i, lv, m, t in summary}
 
 
+EXPLAINED_RATES = """
+        select coalesce(level, 'toan_tinh') as level, sum(late), sum(late_explained), sum(with_apology)
+        from marts.late_explanations_unit_month
+        where period_month between date_trunc('month', ?::date) and ?::date and level is not null
+        group by grouping sets ((level), ())
+        order by case coalesce(level, 'toan_tinh') when 'toan_tinh' then 0 when 'tinh' then 1 when 'huyen' then 2 else 3 end"""
+
+
+def explained_rates(published: Path, start, end) -> list[tuple]:
+    """(level, late, explained, with apology) pooled over the months of a window, and for the province."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute(EXPLAINED_RATES, [start, end]).fetchall()
+
+
 def render_scorecard(published: Path, show_units: bool, console: Console, programme: str) -> None:
     levels, units, summary = scorecard_rows(published, programme)
     first = levels[0]
@@ -56,6 +70,15 @@ def render_scorecard(published: Path, show_units: bool, console: Console, progra
                       _pct(r["target"]), {True: "yes", False: "no", None: ""}[r["meets_target"]],
                       f"{meeting[0]}/{meeting[1]}" if meeting else "")
     console.print(table)
+    explained = explained_rates(published, first["window_start"], first["window_end"])
+    if explained:
+        rates = Table(title="Late dossiers explained by their unit (Directive 10), months of the window")
+        for column in ("level", "late", "explained", "explained rate", "with apology"):
+            rates.add_column(column, justify="left" if column == "level" else "right")
+        for level, late, done, apology in explained:
+            rates.add_row(LEVEL_NAMES.get(level, level), f"{late:,}", f"{done:,}", _pct(done / late if late else None),
+                          f"{apology:,}")
+        console.print(rates)
     if show_units:
         unit_table = Table(title="Units")
         for column in ("indicator", "unit", "level", "window", "baseline", "change (pp)", "target", "meets"):

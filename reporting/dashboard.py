@@ -19,7 +19,7 @@ from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, UNIT_LEVELS, month_label, percent_label, points_label
 from reporting.published import PublishedMarts
-from reporting.workbooks import LEVEL_COLOURS, trend_rows
+from reporting.workbooks import LEVEL_COLOURS, explanation_rows, trend_rows
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier in the spec, never fetched
 # d3-format has no Vietnamese locale: decimal comma, thousands dot
@@ -165,6 +165,11 @@ def render_dashboard(marts: PublishedMarts) -> str:
         f"<td class=num>{percent_label(r['target'], 0)}</td>"
         f"<td class=num>{points_label((r['window_value'] - r['target']) * 100)}</td></tr>"
         for r in lagging)
+    unexplained = [r for r in explanation_rows(marts) if r["unexplained"]]
+    unexplained_rows = "".join(
+        f"<tr data-unit=\"{e(r['unit_code'])}\"><td>{e(r['unit_code'])}</td><td>{e(r['unit_name'] or '')}</td>"
+        f"<td>{e(LEVEL_LABELS.get(r['level'], r['level'] or ''))}</td><td class=num>{r['unexplained']}</td>"
+        f"<td class=num>{r['unexplained_old']}</td></tr>" for r in unexplained)
     window = f"{marts.window[0]:%d/%m/%Y} – {marts.window[1]:%d/%m/%Y}" if marts.window else "chưa có"
     baseline = f"{marts.baseline[0]:%d/%m/%Y} – {marts.baseline[1]:%d/%m/%Y}" if marts.baseline else "chưa có"
     as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
@@ -199,6 +204,10 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <h2>Đơn vị chưa đạt mục tiêu ({len(lagging)})</h2>
 <table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>
 <th>Giai đoạn Chỉ thị</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
+<h2>Hồ sơ trễ hạn chưa giải trình ({sum(r["unexplained"] for r in unexplained)} hồ sơ, {len(unexplained)} đơn vị)</h2>
+<p class="note">Chỉ thị 10: đơn vị giải trình từng hồ sơ trễ hạn và gửi văn bản xin lỗi người dân.</p>
+<table id="unexplained"><thead><tr><th>Mã đơn vị</th><th>Tên đơn vị</th><th>Cấp</th><th>Chưa giải trình</th>
+<th>Trong đó trễ quá {rules().unexplained_late_days} ngày</th></tr></thead><tbody>{unexplained_rows}</tbody></table>
 </main>
 <footer>Tạo từ {e(marts.source.name)} – nền tảng dữ liệu TTHC tỉnh Bắc Ninh.</footer>
 <script>{vega_bundle()}</script>

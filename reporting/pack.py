@@ -70,6 +70,7 @@ def build_pack(published: Path, month: date | None = None, reports: Path | None 
         units = marts.units.to_dicts()
         unit_month = marts.unit_month.partition_by("unit_code", as_dict=True)
         overdue = marts.overdue.partition_by("unit_code", as_dict=True)
+        unexplained = marts.unexplained.partition_by("unit_code", as_dict=True)
         discrepancies = marts.discrepancies.filter(pl.col("period_month") <= marts.month).partition_by(
             "unit_code", as_dict=True)
         written = []
@@ -78,7 +79,7 @@ def build_pack(published: Path, month: date | None = None, reports: Path | None 
             written.append(write_unit_workbook(
                 marts, unit, staging / "don_vi" / unit_workbook_name(unit["unit_code"]),
                 unit_month.get(key, marts.unit_month.clear()), overdue.get(key, marts.overdue.clear()),
-                discrepancies.get(key, marts.discrepancies.clear())))
+                discrepancies.get(key, marts.discrepancies.clear()), unexplained.get(key, marts.unexplained.clear())))
             if progress:
                 progress("unit workbooks", n, len(units))
         swap_into_place(staging, target)

@@ -57,6 +57,8 @@ class PublishedMarts:
     level_month: pl.DataFrame  # kpi_level_month
     overdue: pl.DataFrame  # overdue_dossiers
     discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
+    unexplained: pl.DataFrame  # late_dossiers not explained, with unit_name and level
+    explanations_month: pl.DataFrame  # late_explanations_unit_month
 
     @property
     def month_label(self) -> str:
@@ -130,6 +132,11 @@ def read_published(published: Path, month: date | None = None) -> PublishedMarts
             level_month=frame("select * from kpi_level_month order by level, period_month"),
             overdue=frame("select dossier_code, unit_code, unit_name, level, procedure_code, status, received_at, "
                           "due_at, days_overdue from overdue_dossiers order by unit_code, days_overdue desc, dossier_code"),
+            unexplained=frame("select l.dossier_code, l.unit_code, u.unit_name, u.level, l.procedure_code, l.due_at, "
+                              "l.finished_at, l.is_open, l.days_late from late_dossiers l "
+                              "left join unit_lineage u using (unit_code) where not l.explained "
+                              "order by l.unit_code, l.days_late desc, l.dossier_code"),
+            explanations_month=frame("select * from late_explanations_unit_month order by unit_code, period_month"),
             discrepancies=frame("select d.unit_code, u.unit_name, d.period_month, d.measure, d.reported_value, "
                                 "d.system_value, d.rule, d.severity, d.detail, d.submitted_at "
                                 "from unit_report_discrepancies d left join (select distinct on (unit_code) unit_code, "

@@ -30,6 +30,8 @@ SUMMARY_SHEET = "Tổng hợp"
 TREND_SHEET = "Xu hướng"
 OVERDUE_SHEET = "Hồ sơ quá hạn"
 DISCREPANCY_SHEET = "Sai lệch báo cáo"
+EXPLANATION_SHEET = "Giải trình trễ hạn"
+UNEXPLAINED_SHEET = "Trễ hạn chưa giải trình"
 UNIT_MONTHS_SHEET = "Kết quả 13 tháng"
 UNIT_DIRECTIVE_SHEET = "Chỉ thị 10"
 UNIT_MONTHS = 13
@@ -65,8 +67,55 @@ def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
     _overdue_sheet(book, styles, marts.overdue, marts, "Hồ sơ đang xử lý quá hạn, theo đơn vị")
     _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,
                        "Sai lệch giữa báo cáo định kỳ của đơn vị và số liệu hệ thống")
+    _explanation_sheet(book, styles, marts)
     book.close()
     return path
+
+
+def explanation_rows(marts: PublishedMarts) -> list[dict]:
+    """Per unit with late dossiers: the month's late and explained ones, and every late dossier still unexplained
+    (all months), with those late for more than the rules' threshold."""
+    days = rules().unexplained_late_days
+    month = marts.explanations_month.filter(pl.col("period_month") == marts.month).select(
+        "unit_code", "late", "late_explained", "explained_rate")
+    open_ = marts.unexplained.group_by("unit_code").agg(
+        unexplained=pl.len(), unexplained_old=(pl.col("days_late") > days).sum())
+    names = pl.DataFrame({"unit_code": list(marts.unit_names), "unit_name": list(marts.unit_names.values())},
+                         schema={"unit_code": pl.String, "unit_name": pl.String})
+    frame = month.join(open_, on="unit_code", how="full", coalesce=True).join(names, on="unit_code", how="left")
+    levels = dict(marts.unit_month.select("unit_code", "level").unique().iter_rows())
+    return (frame.with_columns(level=pl.col("unit_code").replace_strict(levels, default=None),
+                               unexplained=pl.col("unexplained").fill_null(0),
+                               unexplained_old=pl.col("unexplained_old").fill_null(0))
+            .sort(["unexplained", "unit_code"], descending=[True, False]).to_dicts())
+
+
+def _explanation_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
+    sheet = book.add_worksheet(EXPLANATION_SHEET)
+    days = rules().unexplained_late_days
+    header_row = write_title(sheet, styles, _header_lines(
+        marts, f"GIẢI TRÌNH HỒ SƠ TRỄ HẠN THEO ĐƠN VỊ – THÁNG {marts.month_label} (CHỈ THỊ 10)"))
+    write_table(sheet, styles, header_row,
+                [Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Cấp"),
+                 Column(f"Trễ hạn tháng {marts.month_label}", "count"), Column("Đã giải trình trong tháng", "count"),
+                 Column("Tỷ lệ giải trình", "rate"), Column("Chưa giải trình (mọi tháng)", "count"),
+                 Column(f"Chưa giải trình, trễ quá {days} ngày", "count")],
+                [(r["unit_code"], r["unit_name"], LEVEL_LABELS.get(r["level"], r["level"] or ""), r["late"],
+                  r["late_explained"], r["explained_rate"], r["unexplained"], r["unexplained_old"])
+                 for r in explanation_rows(marts)], freeze_cols=1, min_widths={1: 24})
+
+
+def _unexplained_sheet(book, styles: Styles, unexplained: pl.DataFrame, marts: PublishedMarts, name: str) -> None:
+    sheet = book.add_worksheet(UNEXPLAINED_SHEET)
+    header_row = write_title(sheet, styles, [f"HỒ SƠ TRỄ HẠN CHƯA GIẢI TRÌNH CỦA {name.upper()}",
+                                             "Chỉ thị 10: mỗi hồ sơ trễ hạn phải được giải trình và xin lỗi người dân",
+                                             f"{unexplained.height} hồ sơ"])
+    write_table(sheet, styles, header_row,
+                [Column("Mã hồ sơ"), Column("Mã TTHC"), Column("Ngày hẹn trả", "datetime"),
+                 Column("Ngày kết thúc xử lý", "datetime"), Column("Tình trạng"), Column("Số ngày trễ", "count")],
+                [(r["dossier_code"], r["procedure_code"], r["due_at"], r["finished_at"],
+                  "Đang xử lý" if r["is_open"] else "Đã giải quyết", r["days_late"])
+                 for r in unexplained.iter_rows(named=True)], freeze_cols=1)
 
 
 def summary_rows(marts: PublishedMarts) -> list[dict]:
@@ -253,7 +302,7 @@ def unit_month_rows(marts: PublishedMarts, unit_code: str, level: str, unit_mont
 
 
 def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_month: pl.DataFrame,
-                        overdue: pl.DataFrame, discrepancies: pl.DataFrame) -> Path:
+                        overdue: pl.DataFrame, discrepancies: pl.DataFrame, unexplained: pl.DataFrame) -> Path:
     book = new_workbook(path)
     styles = Styles(book)
     level, targets = unit["level"], marts.targets()
@@ -297,6 +346,7 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
     compare_with_target(directive, styles, data_rows, 1, xl_rowcol_to_cell(data_rows.start, 4, col_abs=True))
 
     _overdue_sheet(book, styles, overdue, marts, f"Hồ sơ quá hạn của {name}")
+    _unexplained_sheet(book, styles, unexplained, marts, name)
     _discrepancy_sheet(book, styles, discrepancies, marts, f"Sai lệch báo cáo định kỳ của {name}")
     book.close()
     return path

@@ -18,6 +18,7 @@ import polars as pl
 
 from contracts.vocabulary import label_key
 from sample_province import dossiers as dossier_simulation
+from sample_province import explanations as late_explanations
 from sample_province import exports, province_2026, reference, truth, unit_reports
 
 PROFILES = {
@@ -53,6 +54,7 @@ class GenerationResult:
     dossier_frame: pl.DataFrame | None = field(default=None, repr=False)
     snapshot_frame: pl.DataFrame | None = field(default=None, repr=False)
     paper_result_codes: set = field(default_factory=set, repr=False)
+    explanations: late_explanations.ExplanationTruth | None = field(default=None, repr=False)
 
     def truth_unit_month_as_ingested(self, ingested_at) -> pl.DataFrame:
         """The ground truth as a pipeline that ingested the exports at `ingested_at` sees it: recent exports show
@@ -163,7 +165,7 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
     report_progress = progress or (lambda step, done, total: None)
     rng = np.random.default_rng(seed)
     landing = Path(landing)
-    for sub in ("dossiers", "unit_reports", "reference"):
+    for sub in ("dossiers", "unit_reports", "reference", "explanations"):
         if (landing / sub).exists():
             shutil.rmtree(landing / sub)
     reorganised = profile == "bac_ninh_2026"
@@ -193,6 +195,8 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
     report_progress("writing unit reports", 0, 1)
     reports = unit_reports.write_unit_reports(landing, per_unit_month, units, period.start,
                                               period.window_end_exclusive, rng)
+    report_progress("writing explanations", 0, 1)
+    explained = late_explanations.write_explanations(landing, final, snapshots["updated_at"].max(), seed)
     levels = {u.code: u.level for u in units}
     return GenerationResult(
         landing=landing, seed=seed, scale=scale, period=period, dossiers=dossier_frame.height,
@@ -205,5 +209,5 @@ def generate(landing: Path, seed: int = 20230601, scale: float = 1.0, profile: s
         truth_overdue=truth.overdue_dossiers(final, snapshots),
         units=units, programmes=province_2026.PROGRAMMES if reorganised else [],
         as_of=snapshots["updated_at"].max(), dossier_frame=dossier_frame, snapshot_frame=snapshots,
-        paper_result_codes=paper,
+        paper_result_codes=paper, explanations=explained,
     )

@@ -79,6 +79,8 @@ def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values
             lagging = con.sql("select count(*) from marts.directive10_scorecard where scope = 'unit' "
                               "and not meets_target").fetchall()[0][0]
             as_of = con.sql("select max(as_of) from marts.overdue_dossiers").fetchall()[0][0]
+            units_unexplained = con.sql("select count(distinct unit_code) from marts.late_dossiers "
+                                        "where not explained").fetchall()[0][0]
         for row in card.iter_rows(named=True):
             tile = view.page.locator(f".tile[data-indicator={row['indicator']}][data-level={row['level']}] .value")
             assert tile.inner_text() == (percent_label(row["window_value"]) or "–"), row
@@ -98,6 +100,7 @@ def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values
         view.page.wait_for_timeout(200)
         assert view.page.locator("#ranking-tinh g.mark-rect.role-mark path").count() > 0
         assert view.page.locator("#lagging tbody tr").count() == lagging
+        assert view.page.locator("#unexplained tbody tr").count() == units_unexplained > 0
         assert view.page.locator("#as-of").inner_text() == f"{as_of:%d/%m/%Y %H:%M}"
         assert "mọi kiểm tra chặn đều đạt" in view.page.locator("#quality").inner_text()
         assert view.errors == [] and view.refused == []

@@ -18,9 +18,11 @@ from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, MEETS_LABEL
 from reporting.pack import build_pack, province_workbook_name, unit_workbook_name
 from reporting.workbooks import (
     DISCREPANCY_SHEET,
+    EXPLANATION_SHEET,
     OVERDUE_SHEET,
     SUMMARY_SHEET,
     TREND_SHEET,
+    UNEXPLAINED_SHEET,
     UNIT_DIRECTIVE_SHEET,
     UNIT_MONTHS,
     UNIT_MONTHS_SHEET,
@@ -74,7 +76,7 @@ def test_the_summary_sheet_is_the_published_scorecard_by_level(pack_run):
     month = _latest_complete_month(published)
     book = openpyxl.load_workbook(folder / province_workbook_name(month), data_only=True)  # cached formula values
     assert book.sheetnames == [SUMMARY_SHEET, *(LEVEL_LABELS[lv] for lv in UNIT_LEVELS), TREND_SHEET, OVERDUE_SHEET,
-                               DISCREPANCY_SHEET]
+                               DISCREPANCY_SHEET, EXPLANATION_SHEET]
     sheet = book[SUMMARY_SHEET]
     header_row, header, rows = _table(sheet, "Chỉ tiêu")
     card = _marts(published, "select level, indicator, window_value, baseline_value, change_pp, target, meets_target "
@@ -186,13 +188,16 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
     level_month = _marts(published, "select * from marts.kpi_level_month")
     targets = _marts(published, "select level, indicator, target from marts.directive10_summary")
     overdue = _marts(published, "select unit_code, dossier_code from marts.overdue_dossiers")
+    unexplained = _marts(published, "select unit_code, dossier_code from marts.late_dossiers where not explained")
+    assert unexplained.height > 0
     months = sorted(m for m in level_month["period_month"].unique() if m <= month)[-UNIT_MONTHS:]
     sample = ["000.00.02.H02", *_units_valid_in(published, month)["unit_code"].sort().to_list()[::25]]
     for unit_code in sample:
         unit = unit_month.filter(pl.col("unit_code") == unit_code)
         level = unit["level"][0]
         book = openpyxl.load_workbook(folder / "don_vi" / unit_workbook_name(unit_code))
-        assert book.sheetnames == [UNIT_MONTHS_SHEET, UNIT_DIRECTIVE_SHEET, OVERDUE_SHEET, DISCREPANCY_SHEET]
+        assert book.sheetnames == [UNIT_MONTHS_SHEET, UNIT_DIRECTIVE_SHEET, OVERDUE_SHEET, UNEXPLAINED_SHEET,
+                                   DISCREPANCY_SHEET]
         sheet = book[UNIT_MONTHS_SHEET]
         header_row, header, rows = _table(sheet, "Tháng")
         assert [r[0].date() for r in rows] == months
@@ -209,6 +214,9 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
                 assert _close(row[11 + 2 * n], pooled[indicator][0])
         _, _, own_overdue = _table(book[OVERDUE_SHEET], "Mã hồ sơ")
         assert sorted(r[0] for r in own_overdue) == sorted(overdue.filter(pl.col("unit_code") == unit_code)["dossier_code"])
+        _, _, own_unexplained = _table(book[UNEXPLAINED_SHEET], "Mã hồ sơ")
+        assert sorted(r[0] for r in own_unexplained) == sorted(
+            unexplained.filter(pl.col("unit_code") == unit_code)["dossier_code"])
 
 
 def test_landing_text_that_looks_like_a_formula_stays_text_in_every_workbook(pack_run):
@@ -258,3 +266,36 @@ def test_a_second_pack_replaces_the_first_whole(pack_run, tmp_path):
     second = build_pack(published, date(2023, 10, 1), tmp_path)
     assert second.folder == first.folder and not (second.folder / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["2023-10"]
+
+
+def test_the_explanation_sheet_counts_late_and_unexplained_dossiers_per_unit(pack_run):
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    _, header, rows = _table(openpyxl.load_workbook(folder / province_workbook_name(month))[EXPLANATION_SHEET],
+                             "Mã đơn vị")
+    unexplained = _marts(published, "select unit_code, count(*) as n, count(*) filter (where days_late > 30) as old "
+                                    "from marts.late_dossiers where not explained group by 1")
+    in_month = _marts(published, f"select unit_code, late, late_explained from marts.late_explanations_unit_month "
+                                 f"where period_month = '{month}'")
+    shown = {r[0]: r for r in rows}
+    assert set(shown) == set(unexplained["unit_code"]) | set(in_month["unit_code"])
+    for unit, n, old in unexplained.iter_rows():
+        assert (shown[unit][6], shown[unit][7]) == (n, old)
+    for unit, late, done in in_month.iter_rows():
+        assert (shown[unit][3], shown[unit][4]) == (late, done)
+    assert [r[6] for r in rows] == sorted((r[6] for r in rows), reverse=True), "the units leaving most unexplained first"
+
+
+def test_the_scorecard_shows_the_explained_rate_per_level(pack_run, monkeypatch):
+    from cli.commands import cli
+
+    published, _ = pack_run
+    monkeypatch.setenv("TTHC_PUBLISHED", str(published))
+    shown = CliRunner().invoke(cli, ["scorecard"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    late, done = _marts(published, "select sum(late), sum(late_explained) from marts.late_explanations_unit_month m, "
+                                   "(select distinct window_start, window_end from marts.directive10_scorecard) w "
+                                   "where m.period_month between date_trunc('month', w.window_start) and w.window_end "
+                                   "and m.level is not null").row(0)
+    assert "Late dossiers explained" in shown.output
+    assert f"{late:,}" in shown.output and f"{done / late * 100:.1f}%" in shown.output

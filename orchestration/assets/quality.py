@@ -39,6 +39,12 @@ def gx_unit_reports(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
 LATE_DOSSIERS = dg.AssetKey(["marts", "late_dossiers"])
 
 
+def unexplained_late_units(con, days: int) -> list[tuple[str, int]]:
+    """(unit, dossiers) of the units with dossiers late for more than `days` days and not explained, most first."""
+    return con.execute("select unit_code, count(*) from marts.late_dossiers where not explained and days_late > ? "
+                       "group by unit_code order by count(*) desc, unit_code", [days]).fetchall()
+
+
 @dg.asset_check(asset=LATE_DOSSIERS, name="late_dossiers_explained", blocking=False,
                 description="Warns when a unit has dossiers late for more than `unexplained_late_days` (30) days that "
                             "it has not explained (Directive 10), naming the units and how many. Never blocks.")
@@ -48,8 +54,7 @@ def late_dossiers_explained(context: dg.AssetCheckExecutionContext, warehouse: W
 
     days = rules().unexplained_late_days
     with warehouse.connect(log=context.log.warning) as con:
-        units = con.execute("select unit_code, count(*) from marts.late_dossiers where not explained and days_late > ? "
-                            "group by unit_code order by count(*) desc, unit_code", [days]).fetchall()
+        units = unexplained_late_units(con, days)
     return dg.AssetCheckResult(
         check_name="late_dossiers_explained", asset_key=LATE_DOSSIERS, passed=not units,
         description=(f"{len(units)} units have dossiers late for more than {days} days and unexplained: "
