@@ -28,7 +28,7 @@ def explanation(code: str, unit: str, at: str, reason: str = "Chờ kết quả 
 
 @pytest.fixture(scope="module")
 def explained(tmp_path_factory, small_landing):
-    """Two deliveries: (warehouse, marts after the first, marts after the second)."""
+    """Three deliveries: (warehouse, marts after each)."""
     import shutil
 
     root = tmp_path_factory.mktemp("explanations")
@@ -64,7 +64,16 @@ def explained(tmp_path_factory, small_landing):
     with duckdb.connect(str(db)) as con:
         ingest_landing(landing, con, PII_KEY)
     run_dbt(db, "build", "--quiet")
-    return db, first, _marts(db)
+    second = _marts(db)
+    # Z, late and open, then resolved late, then explained
+    write_csv(landing / "dossiers" / "hoso_20230805.csv", [
+        dossier("Z", "10/07/2023 08:00:00", "30/07/2023 17:00:00", "10", "05/08/2023 10:00:00", "05/08/2023 10:00:00")])
+    write_csv(landing / "explanations" / "2023" / "giai_trinh_082023.csv", [
+        explanation("Z", U1, "06/08/2023 08:00:00", apology="7/XL")])
+    with duckdb.connect(str(db)) as con:
+        ingest_landing(landing, con, PII_KEY)
+    run_dbt(db, "build", "--quiet")
+    return db, first, second, _marts(db)
 
 
 def _marts(db) -> dict:
@@ -79,7 +88,7 @@ def _marts(db) -> dict:
 
 
 def test_each_kind_of_explanation_issue_is_listed_and_not_counted(explained):
-    _, first, _ = explained
+    _, first, _, _ = explained
     assert first["issues"] == [("B", U1, "superseded"), ("C", U1, "not_late"), ("D", U1, "not_late"),
                                ("E", U2, "other_unit"), ("X", U1, "unknown_dossier")]
     assert sorted(first["late"]) == ["A", "B", "E"]  # D is not late yet, C was on time
@@ -87,7 +96,7 @@ def test_each_kind_of_explanation_issue_is_listed_and_not_counted(explained):
 
 
 def test_late_dossiers_carry_days_late_the_latest_explanation_and_the_apology(explained):
-    _, first, second = explained
+    _, first, second, third = explained
     a, b = first["late"]["A"], first["late"]["B"]
     assert (a[2], a[3], a[6]) == (False, 5, "123/XL-SNV")
     assert (b[2], b[3]) == (True, 20)  # open: due 20/06, as_of 10/07
@@ -102,10 +111,13 @@ def test_late_dossiers_carry_days_late_the_latest_explanation_and_the_apology(ex
     # which turned late on 30/07 without an explanation
     assert sorted(second["late"]) == ["A", "B", "D", "E", "Z"] and not second["late"]["Z"][4]
     assert second["months"] == [(U1, date(2023, 6, 1), 2, 1, 0.5, 1), (U1, date(2023, 7, 1), 3, 2, 2 / 3, 0)]
+    z = third["late"]["Z"]
+    assert (z[2], z[3], z[4], z[6]) == (False, 6, True, "7/XL"), "resolved late on 05/08, then explained"
+    assert third["months"][-1] == (U1, date(2023, 8, 1), 1, 1, 1.0, 1)
 
 
 def test_ids_written_in_a_reason_never_reach_any_table(explained):
-    db, first, _ = explained
+    db, first, _, _ = explained
     assert "***" in first["late"]["B"][5] and CITIZEN_ID not in first["late"]["B"][5]
     with duckdb.connect(str(db), read_only=True) as con:
         columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
@@ -135,17 +147,24 @@ def test_the_samples_explanations_give_exactly_the_generators_truth(small_genera
         truth.unit_month.with_columns(as_int).select(months.columns).sort("unit_code", "period_month"))
     assert issues.sort("dossier_code", "issue").equals(truth.issues.select(issues.columns).sort("dossier_code", "issue"))
     assert set(issues["issue"]) == {"not_late", "unknown_dossier", "other_unit", "superseded"}
+    masked = _reasons(small_built)["reason"]
+    assert masked.str.contains("***", literal=True).any() and not masked.str.contains(r"\d{9,}").any()
     assert quarantined == truth.quarantined_rows == 2
     assert ledger == (len(truth.files), len(truth.files))
+
+
+def _reasons(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.sql("select dossier_code, reason from marts.late_dossiers where reason is not null").pl()
 
 
 def test_the_check_names_the_units_leaving_old_late_dossiers_unexplained(explained, pack_run):
     from orchestration.assets.quality import unexplained_late_units
 
-    db, _, _ = explained
+    db, _, _, _ = explained
     with duckdb.connect(str(db), read_only=True) as con:
         assert unexplained_late_units(con, 30) == [], "B is 35 days late but explained"
-        assert unexplained_late_units(con, 1) == [(U1, 2)], "E (explained by another unit) and Z are not"
+        assert unexplained_late_units(con, 1) == [(U1, 1)], "E, two days late and explained by another unit, is not"
     # in a real run it warns (never blocks); on the sample every dossier late for 30 days is explained
     published, _ = pack_run
     with duckdb.connect(str(published), read_only=True) as con:
