@@ -38,6 +38,19 @@ UNIT_MONTHS = 13
 RANKED_BY = "online_rate"
 
 
+def indicator_groups(sheet, styles: Styles, group_row: int, first: int, targets: dict, level: str,
+                     pair: tuple[Column, Column]) -> list[Column]:
+    """Two columns per indicator from column `first`: the indicator's name merged above them (group_row), the
+    level's target merged below it (the row every target colour compares with); returns the columns."""
+    for n, indicator in enumerate(INDICATORS):
+        col = first + 2 * n
+        sheet.merge_range(group_row, col, group_row, col + 1, INDICATOR_LABELS[indicator], styles.group)
+        target = targets.get((level, indicator))
+        sheet.merge_range(group_row + 1, col, group_row + 1, col + 1, target if target is not None else "",
+                          styles.target)
+    return [column for _ in INDICATORS for column in pair]
+
+
 def level_sheet_name(level: str) -> str:
     return LEVEL_LABELS[level]
 
@@ -196,12 +209,8 @@ def _level_sheet(book, styles: Styles, marts: PublishedMarts, level: str) -> Non
                Column(f"Hồ sơ tiếp nhận tháng {marts.month_label}", "count")]
     sheet.merge_range(target_row, 0, target_row, 3, "Mục tiêu", styles.target_label)
     first = len(columns)
-    for n, indicator in enumerate(INDICATORS):
-        col = first + 2 * n
-        sheet.merge_range(group_row, col, group_row, col + 1, INDICATOR_LABELS[indicator], styles.group)
-        target = targets.get((level, indicator))
-        sheet.merge_range(target_row, col, target_row, col + 1, target if target is not None else "", styles.target)
-        columns += [Column(f"Tháng {marts.month_label}", "rate"), Column("Giai đoạn Chỉ thị", "rate")]
+    columns += indicator_groups(sheet, styles, group_row, first, targets, level,
+                                (Column(f"Tháng {marts.month_label}", "rate"), Column("Giai đoạn Chỉ thị", "rate")))
     rows = level_unit_rows(marts, level)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(r["rank"], r["unit_code"], r["unit_name"], r["received"],
@@ -317,12 +326,8 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
     sheet.merge_range(group_row, 0, group_row, len(columns) - 1, "Số hồ sơ", styles.group)
     sheet.merge_range(target_row, 0, target_row, len(columns) - 1, "Mục tiêu", styles.target_label)
     first = len(columns)
-    for n, indicator in enumerate(INDICATORS):
-        col = first + 2 * n
-        sheet.merge_range(group_row, col, group_row, col + 1, INDICATOR_LABELS[indicator], styles.group)
-        target = targets.get((level, indicator))
-        sheet.merge_range(target_row, col, target_row, col + 1, target if target is not None else "", styles.target)
-        columns += [Column("Đơn vị", "rate"), Column(f"Chung {LEVEL_LABELS.get(level, level).lower()}", "rate")]
+    columns += indicator_groups(sheet, styles, group_row, first, targets, level,
+                                (Column("Đơn vị", "rate"), Column(f"Chung {LEVEL_LABELS.get(level, level).lower()}", "rate")))
     rows = unit_month_rows(marts, unit["unit_code"], level, unit_month)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(r["period_month"], *(r[m] for m in rules().measures),

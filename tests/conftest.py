@@ -88,12 +88,6 @@ def pack_run(small_landing, tmp_path_factory):
     import io
     import shutil
 
-    from rich.console import Console
-
-    from cli.runner import run_pipeline
-    from orchestration.definitions import defs
-    from orchestration.settings import Settings
-
     root = tmp_path_factory.mktemp("reports")
     shutil.copytree(small_landing, root / "landing")
     units_csv = root / "landing" / "reference" / "units.csv"
@@ -104,16 +98,29 @@ def pack_run(small_landing, tmp_path_factory):
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    run_whole_job(root, "reports-test-key")
+    published = root / "published" / "tthc_marts.duckdb"
+    folders = sorted((published.parent / "reports").iterdir())
+    assert len(folders) == 1, folders
+    return published, folders[0]
+
+
+def run_whole_job(root: Path, pii_key: str):
+    """The whole job, as `tthc run` does it, on `root/landing` into `root/warehouse`, `root/published` and
+    `root/dagster`; fails the test with the run's console unless it published."""
+    from rich.console import Console
+
+    from cli.runner import run_pipeline
+    from orchestration.definitions import defs
+    from orchestration.settings import Settings
+
     env = {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
            "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
-           "TTHC_PII_KEY": "reports-test-key"}
+           "TTHC_PII_KEY": pii_key}
     with pytest.MonkeyPatch.context() as patch:
         for k, v in env.items():
             patch.setenv(k, v)
         outcome = run_pipeline(Settings.from_env(), Console(file=open(root / "console.txt", "w"), width=200),
                                defs.resolve_job_def("full_refresh"))
     assert outcome.ok and outcome.published, (root / "console.txt").read_text()
-    published = root / "published" / "tthc_marts.duckdb"
-    folders = sorted((published.parent / "reports").iterdir())
-    assert len(folders) == 1, folders
-    return published, folders[0]
+    return outcome

@@ -11,32 +11,21 @@ import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from rich.console import Console
 
 from contracts.rules import rules
 from sample_province import province_2026, reference, truth
 from sample_province.generate import generate
+
+from .conftest import run_whole_job
 
 MEASURES = list(rules().measures)
 
 
 @pytest.fixture(scope="module")
 def province_2026_run(tmp_path_factory):
-    from cli.runner import run_pipeline
-    from orchestration.definitions import defs
-    from orchestration.settings import Settings
-
     root = tmp_path_factory.mktemp("province_2026")
     result = generate(root / "landing", seed=11, scale=0.01, profile="bac_ninh_2026")
-    env = {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
-           "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
-           "TTHC_PII_KEY": "province-2026-test-key"}
-    with pytest.MonkeyPatch.context() as patch:
-        for k, v in env.items():
-            patch.setenv(k, v)
-        outcome = run_pipeline(Settings.from_env(), Console(file=open(root / "console.txt", "w"), width=200),
-                               defs.resolve_job_def("full_refresh"))
-    assert outcome.ok and outcome.published, (root / "console.txt").read_text()
+    run_whole_job(root, "province-2026-test-key")
     with duckdb.connect(str(root / "warehouse" / "tthc.duckdb"), read_only=True) as con:
         ingested_at = con.execute("select max(ingested_at) from raw.ingestion_ledger where kind = 'dossiers'"
                                   ).fetchall()[0][0]
