@@ -30,6 +30,10 @@ create table if not exists raw.ingestion_ledger (
 -- warehouses created before the review columns existed
 alter table raw.ingestion_ledger add column if not exists review varchar;
 alter table raw.ingestion_ledger add column if not exists reviewed_at timestamp;
+-- the file's size and modification time when it was read: a file whose path, size and time are unchanged is not
+-- read and hashed again
+alter table raw.ingestion_ledger add column if not exists file_size bigint;
+alter table raw.ingestion_ledger add column if not exists file_mtime_ns bigint;
 
 create table if not exists raw.dossier_snapshots (
     batch_id varchar not null,

@@ -293,3 +293,24 @@ def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_
                                     "where run_at = (select max(run_at) from raw.batch_validations)").fetchall())
     assert not outcome.success and outcome.failing_keys() == {(ids[7],)}
     assert [b for b, ok in verdicts.items() if not ok] == [ids[7]] and len(verdicts) == len(ids)
+
+
+def test_an_unchanged_file_is_not_read_again_and_a_changed_one_is(landing, tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    db = tmp_path / "w.duckdb"
+    write_csv(landing / "dossiers" / "a.csv", [GOOD])
+    write_csv(landing / "dossiers" / "b.csv", [{**GOOD, "Mã hồ sơ": "000.00.01.H02-230615-0002"}])
+    run(landing, db)
+    hashed = []
+    real_digest = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda handle, name: hashed.append(handle.name) or real_digest(handle, name))
+    assert run(landing, db).outcomes == [] and hashed == [], "path, size and time unchanged: not read again"
+    stat = (landing / "dossiers" / "b.csv").stat()
+    os.utime(landing / "dossiers" / "b.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes
+    assert run(landing, db).outcomes == [] and [Path(h).name for h in hashed] == ["b.csv"]
+    assert run(landing, db).outcomes == [] and len(hashed) == 1, "its new time is remembered"
+    write_csv(landing / "dossiers" / "a.csv", [{**GOOD, "Trạng thái": "9"}])  # new bytes
+    changed = run(landing, db)
+    assert [(o.file_path, o.status) for o in changed.outcomes] == [("dossiers/a.csv", "loaded")]
