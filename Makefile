@@ -4,7 +4,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser run lint test ui screenshots clean
+.PHONY: setup browser run lint test bench ui clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -28,6 +28,11 @@ browser:
 
 test: lint browser
 	$(UV) run pytest
+
+# Full, nightly and no-op runs against DuckDB's bare read of the same exports (benchmarks/bench.py); SCALE=14 for 10M.
+SCALE ?= 1.4
+bench: setup
+	$(UV) run python benchmarks/bench.py --scale $(SCALE)
 
 ui: setup
 	$(UV) run tthc ui

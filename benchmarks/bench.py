@@ -1,0 +1,99 @@
+"""`make bench`: what a full run, a nightly run and a run with nothing new cost, against DuckDB's bare read.
+
+    uv run python benchmarks/bench.py --scale 1.4        # ~1M dossiers; --scale 14 for ~10M
+
+Generates the sample once into `data/bench/<scale>/landing` (reused when present), holds back its last day's
+export, then measures in one go, each as wall time and peak RSS of the whole process tree (benchmarks/peak_rss.py):
+  floor    DuckDB's bare read_csv of the same CSV exports into a file (one table per file: no rules, no ledger)
+  full     `tthc run` on a fresh warehouse, without the last day
+  nightly  the last day landed, `tthc run` again
+  no-op    `tthc run` once more, nothing new
+and writes `benchmarks/results/<date>-bench-<scale>.json` with the ratios to the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from peak_rss import measure  # noqa: E402
+
+FLOOR = """
+import sys, duckdb
+from pathlib import Path
+landing, target = Path(sys.argv[1]), sys.argv[2]
+con = duckdb.connect(target)
+con.execute("set memory_limit = '4GB'")
+for n, path in enumerate(sorted(landing.rglob("*.csv"))):
+    con.execute(f"create table f{n} as select * from read_csv(?, all_varchar = true, header = true, "
+                f"ignore_errors = true, null_padding = true)", [str(path)])
+"""
+
+
+def held_back(landing: Path, held: Path) -> Path:
+    """Move the latest day's dossier export out of the landing folder (once); returns where it is kept."""
+    held.mkdir(parents=True, exist_ok=True)
+    kept = sorted(held.glob("hoso_*"))
+    if kept:
+        return kept[0]
+    last = max((landing / "dossiers").rglob("hoso_*.*"), key=lambda p: p.name)
+    shutil.move(last, held / last.name)
+    return held / last.name
+
+
+def run(label: str, command: list[str], env: dict) -> dict:
+    print(f"{label}: {' '.join(command)}", flush=True)
+    result = measure(command, env=env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    print(f"  {result['wall_seconds']} s, peak {result['peak_rss_gib']} GiB, exit {result['exit_code']}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.4)
+    parser.add_argument("--folder", type=Path, default=None)
+    args = parser.parse_args()
+    folder = (args.folder or ROOT / "data" / "bench" / f"{args.scale:g}").resolve()
+    landing, work = folder / "landing", folder / "run"
+    tthc, python = str(Path(sys.executable).with_name("tthc")), sys.executable
+    if not (landing / "dossiers").exists():
+        run("generate", [tthc, "generate", "--scale", str(args.scale), "--landing", str(landing)], dict(os.environ))
+    last_day = held_back(landing, folder / "held")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "TTHC_LANDING_DIR": str(landing), "TTHC_WAREHOUSE": str(work / "warehouse" / "tthc.duckdb"),
+           "TTHC_PUBLISHED": str(work / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(work / "dagster")}
+    results = {"floor": run("floor", [python, "-c", FLOOR, str(landing), str(work / "floor.duckdb")], env)}
+    results["floor"]["command"] = "DuckDB read_csv of every CSV export into a file (benchmarks/bench.py FLOOR)"
+    (work / "floor.duckdb").unlink(missing_ok=True)
+    results["full"] = run("full", [tthc, "run"], env)
+    target = landing / "dossiers" / last_day.name[5:9] / last_day.name[9:11] / last_day.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(last_day, target)
+    results["nightly"] = run("nightly", [tthc, "run"], env)
+    results["no_op"] = run("no-op", [tthc, "run"], env)
+    target.unlink()  # the landing is kept without its last day, for the next benchmark
+    floor = results["floor"]["wall_seconds"]
+    for result in results.values():
+        result["ratio_to_floor"] = round(result["wall_seconds"] / floor, 2) if floor else None
+    report = {"date": date.today().isoformat(), "scale": args.scale, "landing": str(landing),
+              "held_back": last_day.name, "cpus": os.cpu_count(), "machine": platform.machine(), **results}
+    out = ROOT / "benchmarks" / "results" / f"{date.today().isoformat()}-bench-{args.scale:g}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'step':<8} {'wall s':>8} {'× floor':>8} {'peak GiB':>9}")
+    for name, result in results.items():
+        print(f"{name:<8} {result['wall_seconds']:>8} {result['ratio_to_floor']:>8} {result['peak_rss_gib']:>9}")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
