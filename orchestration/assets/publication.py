@@ -168,9 +168,12 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
 
     from reporting.pack import build_pack
 
+    def progress(step: str, done: int, total: int) -> None:
+        if done % 50 == 0 or done == total:
+            context.log.info(f"{step}: {done}/{total}")
+
     month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
-    pack = build_pack(warehouse.settings().published, month,
-                      progress=lambda step, done, total: done % 50 == 0 and context.log.info(f"{step}: {done}/{total}"))
+    pack = build_pack(warehouse.settings().published, month, progress=progress)
     context.log.info(f"report pack for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s)")
     return dg.MaterializeResult(metadata={
         "month": f"{pack.month:%Y-%m}",
