@@ -132,7 +132,7 @@ def tiles(marts: PublishedMarts) -> list[dict]:
 
 def units_not_meeting(marts: PublishedMarts) -> list[dict]:
     names = marts.unit_names
-    rows = marts.unit_scorecard.filter(pl.col("meets_target").not_()).sort(["level", "indicator", "window_value"])
+    rows = marts.unit_scorecard.filter(pl.col("meets_target").not_())
     order = {lv: n for n, lv in enumerate(LEVELS)}
     return sorted(({**r, "unit_name": names.get(r["unit_code"])} for r in rows.iter_rows(named=True)),
                   key=lambda r: (order.get(r["level"], 9), INDICATORS.index(r["indicator"]), r["window_value"]))

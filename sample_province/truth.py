@@ -151,12 +151,12 @@ def programme_scores(per_unit_month: pl.DataFrame, units, programmes, as_of) -> 
                   _rates(window, ["level"]).with_columns(scope=pl.lit("level"), unit_code=pl.lit(None, pl.String)),
                   _rates(window.with_columns(level=pl.lit("toan_tinh")), ["level"]).with_columns(
                       scope=pl.lit("level"), unit_code=pl.lit(None, pl.String))]
-        valid = [u for u in units if u.valid_from <= window_end and (u.valid_to is None or u.valid_to >= window_end)]
+        valid = {u.code for u in units if u.valid_from <= window_end and (u.valid_to is None or u.valid_to >= window_end)}
         members = []
         for u in units:  # every unit pooled under each valid unit its chain passes through (itself included)
             hop = u.code
             while True:
-                if any(v.code == hop for v in valid):
+                if hop in valid:
                     members.append((u.code, hop))
                 if hop not in successor:
                     break

@@ -3,9 +3,7 @@
   was ever landed, Directive 10 alone (the `default_programme` var, with the Directive's dates).
 #}
 with landed as (
-    select * exclude (batch_seq)
-    from {{ ref('stg_reference__programmes') }}
-    where batch_seq = (select max(batch_seq) from {{ ref('stg_reference__programmes') }})
+    {{ reference_in_force('stg_reference__programmes') }}
 ),
 
 default_programme as (

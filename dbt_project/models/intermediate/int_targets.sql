@@ -1,3 +1,1 @@
-select * exclude (batch_seq)
-from {{ ref('stg_reference__targets') }}
-where batch_seq = (select max(batch_seq) from {{ ref('stg_reference__targets') }})
+{{ reference_in_force('stg_reference__targets') }}

@@ -6,8 +6,7 @@
 #}
 with units as (
     select unit_code, successor_code
-    from {{ ref('stg_reference__units') }}
-    where batch_seq = (select max(batch_seq) from {{ ref('stg_reference__units') }})
+    from ({{ reference_in_force('stg_reference__units') }})
 ),
 
 chain as (

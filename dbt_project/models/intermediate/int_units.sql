@@ -3,9 +3,7 @@
   today (following successor codes through every reorganisation) and how many hops away it is.
 #}
 with units as (
-    select * exclude (batch_seq)
-    from {{ ref('stg_reference__units') }}
-    where batch_seq = (select max(batch_seq) from {{ ref('stg_reference__units') }})
+    {{ reference_in_force('stg_reference__units') }}
 ),
 
 current_units as (
