@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +144,7 @@ def _write_files(landing: Path, rows: pl.DataFrame, rng: np.random.Generator) ->
         if month == xlsx_month:
             path = folder / f"giai_trinh_{month}.xlsx"
             with xlsxwriter.Workbook(str(path)) as book:
+                book.set_properties({"created": datetime(int(month[:4]), int(month[4:]), 1)})  # same seed, same bytes
                 sheet = book.add_worksheet("Giai trinh")
                 sheet.write_row(0, 0, [f"BÁO CÁO GIẢI TRÌNH HỒ SƠ TRỄ HẠN THÁNG {month[4:]}/{month[:4]}"])
                 sheet.write_row(2, 0, part.columns)
