@@ -71,12 +71,31 @@ def generate(seed: int, scale: float, profile: str, start, end, landing: Path | 
 
 
 @cli.command()
-def run() -> None:
-    """Ingest, build, check and publish: the whole pipeline, in-process."""
+@click.option("--force", is_flag=True,
+              help="Run every step even when nothing changed since the last completed run.")
+def run(force: bool) -> None:
+    """Ingest, build, check and publish: the whole pipeline, in-process.
+
+    When no landed file, batch review, code or setting changed since the last completed run, and its published
+    file is still in place, it says so, records the run in the check history and stops: the published file is
+    left as it is.
+    """
+    settings = Settings.from_env()
+    if not force:
+        from orchestration.run_inputs import nothing_new, record_nothing_new
+
+        found = nothing_new(settings)
+        if found is not None:
+            import uuid
+
+            run_id = str(uuid.uuid4())
+            page = record_nothing_new(settings, run_id, found)
+            console.print(f"[green]{found.describe(settings)}[/] (`tthc run --force` runs every step anyway)")
+            console.print(f"run {run_id}: recorded in the check history; data quality page {page}")
+            return
     from cli.runner import run_pipeline
     from orchestration.definitions import defs
 
-    settings = Settings.from_env()
     outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"))
     if not outcome.ok:
         raise UserError(outcome.failure_line())

@@ -272,6 +272,39 @@ def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple
         raise
 
 
+@dataclass(frozen=True)
+class LedgerSeen:
+    """What the ledger has seen of the landing folder: every (path, sha256), and the size and modification time
+    each path had when it was last read (the same path, size and time are not hashed again)."""
+
+    files: set[tuple[str, str]]
+    stats: dict[str, tuple[int, int]]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> LedgerSeen:
+        files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
+        stats = {path: (size, mtime) for path, size, mtime in con.execute(
+            "select file_path, file_size, file_mtime_ns from raw.ingestion_ledger where file_size is not null "
+            "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall()}
+        return cls(files, stats)
+
+
+def landing_changes(landing: Path, seen: LedgerSeen) -> list[str]:
+    """The landed files (relative paths) that the ledger has not seen as they are now: new paths, files whose size
+    or modification time changed, and refused entries (links) whose refusal is new. Nothing is hashed."""
+    changed = []
+    for entry in discover(landing):
+        rel = entry.path.relative_to(landing).as_posix()
+        if entry.refusal is not None:
+            if (rel, sha256_of(entry.refusal.encode("utf-8"))) not in seen.files:
+                changed.append(rel)
+        else:
+            stat = entry.path.stat()
+            if seen.stats.get(rel) != (stat.st_size, stat.st_mtime_ns):
+                changed.append(rel)
+    return changed
+
+
 def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
                    progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
     """Ingest every new landed file; returns what happened to each."""
@@ -282,11 +315,8 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     # Many small batch transactions: checkpoint once at the end instead of whenever the WAL passes 16 MB
     # (measured: 13.8 s -> 7.6 s for the default sample's 643 batches).
     con.execute("set checkpoint_threshold = '4GB'")
-    seen_files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
-    # the size and time each path had when last read: the same path, size and time are not hashed again
-    last_seen = {path: (size, mtime) for path, size, mtime in con.execute(
-        "select file_path, file_size, file_mtime_ns from raw.ingestion_ledger where file_size is not null "
-        "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall()}
+    seen = LedgerSeen.read(con)
+    seen_files, last_seen = seen.files, seen.stats
     loaded_shas = {r[0] for r in con.execute(
         "select sha256 from raw.ingestion_ledger where status = 'loaded'").fetchall()}
     report = IngestReport()

@@ -14,14 +14,27 @@ from orchestration.settings import Settings
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
-nightly_full_refresh = dg.ScheduleDefinition(
+@dg.schedule(
     name="nightly_full_refresh",
     job=full_refresh,
     cron_schedule="0 2 * * *",
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night at 02:00 Vietnam time: ingest what landed, rebuild, check, publish.",
+    description="Every night at 02:00 Vietnam time: ingest what landed, rebuild, check, publish. When nothing "
+                "changed since the last completed run, the tick is skipped (recorded in the check history) and "
+                "the published file stays as it is.",
 )
+def nightly_full_refresh(context: dg.ScheduleEvaluationContext):
+    import uuid
+
+    from orchestration.run_inputs import nothing_new, record_nothing_new
+
+    settings = Settings.from_env()
+    found = nothing_new(settings)
+    if found is None:
+        return dg.RunRequest()
+    record_nothing_new(settings, f"schedule-{uuid.uuid4()}", found)
+    return dg.SkipReason(found.describe(settings))
 
 
 def landed_files(landing: Path) -> dict[str, list[int]]:

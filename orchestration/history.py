@@ -6,48 +6,16 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from orchestration.check_history import DDL, data_quality_page, write_data_quality_page
 from orchestration.gate import graded
 
-DDL = """
-create schema if not exists quality;
-create table if not exists quality.check_runs (
-    run_id varchar not null,
-    run_at timestamp not null,
-    check_name varchar not null,
-    asset varchar not null,
-    passed boolean not null,
-    severity varchar not null,
-    failed_rows bigint,
-    detail varchar
-);
-create table if not exists quality.expectation_results (
-    run_id varchar not null,
-    run_at timestamp not null,
-    suite varchar not null,
-    asset varchar not null,
-    expectation varchar not null,
-    column_name varchar,
-    arguments varchar,
-    success boolean not null,
-    element_count bigint,
-    unexpected_count bigint,
-    detail varchar
-);
-"""
 FAILED_ROWS_KEYS = ("failed_rows", "dagster_dbt/failed_row_count", "rows_quarantined", "files_rejected")
-
-
-def data_quality_page(settings) -> Path:
-    """`data_docs/index.html` beside the published file (orchestration.settings.Settings)."""
-    return settings.published.parent / "data_docs" / "index.html"
 
 
 def _value(metadata: dict, key: str):
@@ -82,34 +50,6 @@ def record_expectations(con: duckdb.DuckDBPyConnection, run_id: str, asset: str,
     if rows:
         con.executemany("insert into quality.expectation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
-
-
-def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: int = 30) -> Path:
-    """The project's own data docs (`data_docs/index.html`): the latest runs' checks and expectations, rendered
-    from the history tables, self-contained (it opens without a network), replaced atomically."""
-    from reporting.quality_page import render_quality_page
-
-    con.execute(DDL)
-    recent = con.sql(f"""
-        select run_id, max(run_at) as run_at, count(*) as checks,
-               count(*) filter (not passed and severity = 'error') as blocking_failed,
-               count(*) filter (not passed and severity <> 'error') as warnings
-        from quality.check_runs group by run_id order by max(run_at) desc limit {int(runs)}""").pl()
-    latest = recent.get_column("run_id").to_list()[:1]
-    checks = con.sql("select check_name, asset, severity, passed, failed_rows, detail from quality.check_runs "
-                     "where run_id = $run_id order by passed, severity, asset, check_name",
-                     params={"run_id": latest[0] if latest else None}).pl()
-    expectations = con.sql("""
-        select suite, asset, run_at, expectation, column_name, arguments, success, element_count, unexpected_count, detail
-        from quality.expectation_results
-        qualify run_at = max(run_at) over (partition by suite)
-        order by suite, success, expectation, column_name""").pl()
-    page = render_quality_page(recent, checks, expectations, generated_at=datetime.now().replace(microsecond=0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staging.write_text(page, encoding="utf-8")
-    os.replace(staging, path)
-    return path
 
 
 def recorded(body):

@@ -14,6 +14,7 @@ from orchestration.gate import is_blocking
 from orchestration.history import record_expectations, recorded
 from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker
 from orchestration.resources import WarehouseResource
+from orchestration.run_inputs import record_inputs
 
 RAW_TABLES = {
     "dossier_snapshots": "Dossier snapshots (hồ sơ), one row per loaded export row, append-only.",
@@ -139,6 +140,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             if outcome is not None:
                 record_expectations(con, context.run.run_id, f"raw/{table}", outcome)
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
+        record_inputs(con, context.run.run_id, settings)
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
     context.log.info(f"ingestion: {report.summary()}")

@@ -15,9 +15,10 @@ import duckdb
 
 from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
+from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.dead_runs import process_start_ticks
-from orchestration.history import DDL as CHECK_HISTORY_DDL
 from orchestration.resources import WarehouseResource
+from orchestration.run_inputs import mark_completed
 from orchestration.settings import Settings
 
 PUBLISHED_TABLES = {
@@ -173,8 +174,11 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
             context.log.info(f"{step}: {done}/{total}")
 
     month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
-    pack = build_pack(warehouse.settings().published, month, progress=progress)
+    settings = warehouse.settings()
+    pack = build_pack(settings.published, month, progress=progress)
     context.log.info(f"report pack for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s)")
+    with warehouse.connect(log=context.log.warning) as con:
+        mark_completed(con, context.run.run_id, settings.published)  # the next run with nothing new can stop early
     return dg.MaterializeResult(metadata={
         "month": f"{pack.month:%Y-%m}",
         "folder": dg.MetadataValue.path(str(pack.folder.resolve())),

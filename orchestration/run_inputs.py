@@ -1,0 +1,135 @@
+"""What a run was built from, and whether anything changed since the last run that completed.
+
+A run's inputs are the ledger (every batch, its status and review), the project's code (Python, dbt models,
+macros and tests) and the settings that shape the tables. The ingestion step records their digest in
+quality.run_inputs; the last step marks the run completed with the size and time of the file it published. A
+later run whose landing folder holds no new or changed file, whose inputs have the same digest, and whose
+published file is still the one that run left, has nothing to build: `tthc run` and the nightly schedule say so
+and leave the published file as it is, recording the run in the check history (issue #14).
+
+No Dagster here: the check runs before `tthc run` imports it, so that a run with nothing new costs about a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.ingest import LedgerSeen, landing_changes
+from orchestration import duckdb_files
+from orchestration.check_history import DDL, data_quality_page, write_data_quality_page
+from orchestration.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# the code that decides what the tables hold: a change to any of it rebuilds
+CODE_FOLDERS = ("contracts", "ingestion", "expectations", "orchestration", "reporting",
+                "dbt_project/models", "dbt_project/macros", "dbt_project/tests")
+CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml")
+CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".json"}
+NOTHING_NEW_CHECK = "nothing_new"
+LEDGER_ASSET = "raw/ingestion_ledger"
+
+
+def code_digest(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    files = [root / f for f in CODE_FILES] + [p for folder in CODE_FOLDERS for p in (root / folder).rglob("*")
+                                              if p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts]
+    for path in sorted(p for p in files if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def settings_digest(settings: Settings) -> str:
+    """The settings that change what the tables hold or where they go (not memory or waiting)."""
+    shaping = [str(settings.landing_dir.resolve()), str(settings.published.resolve()),
+               hashlib.sha256(settings.pii_key).hexdigest(), settings.published_storage_version]
+    return hashlib.sha256("\0".join(shaping).encode()).hexdigest()
+
+
+def inputs_digest(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    """One digest of the ledger's batches and reviews, the code and the shaping settings."""
+    digest = hashlib.sha256()
+    for row in con.execute("select file_path, sha256, status, review, reviewed_at, batch_seq "
+                           "from raw.ingestion_ledger order by batch_seq, file_path").fetchall():
+        digest.update(repr(row).encode())
+    digest.update(code_digest().encode() + settings_digest(settings).encode())
+    return digest.hexdigest()
+
+
+def record_inputs(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings) -> str:
+    """After ingestion: what this run builds from."""
+    con.execute(DDL)
+    digest = inputs_digest(con, settings)
+    con.execute("insert into quality.run_inputs (run_id, inputs_digest, ingested_at) values (?, ?, ?)",
+                [run_id, digest, datetime.now().replace(microsecond=0)])
+    return digest
+
+
+def mark_completed(con: duckdb.DuckDBPyConnection, run_id: str, published: Path) -> None:
+    """At the end of a run that published: the file it left, as it is now."""
+    con.execute(DDL)
+    stat = published.stat()
+    con.execute("update quality.run_inputs set completed_at = ?, published_size = ?, published_mtime_ns = ? "
+                "where run_id = ?", [datetime.now().replace(microsecond=0), stat.st_size, stat.st_mtime_ns, run_id])
+
+
+@dataclass(frozen=True)
+class NothingNew:
+    """The last completed run, whose published file stands for the landing folder as it is."""
+
+    run_id: str
+    completed_at: datetime
+    files: int
+
+    def describe(self, settings: Settings) -> str:
+        return (f"nothing new since run {self.run_id} completed at {self.completed_at:%Y-%m-%d %H:%M}: no landed "
+                f"file ({self.files} seen), batch review, code or setting changed; {settings.published} is left "
+                "as it is")
+
+
+def nothing_new(settings: Settings) -> NothingNew | None:
+    """The last completed run when nothing changed since it, else None (also when it cannot tell: no warehouse,
+    another process writing it, no completed run, a published file replaced or gone)."""
+    if not settings.warehouse.exists() or not settings.published.exists() or not settings.landing_dir.exists():
+        return None
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True, config=settings.duckdb_config())
+    except duckdb.Error:
+        return None  # held by a writer: let the run wait for it and find out
+    try:
+        tables = {t for (t,) in con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+        if not {"quality.run_inputs", "raw.ingestion_ledger"} <= tables:
+            return None
+        last = con.execute("select run_id, inputs_digest, completed_at, published_size, published_mtime_ns "
+                           "from quality.run_inputs order by ingested_at desc limit 1").fetchone()
+        if last is None or last[2] is None:
+            return None  # the latest run did not complete (blocked, broke, or still going)
+        run_id, digest, completed_at, size, mtime_ns = last
+        stat = settings.published.stat()
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+            return None
+        seen = LedgerSeen.read(con)
+        if landing_changes(settings.landing_dir, seen) or inputs_digest(con, settings) != digest:
+            return None
+        return NothingNew(run_id, completed_at, len(seen.stats))
+    finally:
+        con.close()
+
+
+def record_nothing_new(settings: Settings, run_id: str, found: NothingNew) -> Path:
+    """The run in the check history (quality.check_runs): that nothing was new, and whether the dossier exports
+    are still fresh (the one check whose answer moves with the clock); the data quality page says it too."""
+    from orchestration.freshness_rule import dossier_export_freshness
+
+    now = datetime.now().replace(microsecond=0)
+    with duckdb_files.connect(settings.warehouse, settings) as con:
+        con.execute(DDL)
+        fresh = dossier_export_freshness(con, now)
+        con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", [
+            (run_id, now, NOTHING_NEW_CHECK, LEDGER_ASSET, True, "warn", 0, found.describe(settings)),
+            (run_id, now, fresh.check_name, fresh.asset, fresh.passed, "warn", None, fresh.description)])
+        return write_data_quality_page(con, data_quality_page(settings))

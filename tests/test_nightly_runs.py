@@ -1,0 +1,128 @@
+"""Nightly runs (issue #14): a run with nothing new stops early and leaves the published file as it is, with the
+run in the check history; day-by-day runs publish exactly what a full rebuild publishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from orchestration.assets.publication import PUBLISHED_TABLES
+from orchestration.run_inputs import NOTHING_NEW_CHECK, nothing_new
+from orchestration.settings import Settings
+
+from .conftest import run_whole_job
+
+ROOT = Path(__file__).resolve().parents[1]
+# tables whose rows say when and by which run they were made, not what the data is
+RUN_TABLES = {"data_quality_runs", "ingestion_ledger"}
+
+
+def _daily_exports(landing: Path) -> list[Path]:
+    return sorted((p for p in (landing / "dossiers").rglob("hoso_*") if p.parent.name.isdigit()),
+                  key=lambda p: p.stem.split("_")[1])
+
+
+def _env(root: Path) -> dict[str, str]:
+    return {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
+            "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
+            "TTHC_PII_KEY": "reports-test-key"}
+
+
+def _published(path: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.sql(f"select * from marts.{t}").pl() for t in PUBLISHED_TABLES if t not in RUN_TABLES}
+
+
+def _tthc_run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`tthc run` in a fresh interpreter, saying at the end whether it imported Dagster."""
+    code = ("import sys\nfrom cli.commands import cli\ntry:\n    cli(['run', *sys.argv[1:]])\n"
+            "except SystemExit as exit:\n    print('dagster imported:', 'dagster' in sys.modules)\n    raise\n")
+    return subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, **_env(root)}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def nightly(pack_run, tmp_path_factory):
+    """The landing of `pack_run` without its last two days of exports, run whole: (root, the two held days)."""
+    full_landing = pack_run[0].parents[1] / "landing"
+    root = tmp_path_factory.mktemp("nightly")
+    shutil.copytree(full_landing, root / "landing")
+    held = []
+    for path in _daily_exports(root / "landing")[-2:]:
+        held.append((path, path.read_bytes()))
+        path.unlink()
+    run_whole_job(root, "reports-test-key")
+    return root, held
+
+
+def test_a_run_with_nothing_new_leaves_the_published_file_and_records_the_run(nightly):
+    root, _ = nightly
+    published = root / "published" / "tthc_marts.duckdb"
+    before = (published.read_bytes(), published.stat().st_mtime_ns)
+    done = _tthc_run(root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "nothing new since run" in done.stderr and "left as it is" in done.stderr
+    assert "dagster imported: False" in done.stdout  # stopped before the heavy imports
+    assert (published.read_bytes(), published.stat().st_mtime_ns) == before
+    with duckdb.connect(str(root / "warehouse" / "tthc.duckdb"), read_only=True) as con:
+        latest = con.execute("select run_id, list(check_name order by check_name) from quality.check_runs "
+                             "group by run_id order by max(run_at) desc limit 1").fetchone()
+    assert latest[0] in done.stderr
+    assert latest[1] == ["dossier_export_is_fresh", NOTHING_NEW_CHECK]
+    page = (root / "published" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert latest[0] in page and "nothing new since run" in page
+
+
+def test_what_makes_a_run_build_again(nightly, monkeypatch):
+    """A touched file, a new file, a reviewed batch, a replaced published file: each one means a real run."""
+    from orchestration.automation import nightly_full_refresh
+
+    root, _ = nightly
+    for key, value in _env(root).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env()
+    assert nothing_new(settings) is not None
+    with dg.build_schedule_context() as context:
+        assert isinstance(nightly_full_refresh(context), dg.SkipReason)
+
+    export = _daily_exports(root / "landing")[0]
+    stat = export.stat()
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # same bytes, touched
+    assert nothing_new(settings) is None
+    with dg.build_schedule_context() as context:
+        assert isinstance(nightly_full_refresh(context), dg.RunRequest)
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert nothing_new(settings) is not None
+
+    extra = export.with_name(f"extra{export.suffix}")  # a copy under a new name: a new file, the same bytes
+    shutil.copy(export, extra)
+    assert nothing_new(settings) is None
+    extra.unlink()
+
+    published = settings.published
+    kept = published.read_bytes()
+    published.write_bytes(kept)  # the same bytes, written again by someone else: not the file the run left
+    assert nothing_new(settings) is None
+    monkeypatch.setenv("TTHC_PII_KEY", "another-key")  # a setting that shapes the tables
+    assert nothing_new(Settings.from_env()) is None
+
+
+def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run):
+    root, held = nightly
+    for path, raw in held:  # the nightly exports, one day after the other
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)
+        outcome = run_whole_job(root, "reports-test-key")
+        assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1
+    by_day, full = _published(root / "published" / "tthc_marts.duckdb"), _published(pack_run[0])
+    for table, frame in full.items():
+        assert frame.height > 0 or table in ("explanation_issues",), table
+        assert by_day[table].sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table
