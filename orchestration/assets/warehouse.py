@@ -8,6 +8,7 @@ publication) defined in code, and one Definitions object in Python keeps the who
 
 import json
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Mapping
@@ -93,9 +94,22 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     exit_code = invocation.process.wait()
+    keep_partial_parse(Path(invocation.target_path))
     cause = dbt_failure(exit_code, Path(invocation.target_path))
     if cause:
         raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
+
+
+def keep_partial_parse(invocation_target: Path, project: DbtProject = dbt_project) -> None:
+    """Keep this build's parse for the next: dagster-dbt seeds each invocation's target folder from the project's
+    `partial_parse.msgpack`, which `dbt parse` wrote with another profile (paths, memory bound), so every build
+    parsed the project whole again (5.0 s against 3.1 s)."""
+    parsed = invocation_target / "partial_parse.msgpack"
+    if parsed.exists():
+        kept = project.project_dir / project.target_path / "partial_parse.msgpack"
+        staging = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        shutil.copyfile(parsed, staging)
+        os.replace(staging, kept)
 
 
 def dbt_failure(exit_code: int, target_path: Path) -> str | None:

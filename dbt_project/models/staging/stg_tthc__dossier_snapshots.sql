@@ -1,10 +1,12 @@
 with source as (
-    select * from {{ source('raw', 'dossier_snapshots') }}
+    -- rowid: where the row is in the append-only raw table, read within one query (int_dossier_current_state)
+    select rowid as snapshot_rowid, * from {{ source('raw', 'dossier_snapshots') }}
     where {{ counted_batches() }}
 ),
 
 renamed as (
     select
+        snapshot_rowid,
         batch_id,
         batch_seq,
         source_row,
