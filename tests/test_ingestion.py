@@ -275,7 +275,8 @@ def test_no_clear_citizen_id_or_name_lands_in_the_warehouse(small_landing, small
     assert not any(i.encode() in raw for i in list(ids)[:2000])
 
 
-def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["great_expectations", "sql"])
+def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_path, monkeypatch, engine):
     from datetime import datetime
 
     import expectations.raw_batches as raw_batches
@@ -283,6 +284,7 @@ def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_
     db = tmp_path / "w.duckdb"
     shutil.copy(small_ingested[0], db)
     monkeypatch.setattr(raw_batches, "VALIDATION_ROWS", 5_000)  # several groups, as in a large backfill
+    monkeypatch.setattr(raw_batches, "SQL_ABOVE_ROWS", 0 if engine == "sql" else 10**9)
     with duckdb.connect(str(db)) as con:
         ids = [r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where kind = 'dossiers' "
                                          "and status = 'loaded' order by batch_seq").fetchall()]
@@ -314,3 +316,40 @@ def test_an_unchanged_file_is_not_read_again_and_a_changed_one_is(landing, tmp_p
     write_csv(landing / "dossiers" / "a.csv", [{**GOOD, "Trạng thái": "9"}])  # new bytes
     changed = run(landing, db)
     assert [(o.file_path, o.status) for o in changed.outcomes] == [("dossiers/a.csv", "loaded")]
+
+
+def test_the_sql_engine_finds_what_great_expectations_finds(small_ingested, tmp_path):
+    """Every expectation of both raw suites broken in some batch: both engines give the same verdicts, counts and
+    failing batches on the same rows."""
+    from expectations.engine import run_suite
+    from expectations.raw_batches import SUITES, frame_for_gx
+    from expectations.sql_engine import run_suite_sql
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_ingested[0], db)
+    breaks = {
+        "dossier_snapshots": [
+            "set dossier_code = null", "set status = 11", "set channel = 9", "set paid_online = 7",
+            "set fee_amount = -5", "set finished_at = received_at - interval 1 day",
+            "set due_at = received_at - interval 2 hour", "set applicant_id_hash = 'CMND 012345678'",
+            "set unit_code = null, procedure_code = null"],
+        "unit_reports": ["set period = '13/2023'", "set unit_code = null", "set submitted_at = null"],
+    }
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema broken")
+        for table, updates in breaks.items():
+            con.execute(f"create table broken.{table} as select * from raw.{table}")  # without the NOT NULLs
+            batches = [b for (b,) in con.execute(f"select distinct batch_id from raw.{table} order by batch_id").fetchall()]
+            for batch, update in zip(batches, updates, strict=False):
+                con.execute(f"update broken.{table} {update} where batch_id = ? and source_row % 3 = 0", [batch])
+            name, suite = SUITES[table]
+            by_gx = run_suite(name, suite(), frame_for_gx(con.sql(f"select * from broken.{table}")),
+                              key_columns=("batch_id",))
+            by_sql = run_suite_sql(con, name, suite(), f"broken.{table}", key_columns=("batch_id",))
+            assert not by_gx.success and len(by_gx.failed) >= len(updates) - 1, by_gx.describe_failures()
+
+            def verdicts(outcome):
+                return sorted(((o.expectation, o.column or "", o.success, o.unexpected_count, o.failing_keys,
+                                o.element_count, o.arguments) for o in outcome.outcomes), key=lambda v: v[:2])
+
+            assert verdicts(by_sql) == verdicts(by_gx), table
