@@ -6,8 +6,10 @@ validates a pandas frame through GX's pandas datasource; row-level checks of the
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +54,15 @@ class SuiteOutcome:
 def describe(outcomes: list[ExpectationOutcome]) -> str:
     """Failed expectations as one line: expectation(column): what was unexpected; ..."""
     return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in outcomes)
+
+
+def preload_great_expectations() -> threading.Thread:
+    """Import Great Expectations (about 4 s) in a thread while the caller does other work: ingestion reads files
+    and dbt runs in its own process meanwhile, and the step that validates then finds it imported."""
+    thread = threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True,
+                              name="preload-great-expectations")
+    thread.start()
+    return thread
 
 
 def get_context(root: Path | None = None):

@@ -36,7 +36,7 @@ class IngestionFailed(Exception):
 def _work(settings: Settings, run_at: datetime, messages) -> None:
     """In the child: ingest the landing folder, validate this run's batches, send back the result."""
     try:
-        from expectations.raw_batches import validate_batches
+        from expectations.engine import preload_great_expectations
         from ingestion.ingest import ingest_landing
         from ingestion.raw_schema import ensure_raw_schema
         from orchestration import duckdb_files
@@ -51,7 +51,10 @@ def _work(settings: Settings, run_at: datetime, messages) -> None:
         with duckdb_files.connect(settings.warehouse, settings.with_memory_share(DUCKDB_SHARE_IN_WORKER),
                                   log=lambda line: messages.put(("warning", line))) as con:
             ensure_raw_schema(con)
+            preload_great_expectations()  # imported while the files are read
             report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at)
+            from expectations.raw_batches import validate_batches
+
             validations = {}
             for table in RAW_SUITE_TABLES:
                 messages.put(("log", f"validating the new batches of raw.{table}"))
