@@ -317,6 +317,7 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     con.execute("set checkpoint_threshold = '4GB'")
     seen = LedgerSeen.read(con)
     seen_files, last_seen = seen.files, seen.stats
+    seen_paths = {path for path, _ in seen_files}
     loaded_shas = {r[0] for r in con.execute(
         "select sha256 from raw.ingestion_ledger where status = 'loaded'").fetchall()}
     report = IngestReport()
@@ -334,6 +335,10 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
         else:
             stat = entry.path.stat()
             if last_seen.get(rel) == (stat.st_size, stat.st_mtime_ns):
+                report_progress("hashing landed files", i, len(candidates))
+                continue
+            if rel not in seen_paths:  # a path never seen is new whatever its bytes: hashed once, when it is read
+                new.append((entry.path, rel, kind, None))
                 report_progress("hashing landed files", i, len(candidates))
                 continue
             with open(entry.path, "rb") as handle:

@@ -60,6 +60,7 @@ def _work(settings: Settings, run_at: datetime, messages) -> None:
                 messages.put(("log", f"validating the new batches of raw.{table}"))
                 batches = [o.sha256 for o in report.of(table=table, status="loaded")]
                 validations[table] = validate_batches(con, table, batches, run_at)
+            messages.put(("log", "closing the warehouse (checkpoint)"))
         messages.put(("done", IngestionResult(report, validations)))
     except BaseException:  # noqa: BLE001 - everything goes back to the run, which names it
         messages.put(("error", traceback.format_exc()))
