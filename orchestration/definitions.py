@@ -13,6 +13,9 @@ from orchestration.automation import landing_sensor, nightly_full_refresh
 from orchestration.dead_runs import dead_run_sensor
 from orchestration.jobs import full_refresh
 from orchestration.resources import WarehouseResource
+from orchestration.sqlite_storage import use_write_ahead_log
+
+use_write_ahead_log()  # Dagster's SQLite storage, in every process that loads the code location
 
 defs = dg.Definitions(
     assets=[raw_tables, warehouse_models, published_marts, reports],

@@ -126,3 +126,15 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
     for table, frame in full.items():
         assert frame.height > 0 or table in ("explanation_issues",), table
         assert by_day[table].sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table
+
+
+def test_dagster_storage_writes_ahead_without_waiting_for_the_disk(nightly):
+    """Every run's events go to SQLite under DAGSTER_HOME in WAL mode (orchestration/sqlite_storage.py)."""
+    import sqlite3
+
+    root, _ = nightly
+    databases = [root / "dagster" / "history" / "runs.db", *(root / "dagster" / "history" / "runs").glob("*.db")]
+    assert len(databases) >= 2
+    for path in databases:
+        with sqlite3.connect(path) as con:
+            assert con.execute("pragma journal_mode").fetchone()[0] == "wal", path
