@@ -97,7 +97,6 @@ def run_pipeline(settings: Settings, console: Console, job) -> RunOutcome:
     import dagster as dg
 
     from cli.progress import tthc_progress
-    from expectations.engine import preload_great_expectations
     from orchestration.dead_runs import reap_dead_runs
 
     if not settings.landing_dir.exists():
@@ -112,7 +111,6 @@ def run_pipeline(settings: Settings, console: Console, job) -> RunOutcome:
     run_log = run_log_path(home, run_id)
     run_log.parent.mkdir(parents=True, exist_ok=True)
     prune_run_logs(run_log.parent)
-    preload_great_expectations()  # for the quality checks, imported while ingestion and dbt run in other processes
     with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
                                         run_config={"loggers": {"tthc_progress": {}}})

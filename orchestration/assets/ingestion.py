@@ -117,6 +117,11 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     if not settings.landing_dir.exists():
         raise dg.Failure(f"landing folder {settings.landing_dir} does not exist (TTHC_LANDING_DIR)")
     run_at = datetime.now().replace(microsecond=0)
+    # for the quality checks later in this process: imported here while the worker does the ingestion (started
+    # before the run, the import slowed Dagster's own planning by as much as it saved)
+    from expectations.engine import preload_great_expectations
+
+    preload_great_expectations()
     try:
         result = ingest_in_worker(settings, run_at, log=context.log.info, warn=context.log.warning)
     except IngestionFailed as exc:
