@@ -288,21 +288,19 @@ class LedgerSeen:
             "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall()}
         return cls(files, stats)
 
+    def saw(self, rel: str, entry: Landed) -> bool:
+        """The ledger saw this entry as it is now: a refusal it reported, or a file of the same path, size and
+        modification time. Nothing is hashed."""
+        if entry.refusal is not None:
+            return (rel, sha256_of(entry.refusal.encode("utf-8"))) in self.files
+        stat = entry.path.stat()
+        return self.stats.get(rel) == (stat.st_size, stat.st_mtime_ns)
+
 
 def landing_changes(landing: Path, seen: LedgerSeen) -> list[str]:
-    """The landed files (relative paths) that the ledger has not seen as they are now: new paths, files whose size
-    or modification time changed, and refused entries (links) whose refusal is new. Nothing is hashed."""
-    changed = []
-    for entry in discover(landing):
-        rel = entry.path.relative_to(landing).as_posix()
-        if entry.refusal is not None:
-            if (rel, sha256_of(entry.refusal.encode("utf-8"))) not in seen.files:
-                changed.append(rel)
-        else:
-            stat = entry.path.stat()
-            if seen.stats.get(rel) != (stat.st_size, stat.st_mtime_ns):
-                changed.append(rel)
-    return changed
+    """The landed entries (relative paths) that the ledger has not seen as they are now."""
+    relative = ((entry.path.relative_to(landing).as_posix(), entry) for entry in discover(landing))
+    return [rel for rel, entry in relative if not seen.saw(rel, entry)]
 
 
 def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
@@ -316,7 +314,7 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     # (measured: 13.8 s -> 7.6 s for the default sample's 643 batches).
     con.execute("set checkpoint_threshold = '4GB'")
     seen = LedgerSeen.read(con)
-    seen_files, last_seen = seen.files, seen.stats
+    seen_files = seen.files
     seen_paths = {path for path, _ in seen_files}
     loaded_shas = {r[0] for r in con.execute(
         "select sha256 from raw.ingestion_ledger where status = 'loaded'").fetchall()}
@@ -325,18 +323,17 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     new, restat = [], []
     for i, entry in enumerate(candidates, start=1):
         rel, kind = entry.path.relative_to(landing).as_posix(), entry.kind
+        if seen.saw(rel, entry):  # a refusal already reported, or a file unchanged since it was read
+            report_progress("hashing landed files", i, len(candidates))
+            continue
         if entry.refusal is not None:
             sha = sha256_of(entry.refusal.encode("utf-8"))  # what was refused: reported once, again if it changes
-            if (rel, sha) not in seen_files:
-                outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {entry.refusal}",
-                                      batch_seq=next_batch_seq(con))
-                _write_ledger(con, outcome, now)
-                report.outcomes.append(outcome)
+            outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {entry.refusal}",
+                                  batch_seq=next_batch_seq(con))
+            _write_ledger(con, outcome, now)
+            report.outcomes.append(outcome)
         else:
             stat = entry.path.stat()
-            if last_seen.get(rel) == (stat.st_size, stat.st_mtime_ns):
-                report_progress("hashing landed files", i, len(candidates))
-                continue
             if rel not in seen_paths:  # a path never seen is new whatever its bytes: hashed once, when it is read
                 new.append((entry.path, rel, kind, None))
                 report_progress("hashing landed files", i, len(candidates))

@@ -46,6 +46,14 @@ create table if not exists quality.run_inputs (
 """
 
 
+def append_check_rows(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> int:
+    """Append rows (run_id, run_at, check_name, asset, passed, severity, failed_rows, detail) to the history."""
+    con.execute(DDL)
+    if rows:
+        con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
 def data_quality_page(settings) -> Path:
     """`data_docs/index.html` beside the published file (orchestration.settings.Settings)."""
     return settings.published.parent / "data_docs" / "index.html"

@@ -12,7 +12,7 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
-from orchestration.check_history import DDL, data_quality_page, write_data_quality_page
+from orchestration.check_history import DDL, append_check_rows, data_quality_page, write_data_quality_page
 from orchestration.gate import graded
 
 FAILED_ROWS_KEYS = ("failed_rows", "dagster_dbt/failed_row_count", "rows_quarantined", "files_rejected")
@@ -25,7 +25,6 @@ def _value(metadata: dict, key: str):
 
 def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable[dg.AssetCheckResult]) -> int:
     """Append one row per check result; returns how many."""
-    con.execute(DDL)
     run_at = datetime.now().replace(microsecond=0)
     rows = []
     for r in results:
@@ -34,9 +33,7 @@ def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable
         severity = (r.severity or dg.AssetCheckSeverity.ERROR).value.lower()
         rows.append((run_id, run_at, r.check_name, "/".join(r.asset_key.path), bool(r.passed), severity,
                      int(failed) if failed is not None else None, (r.description or "")[:4000] or None))
-    if rows:
-        con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+    return append_check_rows(con, rows)
 
 
 def record_expectations(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, outcome) -> int:

@@ -21,7 +21,7 @@ import duckdb
 
 from ingestion.ingest import LedgerSeen, landing_changes
 from orchestration import duckdb_files
-from orchestration.check_history import DDL, data_quality_page, write_data_quality_page
+from orchestration.check_history import DDL, append_check_rows, data_quality_page, write_data_quality_page
 from orchestration.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -127,9 +127,8 @@ def record_nothing_new(settings: Settings, run_id: str, found: NothingNew) -> Pa
 
     now = datetime.now().replace(microsecond=0)
     with duckdb_files.connect(settings.warehouse, settings) as con:
-        con.execute(DDL)
         fresh = dossier_export_freshness(con, now)
-        con.executemany("insert into quality.check_runs values (?, ?, ?, ?, ?, ?, ?, ?)", [
+        append_check_rows(con, [
             (run_id, now, NOTHING_NEW_CHECK, LEDGER_ASSET, True, "warn", 0, found.describe(settings)),
             (run_id, now, fresh.check_name, fresh.asset, fresh.passed, "warn", None, fresh.description)])
         return write_data_quality_page(con, data_quality_page(settings))
