@@ -82,14 +82,14 @@ def run(force: bool) -> None:
     """
     settings = Settings.from_env()
     if not force:
-        from orchestration.run_inputs import nothing_new, record_nothing_new
+        import uuid
 
-        found = nothing_new(settings)
-        if found is not None:
-            import uuid
+        from orchestration.run_inputs import stop_if_nothing_new
 
-            run_id = str(uuid.uuid4())
-            page = record_nothing_new(settings, run_id, found)
+        run_id = str(uuid.uuid4())
+        stopped = stop_if_nothing_new(settings, run_id)
+        if stopped is not None:
+            found, page = stopped
             console.print(f"[green]{found.describe(settings)}[/] (`tthc run --force` runs every step anyway)")
             console.print(f"run {run_id}: recorded in the check history; data quality page {page}")
             return

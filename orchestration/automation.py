@@ -14,6 +14,7 @@ from orchestration.settings import Settings
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 
+
 @dg.schedule(
     name="nightly_full_refresh",
     job=full_refresh,
@@ -27,14 +28,11 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 def nightly_full_refresh(context: dg.ScheduleEvaluationContext):
     import uuid
 
-    from orchestration.run_inputs import nothing_new, record_nothing_new
+    from orchestration.run_inputs import stop_if_nothing_new
 
     settings = Settings.from_env()
-    found = nothing_new(settings)
-    if found is None:
-        return dg.RunRequest()
-    record_nothing_new(settings, f"schedule-{uuid.uuid4()}", found)
-    return dg.SkipReason(found.describe(settings))
+    stopped = stop_if_nothing_new(settings, f"schedule-{uuid.uuid4()}")
+    return dg.RunRequest() if stopped is None else dg.SkipReason(stopped[0].describe(settings))
 
 
 def landed_files(landing: Path) -> dict[str, list[int]]:

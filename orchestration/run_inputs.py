@@ -132,3 +132,12 @@ def record_nothing_new(settings: Settings, run_id: str, found: NothingNew) -> Pa
             (run_id, now, NOTHING_NEW_CHECK, LEDGER_ASSET, True, "warn", 0, found.describe(settings)),
             (run_id, now, fresh.check_name, fresh.asset, fresh.passed, "warn", None, fresh.description)])
         return write_data_quality_page(con, data_quality_page(settings))
+
+
+def stop_if_nothing_new(settings: Settings, run_id: str) -> tuple[NothingNew, Path] | None:
+    """For `tthc run` and the nightly schedule: when nothing changed, the run recorded in the check history as
+    `run_id` and the data quality page rewritten: (the last completed run, the page). None: run every step."""
+    found = nothing_new(settings)
+    if found is None:
+        return None
+    return found, record_nothing_new(settings, run_id, found)
