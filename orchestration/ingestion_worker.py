@@ -21,22 +21,43 @@ RAW_SUITE_TABLES = ("dossier_snapshots", "unit_reports")
 # (measured at 10M dossiers: with the whole bound, DuckDB's cache of the raw tables read for validation took the
 # worker to 9 GB).
 DUCKDB_SHARE_IN_WORKER = 0.4
+# A run that loaded more raw rows than this validates them in the worker (their frames are freed with it); a
+# smaller one (a nightly export) leaves them to the run's process, which imports Great Expectations for its own
+# checks while the worker ingests. Importing it in the worker too cost a nightly run at 10M dossiers about 5 s:
+# the import competed with ingestion for the worker's interpreter and for the second core.
+VALIDATE_IN_WORKER_ABOVE_ROWS = 500_000
 
 
 @dataclass
 class IngestionResult:
     report: object  # ingestion.ingest.IngestReport
-    validations: dict  # raw table -> expectations.engine.SuiteOutcome, or None when no new batch
+    # raw table -> expectations.engine.SuiteOutcome, or None when no new batch; None: left to the run's process
+    validations: dict | None
+
+
+def rows_loaded(report) -> int:
+    return sum(o.rows_loaded for o in report.of(status="loaded"))
+
+
+def validate_new_batches(con, report, run_at: datetime, log: Callable[[str], None]) -> dict:
+    """Each raw suite over the batches this run loaded (one raw.batch_validations row per batch)."""
+    from expectations.raw_batches import validate_batches
+
+    validations = {}
+    for table in RAW_SUITE_TABLES:
+        log(f"validating the new batches of raw.{table}")
+        batches = [o.sha256 for o in report.of(table=table, status="loaded")]
+        validations[table] = validate_batches(con, table, batches, run_at)
+    return validations
 
 
 class IngestionFailed(Exception):
     """The worker raised (its traceback is the message) or died (killed, out of memory)."""
 
 
-def _work(settings: Settings, run_at: datetime, messages) -> None:
-    """In the child: ingest the landing folder, validate this run's batches, send back the result."""
+def _work(settings: Settings, run_at: datetime, validate_above_rows: int, messages) -> None:
+    """In the child: ingest the landing folder, validate this run's batches if they are many, send back the result."""
     try:
-        from expectations.engine import preload_great_expectations
         from ingestion.ingest import ingest_landing
         from ingestion.raw_schema import ensure_raw_schema
         from orchestration import duckdb_files
@@ -51,15 +72,10 @@ def _work(settings: Settings, run_at: datetime, messages) -> None:
         with duckdb_files.connect(settings.warehouse, settings.with_memory_share(DUCKDB_SHARE_IN_WORKER),
                                   log=lambda line: messages.put(("warning", line))) as con:
             ensure_raw_schema(con)
-            preload_great_expectations()  # imported while the files are read
             report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at)
-            from expectations.raw_batches import validate_batches
-
-            validations = {}
-            for table in RAW_SUITE_TABLES:
-                messages.put(("log", f"validating the new batches of raw.{table}"))
-                batches = [o.sha256 for o in report.of(table=table, status="loaded")]
-                validations[table] = validate_batches(con, table, batches, run_at)
+            validations = None
+            if rows_loaded(report) > validate_above_rows:
+                validations = validate_new_batches(con, report, run_at, log=lambda line: messages.put(("log", line)))
             messages.put(("log", "closing the warehouse (checkpoint)"))
         messages.put(("done", IngestionResult(report, validations)))
     except BaseException:  # noqa: BLE001 - everything goes back to the run, which names it
@@ -67,10 +83,11 @@ def _work(settings: Settings, run_at: datetime, messages) -> None:
 
 
 def ingest_in_worker(settings: Settings, run_at: datetime, log: Callable[[str], None],
-                     warn: Callable[[str], None]) -> IngestionResult:
+                     warn: Callable[[str], None],
+                     validate_above_rows: int = VALIDATE_IN_WORKER_ABOVE_ROWS) -> IngestionResult:
     spawn = multiprocessing.get_context("spawn")  # not fork: the run's process has threads (Dagster, polars)
     messages = spawn.Queue()
-    worker = spawn.Process(target=_work, args=(settings, run_at, messages), name="tthc-ingestion")
+    worker = spawn.Process(target=_work, args=(settings, run_at, validate_above_rows, messages), name="tthc-ingestion")
     worker.start()
     try:
         while True:

@@ -353,3 +353,35 @@ def test_the_sql_engine_finds_what_great_expectations_finds(small_ingested, tmp_
                                 o.element_count, o.arguments) for o in outcome.outcomes), key=lambda v: v[:2])
 
             assert verdicts(by_sql) == verdicts(by_gx), table
+
+
+def test_the_worker_validates_a_large_load_and_leaves_a_small_one_to_the_run_with_the_same_verdicts(small_landing, tmp_path):
+    """Where the raw suites run (the worker, for a load above its threshold; the run's process, for a nightly one)
+    changes neither the verdict per batch nor the outcome."""
+    from datetime import datetime
+
+    from orchestration.ingestion_worker import ingest_in_worker, validate_new_batches
+    from orchestration.settings import Settings
+
+    run_at = datetime(2026, 11, 28, 3, 0)
+    verdicts, outcomes = {}, {}
+    for where, threshold in (("worker", 0), ("run", 10**9)):
+        settings = Settings.from_env().with_paths(landing_dir=small_landing, warehouse=tmp_path / where / "w.duckdb")
+        settings.warehouse.parent.mkdir()
+        result = ingest_in_worker(settings, run_at, log=lambda line: None, warn=lambda line: None,
+                                  validate_above_rows=threshold)
+        with duckdb.connect(str(settings.warehouse)) as con:
+            if where == "worker":
+                assert result.validations is not None
+                validations = result.validations
+            else:
+                assert result.validations is None
+                validations = validate_new_batches(con, result.report, run_at, log=lambda line: None)
+            verdicts[where] = con.execute("select batch_id, kind, suite, success, evaluated_expectations, "
+                                          "failed_expectations from raw.batch_validations order by all").fetchall()
+            loaded = {r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where status = 'loaded' "
+                                                "and kind in ('dossiers', 'unit_reports')").fetchall()}
+        outcomes[where] = {t: o and (o.success, o.evaluated, o.failing_keys()) for t, o in validations.items()}
+    assert {v[0] for v in verdicts["run"]} == loaded and all(v[3] and v[4] > 0 for v in verdicts["run"])
+    assert verdicts["worker"] == verdicts["run"] and outcomes["worker"] == outcomes["run"]
+    assert outcomes["run"]["dossier_snapshots"][:2] == (True, 15) and outcomes["run"]["unit_reports"][0]
