@@ -3,6 +3,7 @@ dashboard, written into a staging folder beside it and swapped into place, so a 
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
@@ -56,6 +57,17 @@ def unit_workbook_name(unit_code: str) -> str:
 def build_pack(published: Path, month: date | None = None, reports: Path | None = None,
                progress: Progress | None = None) -> ReportPack:
     """Read the published marts once and write the whole pack for `month` (default: latest complete month)."""
+    # The workbooks allocate millions of short-lived objects, and each collection of the oldest generation would
+    # walk the caller's whole heap too (a Dagster run's: half a million objects): frozen, it is left out
+    # (measured at 10M dossiers in a run's process: 7.7 s -> 5.9 s).
+    gc.freeze()
+    try:
+        return _build_pack(published, month, reports, progress)
+    finally:
+        gc.unfreeze()
+
+
+def _build_pack(published: Path, month: date | None, reports: Path | None, progress: Progress | None) -> ReportPack:
     started = time.perf_counter()
     marts = read_published(published, month)
     reports = reports or reports_folder(published)

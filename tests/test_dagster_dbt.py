@@ -3,12 +3,15 @@ does): the dbt resource, the translator's keys and groups, the gate's grading of
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from orchestration.assets.warehouse import dbt_resource, warehouse_models
+from orchestration.assets.warehouse import dbt_project, dbt_resource, warehouse_models
 from orchestration.gate import is_blocking
 from orchestration.resources import WarehouseResource
 
@@ -17,6 +20,7 @@ def test_the_dbt_assets_materialise_through_dagster(small_ingested, tmp_path, mo
     db = tmp_path / "tthc.duckdb"
     shutil.copy(small_ingested[0], db)
     monkeypatch.setenv("TTHC_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    started = time.time()
     result = dg.materialize([warehouse_models], resources={
         "dbt": dbt_resource(), "warehouse": WarehouseResource(warehouse_path=str(db), hold_run_lock=False)})
     assert result.success
@@ -31,3 +35,9 @@ def test_the_dbt_assets_materialise_through_dagster(small_ingested, tmp_path, mo
         recorded = con.execute("select count(*) from quality.check_runs").fetchone()[0]
         assert recorded == len(evaluations)  # the check history, written by the one helper
         assert con.execute("select count(*) from marts.kpi_unit_month").fetchone()[0] > 1000
+    # the build runs the data tests and leaves the dbt unit tests (code, not data) to the test suite
+    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    invocation = max((d for d in target.glob("warehouse_models-*") if d.stat().st_mtime >= started),
+                     key=lambda d: d.stat().st_mtime)
+    ran = [r["unique_id"].split(".")[0] for r in json.loads((invocation / "run_results.json").read_text())["results"]]
+    assert "unit_test" not in ran and ran.count("test") == len(evaluations)

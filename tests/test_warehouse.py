@@ -113,6 +113,19 @@ def test_incremental_builds_equal_a_full_refresh_and_touch_only_new_dossiers(sma
     assert full_facts.equals(incremental["fct_dossiers"])
 
 
+def test_the_dbt_unit_tests_pass(small_built, tmp_path):
+    """The unit tests beside the models (the runs leave them out: they test code, not data)."""
+    import json
+
+    db = tmp_path / "tthc.duckdb"
+    shutil.copy(small_built, db)
+    run_dbt(db, "test", "--quiet", "--select", "test_type:unit", "--target-path", str(tmp_path / "target"))
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    declared = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
+    assert {r["status"] for r in results} == {"pass"} and {r["unique_id"] for r in results} == set(declared)
+    assert len(declared) >= 13
+
+
 def test_dbt_docs_generate(small_built, tmp_path):
     db = tmp_path / "docs.duckdb"
     shutil.copy(small_built, db)
