@@ -6,6 +6,7 @@ Errors are one clear line (set TTHC_DEBUG=1 for the traceback); long work shows 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -298,6 +299,16 @@ def _progress() -> Progress:
 
 
 def main() -> None:
+    try:
+        _main()
+    finally:
+        # What is left on the heap (Dagster, dbt's manifest, Great Expectations: a million objects) is freed with
+        # the process: frozen, the interpreter's last garbage collection skips it (measured: 2.4 s -> 1.1 s of
+        # exit after a run).
+        gc.freeze()
+
+
+def _main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

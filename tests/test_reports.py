@@ -299,3 +299,29 @@ def test_the_scorecard_shows_the_explained_rate_per_level(pack_run, monkeypatch)
                                    "and m.level is not null").row(0)
     assert "Late dossiers explained" in shown.output
     assert f"{late:,}" in shown.output and f"{done / late * 100:.1f}%" in shown.output
+
+
+def test_unit_workbooks_written_by_two_processes_are_the_bytes_one_process_writes(pack_run, tmp_path, monkeypatch):
+    import reporting.pack as pack
+
+    published, _ = pack_run
+    monkeypatch.setattr(pack, "PARALLEL_ABOVE_ROWS", 10**9)
+    alone = build_pack(published, date(2023, 10, 1), tmp_path / "one")
+    monkeypatch.setattr(pack, "PARALLEL_ABOVE_ROWS", 0)
+    monkeypatch.setattr(pack.os, "cpu_count", lambda: 2)
+    shared = build_pack(published, date(2023, 10, 1), tmp_path / "two")
+    assert [p.name for p in shared.unit_workbooks] == [p.name for p in alone.unit_workbooks]
+    assert len(alone.unit_workbooks) > 100
+    files = sorted(p.relative_to(alone.folder) for p in alone.folder.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(shared.folder) for p in shared.folder.rglob("*") if p.is_file())
+    assert all(_contents(alone.folder / f) == _contents(shared.folder / f) for f in files)
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    """A file's bytes; a workbook's parts but the one with the time it was written (docProps/core.xml)."""
+    import zipfile
+
+    if path.suffix != ".xlsx":
+        return {"": path.read_bytes()}
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist() if name != "docProps/core.xml"}
