@@ -46,7 +46,7 @@ def code_digest(root: Path = PROJECT_ROOT) -> str:
 def settings_digest(settings: Settings) -> str:
     """The settings that change what the tables hold or where they go (not memory or waiting)."""
     shaping = [str(settings.landing_dir.resolve()), str(settings.published.resolve()),
-               hashlib.sha256(settings.pii_key).hexdigest(), settings.published_storage_version]
+               hashlib.sha256(settings.pii_key).hexdigest(), settings.published_storage_version, settings.engine]
     return hashlib.sha256("\0".join(shaping).encode()).hexdigest()
 
 

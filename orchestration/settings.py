@@ -17,6 +17,9 @@ DEFAULT_LOCK_WAIT_SECONDS = 600.0
 # every type the marts use (text, integers, doubles, dates, timestamps, booleans). DuckDB 2.0 writes version 69 by
 # default, which DuckDB 1.x readers refuse ("we can only read versions between 64 and 68").
 DEFAULT_PUBLISHED_STORAGE_VERSION = "v0.10.0"
+# The engine dbt builds the warehouse with: DuckDB (the default, no Java), or Spark (docs/scale-out.md), which
+# reads the raw tables as Parquet exported by ingestion.
+ENGINES = ("duckdb", "spark")
 
 
 def machine_memory_bytes() -> int:
@@ -39,6 +42,14 @@ def parse_bytes(text: str) -> int:
     return int(float(match.group(1)) * _BYTE_UNITS[match.group(2).upper() or "B"])
 
 
+def engine_from(text: str) -> str:
+    """TTHC_ENGINE: empty for the default, DuckDB; anything but ENGINES is refused with what it may be."""
+    engine = text.strip().lower() or ENGINES[0]
+    if engine not in ENGINES:
+        raise ValueError(f"TTHC_ENGINE={text!r}: the engine is one of {', '.join(ENGINES)}")
+    return engine
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -50,6 +61,7 @@ class Settings:
     temp_dir: Path | None = None  # DuckDB's spill folder; None: `duckdb_tmp` beside the warehouse
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
     published_storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION  # DuckDB format of the published file
+    engine: str = "duckdb"  # TTHC_ENGINE: one of ENGINES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +78,7 @@ class Settings:
             lock_wait_seconds=float(os.environ.get("TTHC_LOCK_WAIT_SECONDS") or DEFAULT_LOCK_WAIT_SECONDS),
             published_storage_version=(os.environ.get("TTHC_PUBLISHED_STORAGE_VERSION")
                                        or DEFAULT_PUBLISHED_STORAGE_VERSION),
+            engine=engine_from(os.environ.get("TTHC_ENGINE", "")),
         )
 
     def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,
@@ -79,6 +92,16 @@ class Settings:
         return replace(self, memory_limit=f"{int(parse_bytes(self.memory_limit) * share / 2**20)}MiB")
 
     @property
+    def raw_parquet_dir(self) -> Path:
+        """Where ingestion exports the raw tables as Parquet for the Spark engine: `raw_parquet/` beside the warehouse."""
+        return self.warehouse.parent / "raw_parquet"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's tables, metastore and scratch: `spark/` beside the warehouse."""
+        return self.warehouse.parent / "spark"
+
+    @property
     def spill_dir(self) -> Path:
         return self.temp_dir or self.warehouse.parent / "duckdb_tmp"
 
@@ -89,4 +112,6 @@ class Settings:
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile reads (dbt_project/profiles.yml): the warehouse and the same memory bound."""
         return {"TTHC_WAREHOUSE": str(self.warehouse.resolve()), "TTHC_DUCKDB_MEMORY_LIMIT": self.memory_limit,
-                "TTHC_DUCKDB_TEMP_DIR": str(self.spill_dir.resolve())}
+                "TTHC_DUCKDB_TEMP_DIR": str(self.spill_dir.resolve()),
+                "TTHC_RAW_PARQUET": str(self.raw_parquet_dir.resolve()),
+                "TTHC_SPARK_WAREHOUSE": str(self.spark_dir.resolve())}

@@ -385,3 +385,44 @@ def test_the_worker_validates_a_large_load_and_leaves_a_small_one_to_the_run_wit
     assert {v[0] for v in verdicts["run"]} == loaded and all(v[3] and v[4] > 0 for v in verdicts["run"])
     assert verdicts["worker"] == verdicts["run"] and outcomes["worker"] == outcomes["run"]
     assert outcomes["run"]["dossier_snapshots"][:2] == (True, 15) and outcomes["run"]["unit_reports"][0]
+
+
+def test_the_raw_tables_exported_as_parquet_partitioned_by_batch_read_back_equal(small_ingested, landing, tmp_path):
+    """What the Spark engine reads (TTHC_ENGINE=spark): every raw row, once, one partition per batch, new batches only."""
+    from ingestion.parquet_export import APPEND_ONLY, REWRITTEN, export_raw_parquet
+
+    db, folder = tmp_path / "w.duckdb", tmp_path / "raw_parquet"
+    shutil.copy(small_ingested[0], db)
+    (folder / "dossier_snapshots" / ".batch_seq=7.123.tmp").mkdir(parents=True)  # a crashed export's leftovers
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from raw.reference_programmes")
+        written = export_raw_parquet(con, folder)
+        batches = dict(con.execute("select 'dossier_snapshots', count(distinct batch_seq) from raw.dossier_snapshots "
+                                   "union all select 'unit_reports', count(distinct batch_seq) from raw.unit_reports"
+                                   ).fetchall())
+        assert written["dossier_snapshots"] == batches["dossier_snapshots"] > 10
+        assert written["unit_reports"] == batches["unit_reports"] > 0
+        for table in APPEND_ONLY:
+            columns = ", ".join(r[0] for r in con.execute(f"describe raw.{table}").fetchall())
+            if not con.execute(f"select count(*) from raw.{table}").fetchone()[0]:
+                continue
+            read = f"read_parquet('{folder / table}/*/*.parquet', hive_partitioning = true)"
+            differ = con.execute(f"select count(*) from ((select {columns} from raw.{table} except all "
+                                 f"select {columns} from {read}) union all (select {columns} from {read} "
+                                 f"except all select {columns} from raw.{table}))").fetchone()[0]
+            assert differ == 0, table
+        for table in REWRITTEN:
+            assert con.execute(f"select count(*) from '{folder / table}/data.parquet'").fetchone()[0] == \
+                con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        assert export_raw_parquet(con, folder)["dossier_snapshots"] == 0  # nothing new: nothing rewritten
+        # a table without any batch yet (programmes.csv is optional) still has its columns, and no row
+        assert [p.name for p in (folder / "reference_programmes").iterdir()] == ["batch_seq=0"]
+        empty = con.execute(f"select * from read_parquet('{folder}/reference_programmes/*/*.parquet', "
+                            f"hive_partitioning = true)")
+        assert empty.fetchall() == [] and sorted(d[0] for d in empty.description) == sorted(
+            r[0] for r in con.execute("describe raw.reference_programmes").fetchall())
+    write_csv(landing / "dossiers" / "2099" / "hoso_20990101.csv", [GOOD])
+    shutil.copytree(landing / "dossiers", tmp_path / "more" / "dossiers")
+    with duckdb.connect(str(db)) as con:
+        ingest_landing(tmp_path / "more", con, PII_KEY)
+        assert export_raw_parquet(con, folder)["dossier_snapshots"] == 1

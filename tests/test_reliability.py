@@ -110,6 +110,16 @@ def test_every_connection_gets_the_memory_limit_and_spill_folder(tmp_path, monke
     assert parse_bytes(Settings.from_env().with_memory_share(0.4).memory_limit) == pytest.approx(0.4 * default, rel=1e-3)
 
 
+def test_the_engine_is_duckdb_unless_tthc_engine_says_spark(monkeypatch):
+    monkeypatch.delenv("TTHC_ENGINE", raising=False)
+    assert Settings.from_env().engine == "duckdb"
+    monkeypatch.setenv("TTHC_ENGINE", " Spark ")
+    assert Settings.from_env().engine == "spark"
+    monkeypatch.setenv("TTHC_ENGINE", "oracle")
+    with pytest.raises(ValueError, match="TTHC_ENGINE='oracle': the engine is one of duckdb, spark"):
+        Settings.from_env()
+
+
 def test_dbt_runs_with_the_same_memory_limit(small_ingested, tmp_path):
     """dbt's profile reads the bound that orchestration passes (Settings.dbt_env)."""
     import shutil

@@ -151,6 +151,12 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                   for check in (quarantine_check(report, table), suite_check(table, suite, validations[table]))]
         checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
         record_inputs(con, context.run.run_id, settings)
+        if settings.engine == "spark":  # Spark reads the raw tables as Parquet, one partition per batch
+            from ingestion.parquet_export import export_raw_parquet
+
+            exported = export_raw_parquet(con, settings.raw_parquet_dir)
+            context.log.info(f"raw tables as Parquet in {settings.raw_parquet_dir}: "
+                             f"{sum(exported.values())} batches written")
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
     context.log.info(f"ingestion: {report.summary()}")

@@ -109,7 +109,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run (13 of them: about 2 s of a nightly build)
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
+    target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target], context=context,
+                         raise_on_error=False)
     yield from invocation.stream()
     exit_code = invocation.process.wait()
     keep_partial_parse(Path(invocation.target_path))
