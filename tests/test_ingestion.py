@@ -369,7 +369,7 @@ def test_the_worker_validates_a_large_load_and_leaves_a_small_one_to_the_run_wit
         settings = Settings.from_env().with_paths(landing_dir=small_landing, warehouse=tmp_path / where / "w.duckdb")
         settings.warehouse.parent.mkdir()
         result = ingest_in_worker(settings, run_at, log=lambda line: None, warn=lambda line: None,
-                                  validate_above_rows=threshold)
+                                  validate_above_bytes=threshold)
         with duckdb.connect(str(settings.warehouse)) as con:
             if where == "worker":
                 assert result.validations is not None
