@@ -6,9 +6,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup browser run lint test bench ui clean
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (this machine), every run would compile
+# Great Expectations, Dagster and dbt again (measured: 10 s of a 10M nightly run; importing Great Expectations 7.1 s
+# without its .pyc files, 1.2 s with them).
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 run: setup
 	$(UV) run tthc generate
