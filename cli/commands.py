@@ -303,8 +303,8 @@ def main() -> None:
         _main()
     finally:
         # What is left on the heap (Dagster, dbt's manifest, Great Expectations: a million objects) is freed with
-        # the process: frozen, the interpreter's last garbage collection skips it (measured: 2.4 s -> 1.1 s of
-        # exit after a run).
+        # the process: frozen, the interpreter's last garbage collection skips it (measured: 1.3 s less exit
+        # after importing Dagster and Great Expectations).
         gc.freeze()
 
 
