@@ -41,3 +41,19 @@ def test_the_dbt_assets_materialise_through_dagster(small_ingested, tmp_path, mo
                      key=lambda d: d.stat().st_mtime)
     ran = [r["unique_id"].split(".")[0] for r in json.loads((invocation / "run_results.json").read_text())["results"]]
     assert "unit_test" not in ran and ran.count("test") == len(evaluations)
+
+
+def test_build_folders_older_than_30_days_are_removed_and_nothing_else(tmp_path):
+    import os
+
+    from orchestration.assets.warehouse import prune_invocation_targets
+
+    now = time.time()
+    old, recent = tmp_path / "warehouse_models-aaa-111", tmp_path / "warehouse_models-bbb-222"
+    for folder, age_days in ((old, 31), (recent, 29), (tmp_path / "compiled", 400)):
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (now - age_days * 86400,) * 2)
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"kept")
+    assert prune_invocation_targets(tmp_path, now=now) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compiled", "partial_parse.msgpack", recent.name]

@@ -142,7 +142,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         context.log.warning(f"rejected: {o.error}")
     with warehouse.connect(log=context.log.warning) as con:
         validations = result.validations
-        if validations is None:  # few new rows: validated here, where Great Expectations was imported meanwhile
+        if validations is None:  # a small load: validated here, where Great Expectations was imported meanwhile
             validations = validate_new_batches(con, report, run_at, log=context.log.info)
         for table, outcome in validations.items():
             if outcome is not None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     yield from invocation.stream()
     exit_code = invocation.process.wait()
     keep_partial_parse(Path(invocation.target_path))
+    prune_invocation_targets(Path(invocation.target_path).parent)
     cause = dbt_failure(exit_code, Path(invocation.target_path))
     if cause:
         raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
@@ -130,6 +132,20 @@ def keep_partial_parse(invocation_target: Path, project: DbtProject = dbt_projec
         staging = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
         shutil.copyfile(parsed, staging)
         os.replace(staging, kept)
+
+
+INVOCATION_TARGET_MAX_AGE_DAYS = 30  # as the run logs (cli/runner.py)
+
+
+def prune_invocation_targets(target_root: Path, max_age_days: float = INVOCATION_TARGET_MAX_AGE_DAYS,
+                             now: float | None = None) -> list[Path]:
+    """dagster-dbt gives each build a target folder of its own (`warehouse_models-<run>-<id>`: manifest, compiled
+    SQL, log; 8 MB): those older than `max_age_days` are removed, or a nightly schedule keeps 3 GB a year."""
+    cutoff = (now or time.time()) - max_age_days * 86400
+    old = [p for p in target_root.glob("warehouse_models-*") if p.is_dir() and p.stat().st_mtime < cutoff]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return old
 
 
 def dbt_failure(exit_code: int, target_path: Path) -> str | None:
