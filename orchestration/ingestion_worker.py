@@ -16,7 +16,6 @@ from datetime import datetime
 
 from orchestration.settings import Settings
 
-RAW_SUITE_TABLES = ("dossier_snapshots", "unit_reports")
 # DuckDB's share of the memory bound in the worker: the rest is for the polars and pandas frames it also holds
 # (measured at 10M dossiers: with the whole bound, DuckDB's cache of the raw tables read for validation took the
 # worker to 9 GB).
@@ -46,10 +45,10 @@ def changed_bytes(landing, con) -> int:
 
 def validate_new_batches(con, report, run_at: datetime, log: Callable[[str], None]) -> dict:
     """Each raw suite over the batches this run loaded (one raw.batch_validations row per batch)."""
-    from expectations.raw_batches import validate_batches
+    from expectations.raw_batches import SUITES, validate_batches
 
     validations = {}
-    for table in RAW_SUITE_TABLES:
+    for table in SUITES:
         log(f"validating the new batches of raw.{table}")
         batches = [o.sha256 for o in report.of(table=table, status="loaded")]
         validations[table] = validate_batches(con, table, batches, run_at)
