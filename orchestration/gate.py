@@ -15,9 +15,9 @@ BLOCKING_CHECKS: dict[str, str] = {
         "a batch with more than 5% of its rows quarantined waits for an engineer's review (landing.md)",
     "raw/dossier_snapshots:raw_dossier_batch_suite": "loaded dossier rows break the landing contract",
     "raw/unit_reports:raw_unit_report_batch_suite": "loaded unit-report rows break the landing contract",
-    "intermediate/int_dossier_current_state:unique_int_dossier_current_state_dossier_code":
+    "intermediate/int_dossier_current_state:unique_among_rebuilt_int_dossier_current_state_dossier_code":
         "a dossier would be counted twice",
-    "facts/fct_dossiers:unique_fct_dossiers_dossier_code": "a dossier would be counted twice",
+    "facts/fct_dossiers:unique_among_rebuilt_fct_dossiers_dossier_code": "a dossier would be counted twice",
     "marts/kpi_unit_month:unique_combination_kpi_unit_month_unit_code__period_month":
         "a unit and month would be reported twice",
     "marts/kpi_level_month:unique_combination_kpi_level_month_level__period_month":

@@ -99,6 +99,16 @@ def test_incremental_builds_equal_a_full_refresh_and_touch_only_new_dossiers(sma
         recomputed = con.execute("select count(*) from intermediate.int_dossier_current_state where "
                                  "processed_through_batch_seq = (select max(batch_seq) from raw.ingestion_ledger)").fetchone()[0]
     assert 0 < touched == recomputed  # only the dossiers the new batch touched were recomputed
+    assert _uniqueness_test_status(db, tmp_path / "clean") == "pass"
+    # a rebuilt dossier whose old version the build failed to delete: the test looks at the rows the latest build
+    # wrote, against every row, so it is caught though the old copy carries an older build
+    with duckdb.connect(str(db)) as con:
+        con.execute("""insert into intermediate.int_dossier_current_state
+                       select * replace (processed_through_batch_seq - 1 as processed_through_batch_seq)
+                       from intermediate.int_dossier_current_state
+                       where processed_through_batch_seq = (select max(batch_seq) from raw.ingestion_ledger) limit 1""")
+    assert _uniqueness_test_status(db, tmp_path / "duplicated") == "warn"  # the gate makes it blocking
+    run_dbt(db, "run", "--quiet", "--full-refresh", "--select", "int_dossier_current_state")
     _landing_until(small_landing, landing, None)  # the rest of the history
     with duckdb.connect(str(db)) as con:
         ingest_landing(landing, con, PII_KEY)
@@ -111,6 +121,16 @@ def test_incremental_builds_equal_a_full_refresh_and_touch_only_new_dossiers(sma
         assert full.equals(incremental[name]), name
     full_facts = table(db, "facts.fct_dossiers").drop("processed_through_batch_seq").sort("dossier_code")
     assert full_facts.equals(incremental["fct_dossiers"])
+
+
+def _uniqueness_test_status(db: Path, target: Path) -> str:
+    """The result of int_dossier_current_state's blocking uniqueness test (dbt runs tests at severity warn)."""
+    import json
+
+    run_dbt(db, "test", "--quiet", "--select", "unique_among_rebuilt_int_dossier_current_state_dossier_code",
+            "--target-path", str(target))
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return next(r["status"] for r in results if r["unique_id"].startswith("test."))
 
 
 def test_the_dbt_unit_tests_pass(small_built, tmp_path):
