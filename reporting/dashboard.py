@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -29,10 +30,33 @@ MEETS_COLOUR, MISSES_COLOUR = "#2E7D32", "#C62828"
 
 @cache
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one classic script (it sets window.vegaEmbed)."""
+    """Vega, Vega-Lite and vega-embed as one classic script (it sets window.vegaEmbed).
+
+    vl-convert builds it in about 2 s; it depends on nothing but vl-convert's version, so it is kept in the user's
+    cache folder (XDG_CACHE_HOME, else ~/.cache) under that version, and built again only when that changes.
+    """
+    from importlib.metadata import version
+
     import vl_convert
 
-    return vl_convert.javascript_bundle()
+    cached = bundle_cache_dir() / f"vega-bundle-{version('vl-convert-python')}.js"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        staging = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        staging.write_text(bundle, encoding="utf-8")
+        os.replace(staging, cached)  # whole or absent: a reader never sees half a bundle
+    except OSError:
+        pass  # a read-only home: built each time, as before
+    return bundle
+
+
+def bundle_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tthc"
 
 
 def _iso(value: date) -> str:

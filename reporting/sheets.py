@@ -49,7 +49,8 @@ class Column:
 def new_workbook(path: Path) -> xlsxwriter.Workbook:
     path.parent.mkdir(parents=True, exist_ok=True)
     return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                           "strings_to_urls": False, "default_date_format": "dd/mm/yyyy"})
+                                           "strings_to_urls": False, "default_date_format": "dd/mm/yyyy",
+                                           "in_memory": True})
 
 
 class Styles:

@@ -325,3 +325,29 @@ def _contents(path: Path) -> dict[str, bytes]:
         return {"": path.read_bytes()}
     with zipfile.ZipFile(path) as book:
         return {name: book.read(name) for name in book.namelist() if name != "docProps/core.xml"}
+
+
+def test_the_vega_bundle_is_built_once_per_vl_convert_version(tmp_path, monkeypatch):
+    """The dashboard's inlined Vega bundle is kept in the user's cache folder and read from there next time."""
+    from importlib.metadata import version
+
+    import vl_convert
+
+    from reporting.dashboard import vega_bundle
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    vega_bundle.cache_clear()
+    try:
+        built = vega_bundle()
+        cached = list((tmp_path / "tthc").iterdir())
+        assert [p.name for p in cached] == [f"vega-bundle-{version('vl-convert-python')}.js"]
+        assert "vegaEmbed" in built and cached[0].read_text(encoding="utf-8") == built
+        vega_bundle.cache_clear()
+
+        def not_again():
+            raise AssertionError("the bundle was built again")
+
+        monkeypatch.setattr(vl_convert, "javascript_bundle", not_again)
+        assert vega_bundle() == built
+    finally:
+        vega_bundle.cache_clear()
