@@ -133,6 +133,27 @@ def _uniqueness_test_status(db: Path, target: Path) -> str:
     return next(r["status"] for r in results if r["unique_id"].startswith("test."))
 
 
+def test_a_null_in_a_required_column_fails_its_models_check_and_names_the_column(small_built, tmp_path):
+    """Required columns are declared per model (one dbt node, one Dagster check): the failing rows say which."""
+    import json
+
+    db = tmp_path / "tthc.duckdb"
+    shutil.copy(small_built, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.kpi_unit_month set resolved_on_time = null where period_month = "
+                    "(select min(period_month) from marts.kpi_unit_month)")
+        broken = con.execute("select count(*) from marts.kpi_unit_month where resolved_on_time is null").fetchone()[0]
+    run_dbt(db, "test", "--quiet", "--select", "kpi_unit_month,test_name:not_null_columns", "--store-failures",
+            "--target-path", str(tmp_path / "target"))
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    [check] = [r for r in results if r["unique_id"].startswith("test.")]
+    assert check["status"] == "warn" and check["failures"] == 1  # the gate grades it; one row per column
+    with duckdb.connect(str(db), read_only=True) as con:
+        [audit] = [row[0] for row in con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                                                  "where table_name like '%not_null_columns%'").fetchall()]
+        assert con.execute(f"select * from {audit}").fetchall() == [("resolved_on_time", broken)]
+
+
 def test_the_dbt_unit_tests_pass(small_built, tmp_path):
     """The unit tests beside the models (the runs leave them out: they test code, not data)."""
     import json
