@@ -28,7 +28,7 @@ def test_the_dbt_assets_materialise_through_dagster(small_ingested, tmp_path, mo
     assert {dg.AssetKey(["marts", "kpi_unit_month"]), dg.AssetKey(["quality", "int_unit_report_rules"]),
             dg.AssetKey(["facts", "fct_dossiers"])} <= materialised
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) > 50 and all(e.passed for e in evaluations)
+    assert len(evaluations) > 40 and all(e.passed for e in evaluations)
     assert {e.severity for e in evaluations if is_blocking(e.asset_key, e.check_name)} == {dg.AssetCheckSeverity.ERROR}
     assert {e.severity for e in evaluations if not is_blocking(e.asset_key, e.check_name)} == {dg.AssetCheckSeverity.WARN}
     with duckdb.connect(str(db), read_only=True) as con:
@@ -41,6 +41,10 @@ def test_the_dbt_assets_materialise_through_dagster(small_ingested, tmp_path, mo
                      key=lambda d: d.stat().st_mtime)
     ran = [r["unique_id"].split(".")[0] for r in json.loads((invocation / "run_results.json").read_text())["results"]]
     assert "unit_test" not in ran and ran.count("test") == len(evaluations)
+    # dbt ran in its own process: the run's process registered no dbt adapter of its own (ProjectDbtCli)
+    from dbt.adapters.factory import FACTORY
+
+    assert not FACTORY.adapters
 
 
 def test_build_folders_older_than_30_days_are_removed_and_nothing_else(tmp_path):
