@@ -12,20 +12,20 @@ bounds as (
     select
         cast('{{ var("directive_effective_date") }}' as date) as directive_effective_date,
         as_of,
-        cast(date_trunc('month', as_of) - interval 1 month as date) as latest_complete_month
+        {{ add_months(month_start('as_of'), -1) }} as latest_complete_month
     from latest
 )
 
 select
     directive_effective_date,
     directive_effective_date as window_start,
-    cast(latest_complete_month + interval 1 month - interval 1 day as date) as window_end,
-    cast(date_trunc('month', directive_effective_date) as date) as window_first_month,
+    {{ month_end('latest_complete_month') }} as window_end,
+    {{ month_start('directive_effective_date') }} as window_first_month,
     latest_complete_month as window_last_month,
-    cast(directive_effective_date - interval {{ var('baseline_months') }} month as date) as baseline_start,
-    cast(directive_effective_date - interval 1 day as date) as baseline_end,
-    cast(date_trunc('month', directive_effective_date - interval {{ var('baseline_months') }} month) as date) as baseline_first_month,
-    cast(date_trunc('month', directive_effective_date - interval 1 month) as date) as baseline_last_month,
+    {{ add_months('directive_effective_date', -var('baseline_months')) }} as baseline_start,
+    {{ add_days('directive_effective_date', -1) }} as baseline_end,
+    {{ month_start(add_months('directive_effective_date', -var('baseline_months'))) }} as baseline_first_month,
+    {{ month_start(add_months('directive_effective_date', -1)) }} as baseline_last_month,
     latest_complete_month,
     as_of
 from bounds

@@ -46,9 +46,13 @@ ranked as (
         snapshot_rowid,
         count(*) over (partition by dossier_code) as snapshot_count,
         -- the unit that received it: of its earliest snapshot with a status that counts as received (kpis.md)
-        arg_min(unit_code, { 'updated_at': updated_at, 'batch_seq': batch_seq, 'source_row': source_row })
-        filter (where status not in {{ statuses('not_received') }})
-            over (partition by dossier_code) as received_unit_code,
+        min_by(
+            unit_code,
+            case
+                when status not in {{ statuses('not_received') }}
+                    then {{ tuple_of('updated_at', 'batch_seq', 'source_row') }}
+            end
+        ) over (partition by dossier_code) as received_unit_code,
         row_number() over (
             partition by dossier_code order by updated_at desc, batch_seq desc, source_row desc
         ) as recency

@@ -15,7 +15,7 @@ bounds as (
     select
         programmes.*,
         least(
-            cast(data_window.latest_complete_month + interval 1 month - interval 1 day as date),
+            {{ month_end('data_window.latest_complete_month') }},
             coalesce(programmes.end_date, cast('9999-12-31' as date))
         ) as window_end,
         data_window.as_of
@@ -28,12 +28,12 @@ select
     programme_name,
     effective_date as window_start,
     window_end,
-    cast(date_trunc('month', effective_date) as date) as window_first_month,
-    cast(date_trunc('month', window_end) as date) as window_last_month,
-    cast(effective_date - to_months(baseline_months) as date) as baseline_start,
-    cast(effective_date - interval 1 day as date) as baseline_end,
-    cast(date_trunc('month', effective_date - to_months(baseline_months)) as date) as baseline_first_month,
-    cast(date_trunc('month', effective_date - interval 1 month) as date) as baseline_last_month,
+    {{ month_start('effective_date') }} as window_first_month,
+    {{ month_start('window_end') }} as window_last_month,
+    {{ add_months('effective_date', '-baseline_months') }} as baseline_start,
+    {{ add_days('effective_date', -1) }} as baseline_end,
+    {{ month_start(add_months('effective_date', '-baseline_months')) }} as baseline_first_month,
+    {{ month_start(add_months('effective_date', -1)) }} as baseline_last_month,
     as_of
 from bounds
 where window_end >= effective_date

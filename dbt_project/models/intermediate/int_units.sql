@@ -9,7 +9,7 @@ with units as (
 current_units as (
     select
         unit_code,
-        arg_max(reached_code, steps) as current_unit_code,
+        max_by(reached_code, steps) as current_unit_code,
         max(steps) as steps
     from {{ ref('int_unit_successions') }}
     group by unit_code

@@ -19,7 +19,7 @@ late as (
         d.due_at,
         case when d.is_resolved then d.finished_at end as finished_at,
         d.is_open,
-        date_diff('day', cast(d.due_at as date), cast(coalesce(case when d.is_resolved then d.finished_at end, a.as_of) as date))
+        {{ days_between('d.due_at', 'coalesce(case when d.is_resolved then d.finished_at end, a.as_of)') }}
             as days_late
     from dossiers as d
     cross join as_of as a

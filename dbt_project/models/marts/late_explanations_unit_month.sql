@@ -5,7 +5,7 @@
 with late as (
     select
         *,
-        cast(date_trunc('month', coalesce(finished_at, due_at)) as date) as period_month
+        {{ month_start('coalesce(finished_at, due_at)') }} as period_month
     from {{ ref('late_dossiers') }}
 ),
 

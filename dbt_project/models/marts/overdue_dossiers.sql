@@ -15,7 +15,7 @@ select
     d.status,
     d.received_at,
     d.due_at,
-    date_diff('day', cast(d.due_at as date), cast(as_of.as_of as date)) as days_overdue,
+    {{ days_between('d.due_at', 'as_of.as_of') }} as days_overdue,
     as_of.as_of
 from {{ ref('fct_dossiers') }} as d
 cross join as_of

@@ -71,14 +71,18 @@ current_unit_sums as (
     group by members.programme_code, members.current_unit_code, members.level
 ),
 
+{% set sums -%}
+    {% for m in kpi_measures() %}window_{{ m }}, baseline_{{ m }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endset %}
+
 scopes as (
-    select programme_code, 'unit' as scope, unit_code, level, * exclude (programme_code, unit_code, level)
+    select programme_code, 'unit' as scope, unit_code, level, {{ sums }}
     from unit_sums
     union all
-    select programme_code, 'level' as scope, null as unit_code, level, * exclude (programme_code, level)
+    select programme_code, 'level' as scope, null as unit_code, level, {{ sums }}
     from level_sums
     union all
-    select programme_code, 'current_unit' as scope, unit_code, level, * exclude (programme_code, unit_code, level)
+    select programme_code, 'current_unit' as scope, unit_code, level, {{ sums }}
     from current_unit_sums
 ),
 
@@ -104,7 +108,7 @@ targets as (
         targets.programme_code,
         targets.indicator,
         targets.level,
-        arg_max(targets.target, targets.valid_from) as target
+        max_by(targets.target, targets.valid_from) as target
     from {{ ref('int_targets') }} as targets
     join windows
         on

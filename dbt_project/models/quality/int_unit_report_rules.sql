@@ -28,7 +28,7 @@ identified as (
         r.*,
         units.unit_code is not null as is_known_unit,
         units.unit_code is not null
-        and units.valid_from <= cast(r.period_month + interval 1 month - interval 1 day as date)
+        and units.valid_from <= {{ month_end('r.period_month') }}
         and (units.valid_to is null or units.valid_to >= r.period_month) as is_valid_in_month,
         units.valid_to as unit_valid_to,
         units.successor_code as unit_successor_code

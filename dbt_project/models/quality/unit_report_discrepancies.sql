@@ -21,7 +21,7 @@ breaches as (
     select
         unit_code, period_month, cast(null as varchar) as measure, cast(null as double) as reported_value,
         cast(null as double) as system_value, 'superseded' as rule, 'warning' as severity,
-        'Báo cáo gửi ngày ' || strftime(submitted_at, '%d/%m/%Y %H:%M') || ' đã được thay thế bởi báo cáo gửi sau' as detail,
+        'Báo cáo gửi ngày ' || {{ vn_date('submitted_at', 'minute') }} || ' đã được thay thế bởi báo cáo gửi sau' as detail,
         submitted_at
     from rules where is_superseded
 
@@ -50,9 +50,9 @@ breaches as (
             when not is_known_unit
                 then 'Mã đơn vị ' || unit_code || ' không có trong danh mục đơn vị (reference/units.csv)'
             else
-                'Mã đơn vị ' || unit_code || ' không còn hiệu lực trong kỳ ' || strftime(period_month, '%m/%Y')
+                'Mã đơn vị ' || unit_code || ' không còn hiệu lực trong kỳ ' || {{ vn_date('period_month', 'month') }}
                 || coalesce(
-                    ' (hết hiệu lực từ ' || strftime(unit_valid_to + interval 1 day, '%d/%m/%Y')
+                    ' (hết hiệu lực từ ' || {{ vn_date(add_days('unit_valid_to', 1)) }}
                     || ', đơn vị kế thừa ' || unit_successor_code || ')', ''
                 )
         end, submitted_at
@@ -71,7 +71,7 @@ breaches as (
     union all
     select
         m.unit_code, m.period_month, 'received', null, m.received, 'missing_report', 'warning',
-        'Đơn vị tiếp nhận ' || m.received || ' hồ sơ trong kỳ ' || strftime(m.period_month, '%m/%Y')
+        'Đơn vị tiếp nhận ' || m.received || ' hồ sơ trong kỳ ' || {{ vn_date('m.period_month', 'month') }}
         || ' nhưng chưa gửi báo cáo', null
     from complete_months as m
     anti join rules using (unit_code, period_month)

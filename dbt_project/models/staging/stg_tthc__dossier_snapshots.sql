@@ -1,6 +1,6 @@
 with source as (
-    -- rowid: where the row is in the append-only raw table, read within one query (int_dossier_current_state)
-    select rowid as snapshot_rowid, * from {{ source('raw', 'dossier_snapshots') }}
+    -- where the row is in the append-only raw table, read within one query (int_dossier_current_state)
+    select {{ snapshot_rowid() }} as snapshot_rowid, * from {{ source('raw', 'dossier_snapshots') }}
     where {{ counted_batches() }}
 ),
 
