@@ -37,6 +37,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro months_between(first_month, second_month) -%}
+    {#- whole calendar months from the first month to the second -#}
+    {%- if target.type == 'spark' -%}
+        date_diff(MONTH, {{ first_month }}, {{ second_month }})
+    {%- else -%}
+        date_diff('month', {{ first_month }}, {{ second_month }})
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro months_from(relation, first_month, last_month, alias) -%}
     {#- `from relation` joined to one row per month from first_month to last_month, the month in column `alias` -#}
     {%- if target.type == 'spark' -%}

@@ -20,3 +20,26 @@
         row({{ varargs | join(', ') }})
     {%- endif -%}
 {%- endmacro %}
+
+{% macro columns_except(relation, excluded) -%}
+    {#- every column of the relation but the excluded ones -#}
+    {%- if target.type == 'spark' and execute -%}
+        {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | reject('in', excluded) -%}
+        {{ names | join(', ') }}
+    {%- else -%}
+        * exclude ({{ excluded | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro text_type() -%}
+    {%- if target.type == 'spark' -%} string {%- else -%} varchar {%- endif -%}
+{%- endmacro %}
+
+{% macro matches_regex(expr, pattern) -%}
+    {#- whether the text contains a match of the pattern (both engines' regexes read (?i) and the classes used here) -#}
+    {%- if target.type == 'spark' -%}
+        regexp_like({{ expr }}, '{{ pattern }}')
+    {%- else -%}
+        regexp_matches({{ expr }}, '{{ pattern }}')
+    {%- endif -%}
+{%- endmacro %}

@@ -10,7 +10,8 @@
         {%- do run_query('create database if not exists raw') -%}
         {%- for table in ['dossier_snapshots', 'unit_reports', 'explanations', 'reference_units',
                           'reference_procedures', 'reference_targets', 'reference_programmes'] -%}
-            {%- do run_query("create table if not exists raw." ~ table ~ " using parquet partitioned by (batch_seq) "
+            {#- Spark infers the batch_seq partitions from the folders (it refuses PARTITIONED BY without columns) -#}
+            {%- do run_query("create table if not exists raw." ~ table ~ " using parquet "
                              ~ "location '" ~ folder ~ "/" ~ table ~ "'") -%}
             {%- do run_query('msck repair table raw.' ~ table) -%}
         {%- endfor -%}

@@ -3,7 +3,7 @@
   Ingestion reads the same rule for the codes it checks rows against (ingestion/ingest.py, _current_codes).
 #}
 {% macro reference_in_force(staging_model) -%}
-    select * exclude (batch_seq)
+    select {{ columns_except(ref(staging_model), ['batch_seq']) }}
     from {{ ref(staging_model) }}
     where batch_seq = (select max(batch_seq) from {{ ref(staging_model) }})
 {%- endmacro %}

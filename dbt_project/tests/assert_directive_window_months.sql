@@ -21,7 +21,7 @@ where
     or w.window_end <> latest.last_complete_day
     or w.baseline_start <> cast(w.window_start - interval 12 month as date)
     or w.baseline_end <> cast(w.window_start - interval 1 day as date)
-    or date_diff('month', w.baseline_first_month, w.baseline_last_month) <> 11
+    or {{ months_between('w.baseline_first_month', 'w.baseline_last_month') }} <> 11
 union all
 select 'programme ' || windows.programme_code
 from windows
@@ -30,9 +30,9 @@ cross join latest
 where
     windows.window_start <> programmes.effective_date
     or windows.window_end <> least(latest.last_complete_day, coalesce(programmes.end_date, latest.last_complete_day))
-    or windows.baseline_start <> cast(programmes.effective_date - to_months(programmes.baseline_months) as date)
+    or windows.baseline_start <> {{ add_months('programmes.effective_date', '-programmes.baseline_months') }}
     or windows.baseline_end <> cast(programmes.effective_date - interval 1 day as date)
-    or date_diff('month', windows.baseline_first_month, windows.baseline_last_month) <> programmes.baseline_months - 1
+    or {{ months_between('windows.baseline_first_month', 'windows.baseline_last_month') }} <> programmes.baseline_months - 1
 union all
 select 'scorecard bounds of ' || s.programme_code
 from {{ ref('programme_scorecard') }} as s

@@ -8,4 +8,4 @@ select table_schema, table_name, column_name
 from information_schema.columns
 where
     table_schema in ('marts', 'quality')
-    and regexp_matches(column_name, '{{ var("personal_data_columns") }}')
+    and {{ matches_regex('column_name', var("personal_data_columns")) }}

@@ -6,7 +6,8 @@
   Procedure attributes (paper_result) are joined where they are used, so a catalogue update never leaves a
   fact stale.
 #}
-{{ config(materialized='incremental', unique_key='dossier_code', incremental_strategy='delete+insert',
+{{ config(materialized=('table' if target.type == 'spark' else 'incremental'), unique_key='dossier_code',
+          incremental_strategy='delete+insert',
           on_schema_change='append_new_columns') }}
 
 with current_state as (

@@ -12,7 +12,8 @@
   those rows only). Read whole, the touched dossiers' snapshots cost 14 s for one day at 10M dossiers (every
   column of 33M rows is scanned before the join keeps 0.2M of them); in two passes, 1.2 s.
 #}
-{{ config(materialized='incremental', unique_key='dossier_code', incremental_strategy='delete+insert',
+{{ config(materialized=('table' if target.type == 'spark' else 'incremental'), unique_key='dossier_code',
+          incremental_strategy='delete+insert',
           on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}

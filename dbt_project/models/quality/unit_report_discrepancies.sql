@@ -19,7 +19,7 @@ complete_months as (
 
 breaches as (
     select
-        unit_code, period_month, cast(null as varchar) as measure, cast(null as double) as reported_value,
+        unit_code, period_month, cast(null as {{ text_type() }}) as measure, cast(null as double) as reported_value,
         cast(null as double) as system_value, 'superseded' as rule, 'warning' as severity,
         'Báo cáo gửi ngày ' || {{ vn_date('submitted_at', 'minute') }} || ' đã được thay thế bởi báo cáo gửi sau' as detail,
         submitted_at
