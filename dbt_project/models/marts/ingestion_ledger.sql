@@ -1,17 +1,3 @@
 -- Every landed file, what happened to it and its row accounting (kpis.md): the analysts' view of the ledger.
-select
-    file_path,
-    sha256,
-    kind,
-    status,
-    rows_read,
-    rows_loaded,
-    rows_quarantined,
-    duplicates_dropped,
-    error,
-    warnings,
-    unknown_columns,
-    ingested_at,
-    review,
-    reviewed_at
+select {{ columns_except(ref('stg_tthc__ingestion_ledger'), ['batch_seq']) }}
 from {{ ref('stg_tthc__ingestion_ledger') }}
