@@ -123,30 +123,30 @@ def test_incremental_builds_equal_a_full_refresh_and_touch_only_new_dossiers(sma
     assert full_facts.equals(incremental["fct_dossiers"])
 
 
-def _uniqueness_test_status(db: Path, target: Path) -> str:
-    """The result of int_dossier_current_state's blocking uniqueness test (dbt runs tests at severity warn)."""
+def _dbt_test_result(db: Path, target: Path, select: str, *args: str) -> dict:
+    """dbt's result of the one data test `select` picks (dbt runs them at severity warn: the gate grades them)."""
     import json
 
-    run_dbt(db, "test", "--quiet", "--select", "unique_among_rebuilt_int_dossier_current_state_dossier_code",
-            "--target-path", str(target))
+    run_dbt(db, "test", "--quiet", "--select", select, *args, "--target-path", str(target))
     results = json.loads((target / "run_results.json").read_text())["results"]
-    return next(r["status"] for r in results if r["unique_id"].startswith("test."))
+    [result] = [r for r in results if r["unique_id"].startswith("test.")]
+    return result
+
+
+def _uniqueness_test_status(db: Path, target: Path) -> str:
+    """The status of int_dossier_current_state's blocking uniqueness test."""
+    return _dbt_test_result(db, target, "unique_among_rebuilt_int_dossier_current_state_dossier_code")["status"]
 
 
 def test_a_null_in_a_required_column_fails_its_models_check_and_names_the_column(small_built, tmp_path):
     """Required columns are declared per model (one dbt node, one Dagster check): the failing rows say which."""
-    import json
-
     db = tmp_path / "tthc.duckdb"
     shutil.copy(small_built, db)
     with duckdb.connect(str(db)) as con:
         con.execute("update marts.kpi_unit_month set resolved_on_time = null where period_month = "
                     "(select min(period_month) from marts.kpi_unit_month)")
         broken = con.execute("select count(*) from marts.kpi_unit_month where resolved_on_time is null").fetchone()[0]
-    run_dbt(db, "test", "--quiet", "--select", "kpi_unit_month,test_name:not_null_columns", "--store-failures",
-            "--target-path", str(tmp_path / "target"))
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    [check] = [r for r in results if r["unique_id"].startswith("test.")]
+    check = _dbt_test_result(db, tmp_path / "target", "kpi_unit_month,test_name:not_null_columns", "--store-failures")
     assert check["status"] == "warn" and check["failures"] == 1  # the gate grades it; one row per column
     with duckdb.connect(str(db), read_only=True) as con:
         [audit] = [row[0] for row in con.execute("select table_schema || '.' || table_name from information_schema.tables "
