@@ -75,7 +75,7 @@
 ranked as (
     select
         *,
-        sum(snapshot_count) over (partition by dossier_code) as snapshots_of_dossier,
+        cast(sum(snapshot_count) over (partition by dossier_code) as bigint) as snapshots_of_dossier,
         -- the unit that received it: of its earliest snapshot with a status that counts as received (kpis.md)
         min_by(received_unit_code, received_snapshot) over (partition by dossier_code) as first_received_unit_code,
         min(received_snapshot) over (partition by dossier_code) as first_received_snapshot,
