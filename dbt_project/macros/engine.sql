@@ -43,3 +43,30 @@
         regexp_matches({{ expr }}, '{{ pattern }}')
     {%- endif -%}
 {%- endmacro %}
+
+{% macro catalog_columns(schemas) -%}
+    {#- every column of the tables in the schemas, as (table_schema, table_name, column_name) rows: DuckDB's
+        information_schema; Spark has none, so its rows are the built models' columns, listed by the adapter -#}
+    {%- if target.type == 'spark' -%}
+        {%- set rows = [] -%}
+        {%- if execute -%}
+            {%- for node in graph.nodes.values()
+                if node.resource_type == 'model' and node.schema in schemas -%}
+                {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
+                                                        identifier=node.alias) -%}
+                {%- for column in (adapter.get_columns_in_relation(relation) if relation else []) -%}
+                    {%- do rows.append("('%s', '%s', '%s')" % (node.schema, node.alias, column.name)) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- if rows -%}
+            select * from (values {{ rows | join(', ') }}) as catalog (table_schema, table_name, column_name)
+        {%- else -%}
+            select '' as table_schema, '' as table_name, '' as column_name where false
+        {%- endif -%}
+    {%- else -%}
+        select table_schema, table_name, column_name
+        from information_schema.columns
+        where table_schema in ('{{ schemas | join("', '") }}')
+    {%- endif -%}
+{%- endmacro %}

@@ -24,6 +24,7 @@ from packaging.version import Version
 from orchestration.gate import is_blocking
 from orchestration.history import recorded
 from orchestration.resources import WarehouseResource
+from orchestration.spark_marts import copied_relations, copy_spark_tables
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -126,6 +127,12 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     cause = dbt_failure(exit_code, Path(invocation.target_path))
     if cause:
         raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
+    if settings.engine == "spark":  # the checks and the publication read the marts in the DuckDB warehouse
+        with warehouse.connect(log=context.log.warning) as con:
+            copied = copy_spark_tables(con, settings.spark_dir,
+                                       copied_relations(Path(invocation.target_path) / "manifest.json"))
+        context.log.info(f"copied {len(copied)} tables from Spark into the warehouse: "
+                         f"{sum(copied.values()):,} rows")
 
 
 def keep_partial_parse(invocation_target: Path, project: DbtProject = dbt_project) -> None:
