@@ -105,16 +105,16 @@ def pack_run(small_landing, tmp_path_factory):
     return published, folders[0]
 
 
-def run_whole_job(root: Path, pii_key: str):
+def run_whole_job(root: Path, pii_key: str, **env: str):
     """The whole job, as `tthc run` does it, on `root/landing` into `root/warehouse`, `root/published` and
-    `root/dagster`; fails the test with the run's console unless it published."""
+    `root/dagster` (with any other variables in `env`); fails the test with the run's console unless it published."""
     from rich.console import Console
 
     from cli.runner import run_pipeline
     from orchestration.definitions import defs
     from orchestration.settings import Settings
 
-    env = {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
+    env = {**env, "TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
            "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
            "TTHC_PII_KEY": pii_key}
     with pytest.MonkeyPatch.context() as patch:

@@ -29,9 +29,9 @@
 {%- endmacro %}
 
 {% macro days_between(first_date, second_date) -%}
-    {#- calendar days from the first date to the second (negative when the second is earlier) -#}
+    {#- calendar days from the first date to the second (negative when the second is earlier), a bigint -#}
     {%- if target.type == 'spark' -%}
-        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+        cast(datediff(cast({{ second_date }} as date), cast({{ first_date }} as date)) as bigint)
     {%- else -%}
         date_diff('day', cast({{ first_date }} as date), cast({{ second_date }} as date))
     {%- endif -%}

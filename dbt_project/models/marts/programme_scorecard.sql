@@ -94,8 +94,9 @@ indicator_values as (
             unit_code,
             level,
             '{{ indicator }}' as indicator,
-            window_{{ numerator }} as window_numerator,
-            window_{{ denominator }} as window_denominator,
+            -- a sum is a HUGEINT in DuckDB and a BIGINT in Spark: a BIGINT for both (and for BI drivers)
+            cast(window_{{ numerator }} as bigint) as window_numerator,
+            cast(window_{{ denominator }} as bigint) as window_denominator,
             {{ rate('window_' ~ numerator, 'window_' ~ denominator) }} as window_value,
             {{ rate('baseline_' ~ numerator, 'baseline_' ~ denominator) }} as baseline_value
         from scopes
