@@ -1,5 +1,6 @@
 """TTHC_ENGINE=spark: the same dbt models and Dagster graph on a local PySpark session publish the marts that DuckDB
-publishes, every table, every row, every column type; rates agree to 1e-12.
+publishes, every table, every row, every column type; rates agree to 1e-12. Spark builds the history without the
+last day, then adds that day incrementally (overwriting the received months it touched); DuckDB built it at once.
 
 Needs Java and the `spark` dependency group, which `make test` installs. Without them the test skips on a developer's
 machine and fails under CI, as the page tests do.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import duckdb
 import polars as pl
@@ -37,8 +39,9 @@ def spark_missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def spark_published(pack_run, tmp_path_factory):
-    """The whole job with TTHC_ENGINE=spark on the landing that `pack_run` ran with DuckDB: its published file."""
+def spark_runs(pack_run, tmp_path_factory):
+    """The whole job with TTHC_ENGINE=spark on the landing that `pack_run` ran with DuckDB, in two runs: without
+    the last day's export (a full build), then with it (an incremental one). (root folder, start of the second run)."""
     reason = spark_missing()
     if reason:
         if os.environ.get("CI"):
@@ -47,7 +50,19 @@ def spark_published(pack_run, tmp_path_factory):
     duckdb_published, _ = pack_run
     root = tmp_path_factory.mktemp("spark_run")
     shutil.copytree(duckdb_published.parent.parent / "landing", root / "landing")
+    last_day = max((root / "landing" / "dossiers").rglob("hoso_*.*"), key=lambda p: p.name)
+    held = root / last_day.name
+    shutil.move(last_day, held)
     run_whole_job(root, "reports-test-key", TTHC_ENGINE="spark", TTHC_SPARK_SHUFFLE_PARTITIONS="2")
+    shutil.move(held, last_day)
+    second_run = time.time()
+    run_whole_job(root, "reports-test-key", TTHC_ENGINE="spark", TTHC_SPARK_SHUFFLE_PARTITIONS="2")
+    return root, second_run
+
+
+@pytest.fixture(scope="module")
+def spark_published(spark_runs):
+    root, _ = spark_runs
     return root / "published" / "tthc_marts.duckdb"
 
 
@@ -108,3 +123,13 @@ def test_the_spark_run_built_the_marts_on_spark(spark_published):
              if any(p.glob("*.parquet"))}
     published_marts = {relation for relation in PUBLISHED_TABLES.values() if relation.startswith("marts.")}
     assert published_marts <= built
+
+
+def test_a_spark_nightly_run_overwrites_only_the_received_months_the_new_day_touched(spark_runs):
+    root, second_run = spark_runs
+    table = root / "warehouse" / "spark" / "tables" / "intermediate.db" / "int_dossier_current_state"
+    months = {folder.name: max(p.stat().st_mtime for p in folder.glob("*.parquet"))
+              for folder in table.glob("received_month=*") if any(folder.glob("*.parquet"))}
+    rewritten = {name for name, written in months.items() if written >= second_run}
+    assert rewritten, "the second run rewrote no month: the new day was not merged"
+    assert len(rewritten) < len(months), "the second run rewrote every month: it was not incremental"

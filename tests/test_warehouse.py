@@ -179,3 +179,15 @@ def test_dbt_docs_generate(small_built, tmp_path):
     shutil.copy(small_built, db)
     run_dbt(db, "docs", "generate", "--quiet", "--target-path", str(tmp_path / "docs"))
     assert (tmp_path / "docs" / "catalog.json").stat().st_size > 10_000
+
+
+def test_a_published_column_that_names_personal_data_fails_the_personal_data_check(small_built, tmp_path):
+    """The check lists every column of the marts and quality schemas (information_schema here, the adapter on
+    Spark): a clean build passes it, a mart that gains an applicant column fails it, naming the column."""
+    db = tmp_path / "tthc.duckdb"
+    shutil.copy(small_built, db)
+    assert _dbt_test_result(db, tmp_path / "clean", "assert_no_personal_data_column")["status"] == "pass"
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table marts.late_dossiers add column applicant_id_hash varchar")
+    check = _dbt_test_result(db, tmp_path / "leaked", "assert_no_personal_data_column")
+    assert check["status"] == "warn" and check["failures"] == 1  # the gate makes it blocking

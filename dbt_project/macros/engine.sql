@@ -44,29 +44,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro catalog_columns(schemas) -%}
-    {#- every column of the tables in the schemas, as (table_schema, table_name, column_name) rows: DuckDB's
-        information_schema; Spark has none, so its rows are the built models' columns, listed by the adapter -#}
+{% macro incremental_by_dossier() -%}
+    {#- how the incremental dossier tables (current state, facts) replace the dossiers a run recomputed: DuckDB
+        deletes and inserts them by dossier_code; Spark, with neither Delta nor Iceberg here, overwrites the whole
+        partitions of their received months (docs/scale-out.md), so the models re-emit every dossier of those months -#}
     {%- if target.type == 'spark' -%}
-        {%- set rows = [] -%}
-        {%- if execute -%}
-            {%- for node in graph.nodes.values()
-                if node.resource_type == 'model' and node.schema in schemas -%}
-                {%- set relation = adapter.get_relation(database=node.database, schema=node.schema,
-                                                        identifier=node.alias) -%}
-                {%- for column in (adapter.get_columns_in_relation(relation) if relation else []) -%}
-                    {%- do rows.append("('%s', '%s', '%s')" % (node.schema, node.alias, column.name)) -%}
-                {%- endfor -%}
-            {%- endfor -%}
-        {%- endif -%}
-        {%- if rows -%}
-            select * from (values {{ rows | join(', ') }}) as catalog (table_schema, table_name, column_name)
-        {%- else -%}
-            select '' as table_schema, '' as table_name, '' as column_name where false
-        {%- endif -%}
+        {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': ['received_month'],
+                   'file_format': 'parquet'}) }}
     {%- else -%}
-        select table_schema, table_name, column_name
-        from information_schema.columns
-        where table_schema in ('{{ schemas | join("', '") }}')
+        {{ return({'incremental_strategy': 'delete+insert', 'unique_key': 'dossier_code'}) }}
     {%- endif -%}
 {%- endmacro %}

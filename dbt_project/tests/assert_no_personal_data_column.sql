@@ -4,10 +4,6 @@
 -- depends_on: {{ ref('ingestion_ledger') }}, {{ ref('kpi_unit_month') }}, {{ ref('kpi_level_month') }}
 -- depends_on: {{ ref('directive10_scorecard') }}, {{ ref('directive10_summary') }}, {{ ref('overdue_dossiers') }}
 -- depends_on: {{ ref('unit_report_discrepancies') }}
-with published_columns as (
-    {{ catalog_columns(['marts', 'quality']) }}
-)
-
-select table_schema, table_name, column_name
-from published_columns
-where {{ matches_regex('column_name', var("personal_data_columns")) }}
+select published.table_schema, published.table_name, published.column_name
+from {{ catalog_columns(['marts', 'quality']) }} as published
+where {{ matches_regex('published.column_name', var("personal_data_columns")) }}

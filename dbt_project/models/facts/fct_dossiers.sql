@@ -2,13 +2,12 @@
   One row per dossier, its current state, with every flag the contract's measures need (kpis.md). unit_code is
   the unit of its current state (resolution measures, overdue list), received_unit_code the unit that received it
   (reception measures); they differ only for a dossier handed to another unit.
-  Incremental: only dossiers whose current state was recomputed since the last run are replaced.
+  Incremental: only dossiers whose current state was recomputed since the last run are replaced (on Spark, the
+  whole received months they are in, as the current state overwrote them).
   Procedure attributes (paper_result) are joined where they are used, so a catalogue update never leaves a
   fact stale.
 #}
-{{ config(materialized=('table' if target.type == 'spark' else 'incremental'), unique_key='dossier_code',
-          incremental_strategy='delete+insert',
-          on_schema_change='append_new_columns') }}
+{{ config(materialized='incremental', on_schema_change='append_new_columns', **incremental_by_dossier()) }}
 
 with current_state as (
     select * from {{ ref('int_dossier_current_state') }}
