@@ -183,7 +183,7 @@ def test_dbt_docs_generate(small_built, tmp_path):
 
 def test_a_published_column_that_names_personal_data_fails_the_personal_data_check(small_built, tmp_path):
     """The check lists every column of the marts and quality schemas (information_schema here, the adapter on
-    Spark): a clean build passes it, a mart that gains an applicant column fails it, naming the column."""
+    Spark): a clean build passes it, a mart that gains an applicant column fails it with one row (the column)."""
     db = tmp_path / "tthc.duckdb"
     shutil.copy(small_built, db)
     assert _dbt_test_result(db, tmp_path / "clean", "assert_no_personal_data_column")["status"] == "pass"

@@ -30,8 +30,7 @@
 {%- endset %}
 
 {#- a state stored before received_snapshot and received_month existed is recomputed whole, once -#}
-{%- set merging = is_incremental() and relation_has_column(this, 'received_snapshot')
-    and relation_has_column(this, 'received_month') %}
+{%- set merging = is_incremental() and relation_has_columns(this, ['received_snapshot', 'received_month']) %}
 
 {% if merging %}
     with new_snapshots as (
