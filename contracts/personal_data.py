@@ -17,7 +17,10 @@ ID_RUN = r"\d{9,}"
 # (numbered copies too, as a second "Số giấy tờ chủ hồ sơ 2" or "(2)").
 PERSONAL_FIELDS = ("applicant_name", "applicant_id")
 PERSONAL_HEADERS = tuple(label_key(h) for h, (fld, _) in DOSSIER_COLUMNS.items() if fld in PERSONAL_FIELDS)
-# Words in the header of an unknown column that say it holds a person (a name, an id, a contact).
-NAME_HEADER_WORDS = ("tên", "họ tên", "cán bộ", "người", "chủ hồ sơ", "cccd", "cmnd", "giấy tờ", "điện thoại", "email")
+# Words in the header of an unknown column that say it holds a person (a name, an id, a contact, an address, a
+# birth date).
+PERSONAL_HEADER_WORDS = ("tên", "họ tên", "cán bộ", "người", "chủ hồ sơ", "cccd", "cmnd", "giấy tờ", "điện thoại",
+                         "email", "địa chỉ", "nơi ở", "thường trú", "tạm trú", "quê quán", "nơi sinh", "ngày sinh",
+                         "năm sinh", "sinh ngày", "address", "birth", "dob")
 # Column names that would carry personal data; none may reach the marts or the published file (the rules' vars).
 PERSONAL_DATA_COLUMNS = rules().personal_data_columns

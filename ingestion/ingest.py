@@ -7,9 +7,11 @@ picks the batch up again). Rows read = rows loaded + rows quarantined + exact du
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,13 +99,25 @@ class Landed:
     refusal: str | None = None  # why it is not read; None for a regular file
 
 
+def landed_name(landing: Path, path: Path) -> str:
+    """An entry's path relative to the landing folder, as text: bytes of a name that are not UTF-8 are shown as
+    `\\xNN` escapes, so that the ledger, the logs and the terminal can all hold it."""
+    return os.fsencode(path.relative_to(landing).as_posix()).decode("utf-8", "backslashreplace")
+
+
 def refusal_of(path: Path) -> str | None:
     """Why an entry is never read (landing.md: only regular files inside the landing folder), or None."""
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
-        return f"symbolic link to {os.readlink(path)}: not followed (only regular files inside the landing folder are read)"
+        target = os.fsencode(os.readlink(path)).decode("utf-8", "backslashreplace")
+        return f"symbolic link to {target}: not followed (only regular files inside the landing folder are read)"
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         return "not a regular file (a pipe, socket or device): not read"
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return ("its name is not valid UTF-8 (the bytes shown as \\xNN): not read; rename it with a UTF-8 name "
+                "(exports named on another system's code page)")
     return None
 
 
@@ -156,8 +170,15 @@ class FileOutcome:
     unknown_columns: str | None = None
     batch_seq: int = 0
     review: str | None = None  # `held` when over the quarantine share (landing.md), until an engineer decides
-    file_size: int | None = None  # the file as it was read: unchanged size and time mean unchanged bytes
+    reviewed_at: datetime | None = None
+    file_size: int | None = None  # the file as it was read (file_signature): unchanged, its bytes are unchanged
     file_mtime_ns: int | None = None
+    file_ctime_ns: int | None = None
+    replaces: str | None = None  # the batch this path held before, when its bytes changed (landing.md: logged)
+
+    @property
+    def replaced_note(self) -> str | None:
+        return (f"replaces batch {self.replaces[:16]} (new bytes under the same path)" if self.replaces else None)
 
     @property
     def quarantined_share(self) -> float:
@@ -217,8 +238,10 @@ def _fields_frame(table: LandedTable, kind: Kind, rel: str, sha: str
         *[parsing.clean_text(pl.col(c)).alias(f) for c, f in field_of.items()],
         *[pl.lit(None, pl.String).alias(f) for f, _ in kind.columns.values() if f not in field_of.values()],
         batch_id=pl.lit(sha), source_row=pl.col(SOURCE_ROW).cast(pl.Int64), file_path=pl.lit(rel),
+        **{normalise.CUT_SHORT: pl.col(SOURCE_ROW) == table.cut_short_row if table.cut_short_row is not None
+           else pl.lit(False)},
     )
-    ordered = [f for f, _ in kind.columns.values()] + ["batch_id", "source_row", "file_path"]
+    ordered = [f for f, _ in kind.columns.values()] + ["batch_id", "source_row", "file_path", normalise.CUT_SHORT]
     return out.select(ordered), raw_text, duplicates, unknown
 
 
@@ -233,11 +256,12 @@ def _current_codes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> s
 def _write_ledger(con: duckdb.DuckDBPyConnection, o: FileOutcome, now: datetime) -> None:
     con.execute(
         "insert into raw.ingestion_ledger (file_path, sha256, kind, status, rows_read, rows_loaded, rows_quarantined, "
-        "duplicates_dropped, error, warnings, unknown_columns, batch_seq, ingested_at, review, file_size, file_mtime_ns) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "duplicates_dropped, error, warnings, unknown_columns, batch_seq, ingested_at, review, reviewed_at, file_size, "
+        "file_mtime_ns, file_ctime_ns) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [o.file_path, o.sha256, o.kind, o.status, o.rows_read, o.rows_loaded, o.rows_quarantined,
-         o.duplicates_dropped, o.error, o.warnings, o.unknown_columns, o.batch_seq, now, o.review, o.file_size,
-         o.file_mtime_ns])
+         o.duplicates_dropped, o.error, "; ".join(filter(None, (o.replaced_note, o.warnings))) or None,
+         o.unknown_columns, o.batch_seq, now, o.review, o.reviewed_at, o.file_size,
+         o.file_mtime_ns, o.file_ctime_ns])
 
 
 TRANSACTION_ROWS = 250_000  # batches are written in groups of about this many rows, never split
@@ -268,44 +292,83 @@ def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple
             _write_ledger(con, outcome, now)
         con.commit()
     except BaseException:
-        con.rollback()
+        # a failed commit (no space left, say) has ended the transaction already: its error is the one to tell
+        with contextlib.suppress(duckdb.Error):
+            con.rollback()
         raise
+
+
+def file_signature(st: os.stat_result) -> tuple[int, int, int]:
+    """What tells a landed file's bytes changed without reading them: size, modification time and status-change
+    time. The last catches a corrected export given back the old size and time (`cp -p`, `touch -r`, a sync tool):
+    setting a file's times changes its ctime, which nothing can set back."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 @dataclass(frozen=True)
 class LedgerSeen:
-    """What the ledger has seen of the landing folder: every (path, sha256), and the size and modification time
-    each path had when it was last read (the same path, size and time are not hashed again)."""
+    """What the ledger has seen of the landing folder: every (path, sha256), the signature (file_signature) each
+    path had when it was last read (a path whose signature is unchanged is not hashed again), and each path's
+    latest batch."""
 
     files: set[tuple[str, str]]
-    stats: dict[str, tuple[int, int]]
+    stats: dict[str, tuple[int, int, int | None]]
+    latest: dict[str, tuple[str, datetime]]  # path -> (sha256, ingested_at) of its latest ledger row
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> LedgerSeen:
         files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
-        stats = {path: (size, mtime) for path, size, mtime in con.execute(
-            "select file_path, file_size, file_mtime_ns from raw.ingestion_ledger where file_size is not null "
-            "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall()}
-        return cls(files, stats)
+        stats, latest = {}, {}
+        for path, sha, at, size, mtime, ctime in con.execute(
+                "select file_path, sha256, ingested_at, file_size, file_mtime_ns, file_ctime_ns "
+                "from raw.ingestion_ledger "
+                "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall():
+            latest[path] = (sha, at)
+            if size is not None:
+                stats[path] = (size, mtime, ctime)
+        return cls(files, stats, latest)
 
     def saw(self, rel: str, entry: Landed) -> bool:
-        """The ledger saw this entry as it is now: a refusal it reported, or a file of the same path, size and
-        modification time. Nothing is hashed."""
+        """The ledger saw this entry as it is now: a refusal it reported, or a file of the same path and
+        signature (a row written before ctimes were kept compares size and time). Nothing is hashed."""
         if entry.refusal is not None:
             return (rel, sha256_of(entry.refusal.encode("utf-8"))) in self.files
-        stat = entry.path.stat()
-        return self.stats.get(rel) == (stat.st_size, stat.st_mtime_ns)
+        recorded = self.stats.get(rel)
+        if recorded is None:
+            return False
+        now = file_signature(entry.path.stat())
+        return recorded == now if recorded[2] is not None else recorded[:2] == now[:2]
 
 
 def landing_changes(landing: Path, seen: LedgerSeen) -> list[str]:
     """The landed entries (relative paths) that the ledger has not seen as they are now."""
-    relative = ((entry.path.relative_to(landing).as_posix(), entry) for entry in discover(landing))
+    relative = ((landed_name(landing, entry.path), entry) for entry in discover(landing))
     return [rel for rel, entry in relative if not seen.saw(rel, entry)]
 
 
+def unsettled(paths: list[Path], settle_seconds: float, sleep: Callable[[float], None] = time.sleep) -> set[Path]:
+    """The files still being written: of those modified less than `settle_seconds` ago, the ones whose size or
+    modification time changes while we wait for them to reach that age (at most `settle_seconds`)."""
+    if settle_seconds <= 0 or not paths:
+        return set()
+    now = time.time()
+    young = {p: st for p in paths if now - (st := p.stat()).st_mtime < settle_seconds}
+    if not young:
+        return set()
+    sleep(min(settle_seconds, settle_seconds - min(now - st.st_mtime for st in young.values())))
+    return {p for p, st in young.items() if file_signature(p.stat())[:2] != (st.st_size, st.st_mtime_ns)}
+
+
 def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
-                   progress: Progress | None = None, now: datetime | None = None) -> IngestReport:
-    """Ingest every new landed file; returns what happened to each."""
+                   progress: Progress | None = None, now: datetime | None = None, settle_seconds: float = 0.0,
+                   rehash: bool = False, reviews: dict[str, tuple[str, datetime]] | None = None) -> IngestReport:
+    """Ingest every new landed file; returns what happened to each.
+
+    A file modified in the last `settle_seconds` is read only if it stays unchanged until it is that old (a file
+    still being copied in is left for a later run). `rehash`: hash every landed file, even one whose path, size
+    and times the ledger saw (`tthc run --force`). `reviews`: batch decisions of the review journal, applied to
+    the batches loaded again (ingestion.reviews).
+    """
     report_progress = progress or (lambda step, done, total: None)
     now = now or datetime.now().replace(microsecond=0)
     landing = Path(landing)
@@ -315,43 +378,46 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     con.execute("set checkpoint_threshold = '4GB'")
     seen = LedgerSeen.read(con)
     seen_files = seen.files
-    seen_paths = {path for path, _ in seen_files}
     loaded_shas = {r[0] for r in con.execute(
         "select sha256 from raw.ingestion_ledger where status = 'loaded'").fetchall()}
     report = IngestReport()
     candidates = discover(landing)
     new, restat = [], []
     for i, entry in enumerate(candidates, start=1):
-        rel, kind = entry.path.relative_to(landing).as_posix(), entry.kind
-        if seen.saw(rel, entry):  # a refusal already reported, or a file unchanged since it was read
-            report_progress("hashing landed files", i, len(candidates))
-            continue
+        report_progress("hashing landed files", i, len(candidates))
+        rel, kind = landed_name(landing, entry.path), entry.kind
         if entry.refusal is not None:
+            if seen.saw(rel, entry):  # a refusal already reported
+                continue
             sha = sha256_of(entry.refusal.encode("utf-8"))  # what was refused: reported once, again if it changes
             outcome = FileOutcome(rel, sha, kind.name, kind.table, "rejected", error=f"{rel}: {entry.refusal}",
                                   batch_seq=next_batch_seq(con))
             _write_ledger(con, outcome, now)
             report.outcomes.append(outcome)
-        else:
-            stat = entry.path.stat()
-            if rel not in seen_paths:  # a path never seen is new whatever its bytes: hashed once, when it is read
-                new.append((entry.path, rel, kind, None))
-                report_progress("hashing landed files", i, len(candidates))
-                continue
-            with open(entry.path, "rb") as handle:
-                sha = hashlib.file_digest(handle, "sha256").hexdigest()
-            if (rel, sha) not in seen_files:
-                new.append((entry.path, rel, kind, sha))  # bytes are read again when processed: memory stays flat
-            else:  # the same bytes, touched (or read before sizes were kept): remember how the file looks now
-                restat.append((stat.st_size, stat.st_mtime_ns, rel, sha))
-        report_progress("hashing landed files", i, len(candidates))
+            continue
+        if not rehash and seen.saw(rel, entry):  # unchanged since it was read
+            continue
+        if rel not in seen.latest:  # a path never seen is new whatever its bytes: hashed once, when it is read
+            new.append((entry.path, rel, kind))
+            continue
+        signature = file_signature(entry.path.stat())
+        with open(entry.path, "rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        if (rel, sha) not in seen_files:
+            new.append((entry.path, rel, kind))  # bytes are read again when processed: memory stays flat
+        else:  # the same bytes, touched (or read before signatures were kept): remember how the file looks now
+            restat.append((*signature, rel, sha))
     if restat:
-        con.executemany("update raw.ingestion_ledger set file_size = ?, file_mtime_ns = ? "
+        con.executemany("update raw.ingestion_ledger set file_size = ?, file_mtime_ns = ?, file_ctime_ns = ? "
                         "where file_path = ? and sha256 = ?", restat)
+    still_written = unsettled([path for path, _, _ in new], settle_seconds)
+    report.deferred += [f"{rel}: changed during the last {settle_seconds:g} s (still being written?): read by a "
+                        "later run" for path, rel, _ in new if path in still_written]
+    new = [item for item in new if item[0] not in still_written]
     for table in [k.table for k in REFERENCE_KINDS.values()] + [k.table for k in KIND_FOLDERS.values()]:
         batch = [item for item in new if item[2].table == table]
         if batch:
-            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress)
+            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress, seen.latest, reviews or {})
     con.execute("checkpoint")
     con.execute("reset checkpoint_threshold")
     return report
@@ -374,13 +440,14 @@ class _Chunk:
 
 
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
-                 report_progress: Callable[[str, int, int], None]) -> None:
+                 report_progress: Callable[[str, int, int], None],
+                 previous: dict[str, tuple[str, datetime]], reviews: dict[str, tuple[str, datetime]]) -> None:
     kind: Kind = files[0][2]
     if kind.table in CODED_KINDS:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
         procedure_codes = _current_codes(con, "reference_procedures", "procedure_code")
         if not unit_codes:
-            report.deferred += [f"{rel}: no reference/units.csv loaded yet" for _, rel, *_ in files]
+            report.deferred += [f"{rel}: no reference/units.csv loaded yet" for _, rel, _ in files]
             return
 
         def apply_rules(frame: pl.DataFrame) -> normalise.Normalised:
@@ -393,13 +460,15 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
             return kind.normaliser(frame, now)
     first_seq = next_batch_seq(con)
     chunk = _Chunk()
-    for i, (path, rel, _, sha) in enumerate(files, start=1):
+    for i, (path, rel, _) in enumerate(files, start=1):
         report_progress(f"reading {kind.name}", i, len(files))
-        stat = path.stat()
+        size, mtime_ns, ctime_ns = file_signature(path.stat())
         raw = path.read_bytes()
         sha = sha256_of(raw)  # the batch id is the hash of the bytes actually loaded, even if the file just changed
         outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1,
-                              file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns)
+                              file_size=size, file_mtime_ns=mtime_ns, file_ctime_ns=ctime_ns)
+        if rel in previous and previous[rel][0] != sha:
+            outcome.replaces = previous[rel][0]
         if sha in loaded_shas:
             outcome.status = "skipped_same_bytes"
             _write_ledger(con, outcome, now)
@@ -421,17 +490,17 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         chunk.raw_texts[sha] = raw_text
         chunk.pending.append(outcome)
         if chunk.rows >= NORMALISE_ROWS:
-            _load_chunk(con, kind, chunk, apply_rules, now, report)
+            _load_chunk(con, kind, chunk, apply_rules, now, report, reviews)
             report_progress(f"loading {kind.name}", i, len(files))
             chunk = _Chunk()
     if chunk.pending:
-        _load_chunk(con, kind, chunk, apply_rules, now, report)
+        _load_chunk(con, kind, chunk, apply_rules, now, report, reviews)
         report_progress(f"loading {kind.name}", len(files), len(files))
 
 
 def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
                 apply_rules: Callable[[pl.DataFrame], normalise.Normalised], now: datetime,
-                report: IngestReport) -> None:
+                report: IngestReport, reviews: dict[str, tuple[str, datetime]]) -> None:
     """Apply the kind's rules to a chunk of batches at once (vectorised), then write them batch by batch.
 
     Whatever a file holds, one file never stops the others: if the rules fail on the chunk (a polars panic is
@@ -446,7 +515,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
         if len(chunk.pending) > 1:
             for frame, outcome in zip(chunk.frames, chunk.pending, strict=False):
                 _load_chunk(con, kind, _Chunk([frame], {outcome.sha256: chunk.raw_texts[outcome.sha256]}, [outcome]),
-                            apply_rules, now, report)
+                            apply_rules, now, report, reviews)
             return
         outcome = chunk.pending[0]
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -483,6 +552,8 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
         outcome.warnings = warnings.get(outcome.sha256)
         if outcome.quarantined_share > HOLD_QUARANTINED_SHARE:
             outcome.review = "held"
+        if outcome.sha256 in reviews:  # decided before the warehouse was rebuilt: the review journal says how
+            outcome.review, outcome.reviewed_at = reviews[outcome.sha256]
         assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined + outcome.duplicates_dropped, outcome
         group.append((outcome, loaded, quarantined))
         if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(chunk.pending):

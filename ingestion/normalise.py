@@ -30,6 +30,9 @@ from ingestion.pii import mask_ids
 
 BATCH_COLUMNS = ("batch_id", "source_row", "file_path")
 REASONS = "reasons"
+CUT_SHORT = "cut_short"  # set by ingestion on a CSV's last row when the file has no final line end
+CUT_SHORT_REASON = ("the last row has no line end: the file was cut short (copied while it was still being "
+                    "written?); land the complete export again")
 
 
 @dataclass
@@ -72,10 +75,12 @@ def _split(frame: pl.DataFrame, rules: list[Rule], typed: dict[str, pl.Expr]) ->
     The frame is made one chunk first: polars 2.1 panics (`assertion failed: i < self.len()`) formatting a long
     string filtered out of a frame of several chunks (many files concatenated); see tests/test_ingestion.py.
     """
+    if CUT_SHORT in frame.columns:
+        rules = [*rules, (pl.col(CUT_SHORT), pl.lit(CUT_SHORT_REASON))]
     checked = frame.rechunk().with_columns(**typed)
     fails = checked.select([cond.fill_null(False).alias(f"__fail{i}") for i, (cond, _) in enumerate(rules)])
     bad = fails.select(pl.any_horizontal(pl.all())).to_series()
-    loaded = checked.filter(~bad)
+    loaded = checked.filter(~bad).drop(CUT_SHORT, strict=False)
     suspects = pl.concat([checked.filter(bad), fails.filter(bad)], how="horizontal")
     quarantined = suspects.select(
         *BATCH_COLUMNS,

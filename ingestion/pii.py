@@ -11,7 +11,7 @@ import re
 
 import polars as pl
 
-from contracts.personal_data import ID_RUN, MASK, NAME_HEADER_WORDS, PERSONAL_HEADERS
+from contracts.personal_data import ID_RUN, MASK, PERSONAL_HEADER_WORDS, PERSONAL_HEADERS
 from contracts.vocabulary import label_key
 
 _NUMBERING = re.compile(r"[\s._-]*(\(\d+\)|\d+)$")  # "Số giấy tờ chủ hồ sơ 2", "... (2)"
@@ -40,8 +40,9 @@ def mask_ids(text: pl.Expr) -> pl.Expr:
 
 def is_personal_header(header: str, known: bool) -> bool:
     """A column to mask whole in kept raw text: an applicant column of the contract (numbered duplicates too),
-    or an unknown column whose header names a person (`Họ tên người nộp`, `Cán bộ tiếp nhận`)."""
+    or an unknown column whose header names a person (`Họ tên người nộp`, `Cán bộ tiếp nhận`), where they live or
+    when they were born (`Địa chỉ thường trú`, `Ngày sinh`)."""
     key = _NUMBERING.sub("", label_key(header))
     if key in PERSONAL_HEADERS:
         return True
-    return not known and any(word in key for word in NAME_HEADER_WORDS)
+    return not known and any(word in key for word in PERSONAL_HEADER_WORDS)

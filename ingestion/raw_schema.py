@@ -34,6 +34,8 @@ alter table raw.ingestion_ledger add column if not exists reviewed_at timestamp;
 -- read and hashed again
 alter table raw.ingestion_ledger add column if not exists file_size bigint;
 alter table raw.ingestion_ledger add column if not exists file_mtime_ns bigint;
+-- and its status-change time (ingestion.ingest.file_signature)
+alter table raw.ingestion_ledger add column if not exists file_ctime_ns bigint;
 
 create table if not exists raw.dossier_snapshots (
     batch_id varchar not null,

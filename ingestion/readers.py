@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,14 @@ from contracts.vocabulary import label_key
 
 BOM = b"\xef\xbb\xbf"
 SOURCE_ROW = "__source_row"
+# A header line longer than this is no export's header (a file with no line end, a binary file named .csv).
+MAX_HEADER_LINE_CHARS = 64 * 1024
+# An XLSX is read whole into memory: a first sheet beyond these bounds is rejected before it is opened, so that a
+# file of a few KB cannot claim a dense range to XFD1048576 or expand to gigabytes of XML (a zip bomb).
+# 20M cells is about 1.2M rows of the dossier export; 1 GiB of sheet XML about as many.
+MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_SHEET_XML_BYTES = 2**30
+MAX_XLSX_COMPRESSION_RATIO = 100  # real exports compress 5-30x; a zip bomb 1000x
 
 
 class RejectedFile(Exception):
@@ -32,6 +42,7 @@ class LandedTable:
     frame: pl.DataFrame  # all String columns with the file's headers, plus SOURCE_ROW (UInt32)
     headers: list[str]
     delimiter: str | None  # None for XLSX
+    cut_short_row: int | None = None  # the last row's SOURCE_ROW when it has no line end (a file still being written)
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -51,29 +62,101 @@ def read_csv(path: Path, raw: bytes, shown_as: str | None = None) -> LandedTable
         raise RejectedFile(f"{name}: not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset "
                            f"{exc.start + (len(raw) - len(body))}); re-export the file in UTF-8") from None
     text = unicodedata.normalize("NFC", text)  # exports mix NFC and NFD; one pass over the whole file
+    if "\r" in text and "\n" not in text:
+        raise RejectedFile(f"{name}: its lines end in CR only (Excel's \"CSV (Macintosh)\"); the contract reads CRLF "
+                           "or LF: save it again as \"CSV UTF-8\"")
     first_line = text.split("\n", 1)[0].rstrip("\r")
+    if len(first_line) > MAX_HEADER_LINE_CHARS:
+        raise RejectedFile(f"{name}: its first line is {len(first_line):,} characters long with no line end: "
+                           "not the header row of an export")
     if not first_line.strip():
         raise RejectedFile(f"{name}: empty file or no header row")
-    sep = detect_delimiter(first_line)
+    try:
+        sep = detect_delimiter(first_line)
+        headers = list(next(csv.reader([first_line], delimiter=sep)))
+    except csv.Error as exc:
+        raise RejectedFile(f"{name}: the header row is not CSV ({exc})") from None
     try:
         frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False, has_header=True,
                             quote_char='"', raise_if_empty=False)
     except pl.exceptions.PolarsError as exc:
         raise RejectedFile(f"{name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
-    headers = list(next(csv.reader([first_line], delimiter=sep)))
     if len(headers) != frame.width:
         raise RejectedFile(f"{name}: header has {len(headers)} fields but polars read {frame.width}")
     frame.columns = [f"{i}:{h}" for i, h in enumerate(headers)]  # positional names: duplicate headers stay apart
     frame = frame.with_row_index(SOURCE_ROW, offset=2)
-    return LandedTable(frame=frame, headers=headers, delimiter=sep)
+    # every export ends its last row with a line end: one without it was cut short (copied while being written)
+    cut_short = frame.height > 0 and not body.endswith(b"\n")
+    return LandedTable(frame=frame, headers=headers, delimiter=sep,
+                       cut_short_row=int(frame.get_column(SOURCE_ROW)[-1]) if cut_short else None)
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - ord("A") + 1
+    return number
+
+
+def xlsx_refusal(path: Path) -> str | None:
+    """Why an XLSX must not be opened (it would not fit in memory), or None; reads its sheets as a stream.
+
+    Every worksheet is scanned (the first sheet is one of them): its XML may not expand beyond
+    MAX_XLSX_SHEET_XML_BYTES nor MAX_XLSX_COMPRESSION_RATIO times its compressed size, and the range its cells
+    span may not exceed MAX_XLSX_CELLS.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a readable XLSX workbook ({exc})"
+    with archive:
+        for info in archive.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            limit = min(MAX_XLSX_SHEET_XML_BYTES, max(info.compress_size, 1 << 20) * MAX_XLSX_COMPRESSION_RATIO)
+            if info.file_size > limit:
+                return (f"its sheet {info.filename} expands from {info.compress_size:,} to {info.file_size:,} bytes "
+                        f"(more than {limit:,}): too large to read in memory, export it as CSV")
+            max_row = max_column = 0
+            expanded, tail = 0, b""
+            try:
+                with archive.open(info) as stream:
+                    while chunk := stream.read(1 << 20):
+                        expanded += len(chunk)
+                        if expanded > limit:  # the declared size was wrong
+                            return (f"its sheet {info.filename} expands beyond {limit:,} bytes: too large to read "
+                                    "in memory, export it as CSV")
+                        text = tail + chunk
+                        for letters, row in _CELL_REF.findall(text):
+                            max_column = max(max_column, _column_number(letters))
+                            max_row = max(max_row, int(row))
+                        for row in _ROW_REF.findall(text):
+                            max_row = max(max_row, int(row))
+                        tail = text[-256:]  # a reference cut by the chunk's end is found whole next time
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                return f"not a readable XLSX workbook ({exc})"
+            if max_row * max(max_column, 1) > MAX_XLSX_CELLS:
+                return (f"its sheet {info.filename} spans {max_row:,} rows by {max_column:,} columns (a cell far "
+                        f"from the data?): more than {MAX_XLSX_CELLS:,} cells to read in memory")
+    return None
 
 
 def read_xlsx(path: Path, first_required_header: str, shown_as: str | None = None) -> LandedTable:
     name = shown_as or str(path)
+    refusal = xlsx_refusal(path)
+    if refusal is not None:
+        raise RejectedFile(f"{name}: {refusal}")
     try:
         sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string").to_polars()
-    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own error types
-        raise RejectedFile(f"{name}: not a readable XLSX workbook ({str(exc).splitlines()[0]})") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - fastexcel's own errors, and a Rust panic (a BaseException)
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RejectedFile(f"{name}: not a readable XLSX workbook ({cause})") from None
     wanted = label_key(first_required_header)
     header_at = None
     for i, row in enumerate(sheet.iter_rows()):

@@ -1,10 +1,14 @@
 """An engineer's decision on a held batch (landing.md): accept it (its good rows count) or exclude it (none of its
-rows count). The decision is kept in the ledger (`review`, `reviewed_at`) for every row of that batch."""
+rows count). The decision is kept in the ledger (`review`, `reviewed_at`) for every row of that batch, and in a
+journal beside the warehouse (`<warehouse name>_batch_reviews.csv`), from which ingestion applies it again when the
+warehouse is rebuilt from the landing folder (a corrupted or lost warehouse keeps its reviews)."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
@@ -24,6 +28,35 @@ class ReviewedBatch:
     file_paths: list[str]
     previous: str | None
     decision: str
+    reviewed_at: datetime
+
+
+JOURNAL_COLUMNS = ("sha256", "decision", "reviewed_at", "file_paths")
+
+
+def journal_path(warehouse: Path) -> Path:
+    """The review journal of a warehouse: beside it, kept when the warehouse file is rebuilt."""
+    return warehouse.with_name(f"{warehouse.stem}_batch_reviews.csv")
+
+
+def record_in_journal(journal: Path, batch: ReviewedBatch) -> None:
+    """Append the decision to the journal (its latest line for a batch is the one in force)."""
+    new = not journal.exists()
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with journal.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(JOURNAL_COLUMNS)
+        writer.writerow([batch.sha256, batch.decision, batch.reviewed_at.isoformat(), "; ".join(batch.file_paths)])
+
+
+def read_journal(journal: Path) -> dict[str, tuple[str, datetime]]:
+    """sha256 -> (decision, reviewed_at) of the latest decision per batch in the journal (empty if none)."""
+    if not journal.exists():
+        return {}
+    with journal.open(encoding="utf-8", newline="") as handle:
+        return {row["sha256"]: (row["decision"], datetime.fromisoformat(row["reviewed_at"]))
+                for row in csv.DictReader(handle) if row.get("decision") in DECISIONS}
 
 
 def review_batch(con: duckdb.DuckDBPyConnection, sha256: str, decision: str,
@@ -48,6 +81,7 @@ def review_batch(con: duckdb.DuckDBPyConnection, sha256: str, decision: str,
     previous = rows[-1][2]
     if decision == "accepted" and previous not in ("held", "excluded"):
         raise ReviewError(f"batch {shas[0][:16]} ({rows[-1][1]}) is not held: there is nothing to accept")
+    reviewed_at = now or datetime.now().replace(microsecond=0)
     con.execute("update raw.ingestion_ledger set review = ?, reviewed_at = ? where sha256 = ?",
-                [decision, now or datetime.now().replace(microsecond=0), shas[0]])
-    return ReviewedBatch(shas[0], [path for _, path, _ in rows], previous, decision)
+                [decision, reviewed_at, shas[0]])
+    return ReviewedBatch(shas[0], [path for _, path, _ in rows], previous, decision, reviewed_at)

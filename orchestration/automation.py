@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 
 import dagster as dg
 
-from ingestion.ingest import KIND_FOLDERS, discover
 from orchestration.jobs import full_refresh
 from orchestration.settings import Settings
 
@@ -35,19 +32,11 @@ def nightly_full_refresh(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest() if stopped is None else dg.SkipReason(stopped[0].describe(settings))
 
 
-def landed_files(landing: Path) -> dict[str, list[int]]:
-    """Every landed export (or refused link) under the watched folders: relative path -> [size, mtime in ns]."""
-    found = {}
-    for entry in discover(landing):
-        if entry.kind in KIND_FOLDERS.values():
-            stat = entry.path.lstat()
-            found[entry.path.relative_to(landing).as_posix()] = [stat.st_size, stat.st_mtime_ns]
-    return found
-
-
-def changed_files(seen: dict[str, list[int]], now: dict[str, list[int]]) -> list[str]:
-    """Paths that are new, or whose size or modification time changed."""
-    return sorted(p for p, signature in now.items() if seen.get(p) != signature)
+def sensor_cursor(changes) -> str:
+    """A digest of the ledger's last batch and the paths it has not seen: a new one means something landed or
+    changed since the last request (the run requested for it ingests, and the ledger moves on)."""
+    text = f"{changes.last_batch}\n" + "\n".join(sorted(changes.paths))
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:16]
 
 
 @dg.sensor(
@@ -55,16 +44,24 @@ def changed_files(seen: dict[str, list[int]], now: dict[str, list[int]]) -> list
     job=full_refresh,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a full refresh when dossier exports or unit reports land or change (path, size, mtime).",
+    description="Requests a full refresh when the landing folder holds a file the ingestion ledger has not seen as "
+                "it is now (new, or changed in size or times): the question `tthc run` asks before it runs. The run "
+                "it requests stops early if another run has ingested everything meanwhile.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext):
-    landing = Settings.from_env().landing_dir
-    seen = json.loads(context.cursor) if context.cursor else {}
-    now = landed_files(landing)
-    changed = changed_files(seen, now)
-    if not changed:
-        return dg.SkipReason(f"no new or changed file under {landing} ({len(now)} seen)")
-    digest = hashlib.sha256("\n".join(f"{p}:{now[p]}" for p in changed).encode()).hexdigest()[:16]
-    context.update_cursor(json.dumps(now, separators=(",", ":")))
-    context.log.info(f"{len(changed)} new or changed files, e.g. {', '.join(changed[:3])}")
-    return dg.RunRequest(run_key=f"landing-{digest}", tags={"tthc/changed_files": str(len(changed))})
+    from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG, landing_changes_now
+
+    settings = Settings.from_env()
+    changes = landing_changes_now(settings)
+    if changes is None:
+        return dg.SkipReason(f"{settings.warehouse} is held by a run: asked again at the next tick")
+    if not changes.paths:
+        return dg.SkipReason(f"nothing new under {settings.landing_dir}: the ingestion ledger has seen every file")
+    cursor = sensor_cursor(changes)
+    if cursor == context.cursor:
+        return dg.SkipReason(f"the same {len(changes.paths)} new or changed files as at the last tick: their run "
+                             "was requested")
+    context.update_cursor(cursor)
+    context.log.info(f"{len(changes.paths)} new or changed files, e.g. {', '.join(changes.paths[:3])}")
+    return dg.RunRequest(run_key=f"landing-{cursor}", tags={"tthc/changed_files": str(len(changes.paths)),
+                                                            STOP_IF_NOTHING_NEW_TAG: "true"})

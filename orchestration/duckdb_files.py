@@ -3,7 +3,9 @@ message and a bound) while another process holds the file, instead of failing at
 
 from __future__ import annotations
 
+import errno
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,49 @@ from orchestration.settings import Settings
 
 LOCK_ERROR = "Could not set lock on file"
 RETRY_SECONDS = 2.0
+# A DuckDB write error on a disk with less free space than this is taken for a full disk whatever DuckDB says
+# (a failed checkpoint reports "CHECKPOINT during DETACH failed", a failed commit "cannot rollback").
+LOW_SPACE_BYTES = 64 * 2**20
+
+
+class NoSpaceLeft(OSError):
+    """A DuckDB file could not be written because its disk is full: the message names the file and the folder."""
+
+
+def no_space_left(exc: BaseException, path: Path) -> NoSpaceLeft | None:
+    """`exc` (or an error it was raised from) as a NoSpaceLeft naming `path`, when the disk under it is full."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    free = shutil.disk_usage(folder).free
+    seen, cause = [], exc
+    while cause is not None and len(seen) < 10:
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    full = any((isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
+               for e in seen) or (any(isinstance(e, duckdb.Error) for e in seen) and free < LOW_SPACE_BYTES)
+    if not full:
+        return None
+    return NoSpaceLeft(errno.ENOSPC, f"no space left on device writing {path} ({free / 2**20:.1f} MB free in "
+                                     f"{folder.resolve()}): free some space there and run again")
+
+
+CORRUPTION_SIGNS = ("not a valid DuckDB database file", "Corrupt database file", "does not match stored checksum")
+
+
+class WarehouseCorrupt(Exception):
+    """A DuckDB file of the project cannot be read: the message names it and says how to recover."""
+
+
+def corruption(exc: BaseException, path: Path) -> WarehouseCorrupt | None:
+    """`exc` as a WarehouseCorrupt naming `path` and the way back, when DuckDB says the file is damaged."""
+    text = str(exc)
+    if not any(sign in text for sign in CORRUPTION_SIGNS):
+        return None
+    from ingestion.reviews import journal_path
+
+    return WarehouseCorrupt(
+        f"{path} is damaged and cannot be read ({text.splitlines()[0][:200]}). To recover, move it (and "
+        f"{path.name}.wal, if there is one) out of {path.parent}, then run `tthc run`: the warehouse is rebuilt "
+        f"from the landing folder, and the batch reviews kept in {journal_path(path)} are applied again")
 
 
 class FileBusy(Exception):
@@ -40,8 +85,11 @@ def connect(path: Path, settings: Settings, read_only: bool = False,
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config=settings.duckdb_config())
-        except duckdb.IOException as exc:
-            if LOCK_ERROR not in str(exc):
+        except duckdb.Error as exc:
+            damaged = corruption(exc, path)
+            if damaged is not None:
+                raise damaged from None
+            if not isinstance(exc, duckdb.IOException) or LOCK_ERROR not in str(exc):
                 raise
             holder = lock_holder(str(exc)) or "another process"
             if time.monotonic() >= deadline:

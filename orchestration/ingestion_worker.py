@@ -43,14 +43,27 @@ def changed_bytes(landing, con) -> int:
                if (landing / rel).is_file())
 
 
-def validate_new_batches(con, report, run_at: datetime, log: Callable[[str], None]) -> dict:
-    """Each raw suite over the batches this run loaded (one raw.batch_validations row per batch)."""
+def unvalidated_batches(con, table: str) -> list[str]:
+    """The loaded batches of a raw table that no suite has validated yet, in loading order: this run's, and any
+    that a run killed between writing and validating them left behind."""
+    return [sha for (sha,) in con.execute(
+        "select l.sha256 from raw.ingestion_ledger l where l.status = 'loaded' and l.kind = ? "
+        "and coalesce(l.review, '') <> 'excluded' "
+        "and not exists (select 1 from raw.batch_validations v where v.batch_id = l.sha256 and v.kind = ?) "
+        "order by l.batch_seq", [KIND_OF_TABLE[table], table]).fetchall()]
+
+
+KIND_OF_TABLE = {"dossier_snapshots": "dossiers", "unit_reports": "unit_reports"}  # raw table -> ledger kind
+
+
+def validate_new_batches(con, run_at: datetime, log: Callable[[str], None]) -> dict:
+    """Each raw suite over the batches not validated yet (one raw.batch_validations row per batch)."""
     from expectations.raw_batches import SUITES, validate_batches
 
     validations = {}
     for table in SUITES:
-        log(f"validating the new batches of raw.{table}")
-        batches = [o.sha256 for o in report.of(table=table, status="loaded")]
+        batches = unvalidated_batches(con, table)
+        log(f"validating {len(batches)} batches of raw.{table}")
         validations[table] = validate_batches(con, table, batches, run_at)
     return validations
 
@@ -59,11 +72,12 @@ class IngestionFailed(Exception):
     """The worker raised (its traceback is the message) or died (killed, out of memory)."""
 
 
-def _work(settings: Settings, run_at: datetime, validate_above_bytes: int, messages) -> None:
+def _work(settings: Settings, run_at: datetime, validate_above_bytes: int, rehash: bool, messages) -> None:
     """In the child: ingest the landing folder, validate this run's batches if they are many, send back the result."""
     try:
         from ingestion.ingest import ingest_landing
         from ingestion.raw_schema import ensure_raw_schema
+        from ingestion.reviews import journal_path, read_journal
         from orchestration import duckdb_files
 
         last = {"step": None}
@@ -81,22 +95,28 @@ def _work(settings: Settings, run_at: datetime, validate_above_bytes: int, messa
                 from expectations.engine import preload_great_expectations
 
                 preload_great_expectations()  # imported while the files are read
-            report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at)
+            report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at,
+                                    settle_seconds=settings.settle_seconds, rehash=rehash,
+                                    reviews=read_journal(journal_path(settings.warehouse)))
             validations = None
             if validate_here:
-                validations = validate_new_batches(con, report, run_at, log=lambda line: messages.put(("log", line)))
+                validations = validate_new_batches(con, run_at, log=lambda line: messages.put(("log", line)))
             messages.put(("log", "closing the warehouse (checkpoint)"))
         messages.put(("done", IngestionResult(report, validations)))
-    except BaseException:  # noqa: BLE001 - everything goes back to the run, which names it
-        messages.put(("error", traceback.format_exc()))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the run, which names it (last line)
+        from orchestration.duckdb_files import no_space_left
+
+        full = no_space_left(exc, settings.warehouse)
+        messages.put(("error", traceback.format_exc() + (f"NoSpaceLeft: {full}\n" if full else "")))
 
 
 def ingest_in_worker(settings: Settings, run_at: datetime, log: Callable[[str], None],
                      warn: Callable[[str], None],
-                     validate_above_bytes: int = VALIDATE_IN_WORKER_ABOVE_BYTES) -> IngestionResult:
+                     validate_above_bytes: int = VALIDATE_IN_WORKER_ABOVE_BYTES,
+                     rehash: bool = False) -> IngestionResult:
     spawn = multiprocessing.get_context("spawn")  # not fork: the run's process has threads (Dagster, polars)
     messages = spawn.Queue()
-    worker = spawn.Process(target=_work, args=(settings, run_at, validate_above_bytes, messages), name="tthc-ingestion")
+    worker = spawn.Process(target=_work, args=(settings, run_at, validate_above_bytes, rehash, messages), name="tthc-ingestion")
     worker.start()
     try:
         while True:

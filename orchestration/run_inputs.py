@@ -13,7 +13,7 @@ No Dagster here: the check runs before `tthc run` imports it, so that a run with
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ CODE_FOLDERS = ("contracts", "ingestion", "expectations", "orchestration", "repo
 CODE_FILES = ("dbt_project/dbt_project.yml", "dbt_project/profiles.yml")
 CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".json"}
 NOTHING_NEW_CHECK = "nothing_new"
+STOP_IF_NOTHING_NEW_TAG = "tthc/stop_if_nothing_new"  # a run with this tag (the sensor's) stops when nothing is new
 LEDGER_ASSET = "raw/ingestion_ledger"
 
 
@@ -91,18 +92,56 @@ class NothingNew:
                 "as it is")
 
 
+def _open_for_a_look(settings: Settings) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse read-only, or None when it cannot be read now (absent, or held by a run that writes it)."""
+    if not settings.warehouse.exists():
+        return None
+    try:
+        return duckdb_files.connect(settings.warehouse, replace(settings, lock_wait_seconds=0), read_only=True)
+    except (duckdb.Error, duckdb_files.FileBusy):
+        return None
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t for (t,) in con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+
+
+@dataclass(frozen=True)
+class LandingChanges:
+    """What the ledger has not seen of the landing folder as it is now (the question of the nothing-new check)."""
+
+    paths: list[str]  # relative paths of the new or changed entries
+    last_batch: int  # the ledger's last batch_seq (0 for an empty or new warehouse)
+
+
+def landing_changes_now(settings: Settings) -> LandingChanges | None:
+    """The landed entries the ledger has not seen as they are now, or None while a run holds the warehouse."""
+    from ingestion.ingest import discover, landed_name
+
+    if not settings.warehouse.exists():
+        return LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
+    con = _open_for_a_look(settings)
+    if con is None:
+        return None
+    try:
+        if "raw.ingestion_ledger" not in _tables(con):
+            return LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
+        last = con.execute("select coalesce(max(batch_seq), 0) from raw.ingestion_ledger").fetchall()[0][0]
+        return LandingChanges(landing_changes(settings.landing_dir, LedgerSeen.read(con)), int(last))
+    finally:
+        con.close()
+
+
 def nothing_new(settings: Settings) -> NothingNew | None:
     """The last completed run when nothing changed since it, else None (also when it cannot tell: no warehouse,
     another process writing it, no completed run, a published file replaced or gone)."""
-    if not settings.warehouse.exists() or not settings.published.exists() or not settings.landing_dir.exists():
+    if not settings.published.exists() or not settings.landing_dir.exists():
         return None
+    con = _open_for_a_look(settings)
+    if con is None:
+        return None  # absent, or held by a writer: let the run wait for it and find out
     try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True, config=settings.duckdb_config())
-    except duckdb.Error:
-        return None  # held by a writer: let the run wait for it and find out
-    try:
-        tables = {t for (t,) in con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
-        if not {"quality.run_inputs", "raw.ingestion_ledger"} <= tables:
+        if not {"quality.run_inputs", "raw.ingestion_ledger"} <= _tables(con):
             return None
         last = con.execute("select run_id, inputs_digest, completed_at, published_size, published_mtime_ns "
                            "from quality.run_inputs order by ingested_at desc limit 1").fetchone()

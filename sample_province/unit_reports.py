@@ -55,7 +55,8 @@ def write_unit_reports(landing: Path, truth_unit_month: pl.DataFrame, units: lis
                                                                      hours=int(rng.integers(8, 17)))
             sent = sent.replace(day=min(sent.day, 28))
             reports.append({"unit_code": unit.code, "period_month": month, "submitted_at": sent, **values})
-    frame_rows = _plant_defects(reports, units, months, rng, manifest)
+    # no complete month yet (a province that starts mid-month): no report is due, none is written
+    frame_rows = _plant_defects(reports, units, months, rng, manifest) if months else []
     by_month: dict[tuple[date, str], list[dict]] = {}
     for row in frame_rows:
         by_month.setdefault((row["period_month"], row.pop("file")), []).append(row)

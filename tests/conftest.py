@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from sample_province.generate import GenerationResult, generate
@@ -78,12 +79,14 @@ def small_built(small_ingested, tmp_path_factory) -> Path:
 
 # landing text that a spreadsheet would run as a formula if it were written as one
 FORMULA_NAMES = {"000.00.02.H02": "=1+1", "000.00.05.H02": "@SUM(A1)", "000.00.26.H02": "-2+3"}
+# landing text that would end a page's <script> element, or put the HTML parser in its escaped states
+SCRIPT_NAMES = {"000.00.03.H02": "<!--<script>"}
 
 
 @pytest.fixture(scope="session")
 def pack_run(small_landing, tmp_path_factory):
-    """The whole job (as `tthc run` does) on the small landing whose units.csv names three units like formulas:
-    (published file, the pack folder of the latest complete month)."""
+    """The whole job (as `tthc run` does) on the small landing whose units.csv names three units like formulas and
+    one like the start of a script: (published file, the pack folder of the latest complete month)."""
     import csv
     import io
     import shutil
@@ -93,7 +96,7 @@ def pack_run(small_landing, tmp_path_factory):
     units_csv = root / "landing" / "reference" / "units.csv"
     rows = list(csv.DictReader(io.StringIO(units_csv.read_text(encoding="utf-8"))))
     for row in rows:
-        row["unit_name"] = FORMULA_NAMES.get(row["unit_code"], row["unit_name"])
+        row["unit_name"] = {**FORMULA_NAMES, **SCRIPT_NAMES}.get(row["unit_code"], row["unit_name"])
     with units_csv.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -124,3 +127,24 @@ def run_whole_job(root: Path, pii_key: str, **env: str):
                                defs.resolve_job_def("full_refresh"))
     assert outcome.ok and outcome.published, (root / "console.txt").read_text()
     return outcome
+
+
+# published tables whose rows say when and by which run they were made, not what the data is
+RUN_TABLES = {"data_quality_runs", "ingestion_ledger"}
+
+
+def published_tables(path: Path) -> dict[str, pl.DataFrame]:
+    """Every published table but RUN_TABLES, as frames."""
+    import duckdb
+
+    from orchestration.assets.publication import PUBLISHED_TABLES
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.sql(f"select * from marts.{t}").pl() for t in PUBLISHED_TABLES if t not in RUN_TABLES}
+
+
+def assert_same_tables(ours: dict, theirs: dict) -> None:
+    """The same tables with the same rows (in any order)."""
+    assert ours.keys() == theirs.keys()
+    for table, frame in theirs.items():
+        assert ours[table].sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table

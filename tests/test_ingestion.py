@@ -376,7 +376,7 @@ def test_the_worker_validates_a_large_load_and_leaves_a_small_one_to_the_run_wit
                 validations = result.validations
             else:
                 assert result.validations is None
-                validations = validate_new_batches(con, result.report, run_at, log=lambda line: None)
+                validations = validate_new_batches(con, run_at, log=lambda line: None)
             verdicts[where] = con.execute("select batch_id, kind, suite, success, evaluated_expectations, "
                                           "failed_expectations from raw.batch_validations order by all").fetchall()
             loaded = {r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where status = 'loaded' "
@@ -426,3 +426,178 @@ def test_the_raw_tables_exported_as_parquet_partitioned_by_batch_read_back_equal
     with duckdb.connect(str(db)) as con:
         ingest_landing(tmp_path / "more", con, PII_KEY)
         assert export_raw_parquet(con, folder)["dossier_snapshots"] == 1
+
+
+# --- hostile files, files still being written, corrected exports (issue #22) ------------------------------------
+
+def test_each_hostile_file_gets_one_rejected_row_naming_it_and_the_file_beside_it_loads(landing, tmp_path):
+    from .hostile_files import land_hostile_files
+
+    expected = land_hostile_files(landing / "dossiers")
+    write_csv(landing / "dossiers" / "good.csv", [GOOD])
+    db = tmp_path / "w.duckdb"
+    report = run(landing, db)
+    rejected = {o.file_path.removeprefix("dossiers/"): o.error for o in report.of(status="rejected")}
+    assert rejected.keys() == expected.keys()
+    for name, reason in expected.items():
+        assert rejected[name].startswith(f"dossiers/{name}: ") and reason in rejected[name], rejected[name]
+    assert [o.file_path for o in report.of(table="dossier_snapshots", status="loaded")] == ["dossiers/good.csv"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        ledger = con.execute("select file_path, status from raw.ingestion_ledger where kind = 'dossiers'").fetchall()
+    assert sorted(ledger) == sorted([(f"dossiers/{n}", "rejected") for n in expected] + [("dossiers/good.csv", "loaded")])
+    assert run(landing, db).outcomes == [], "each is reported once, not at every run"
+
+
+def test_the_xlsx_reader_refuses_what_would_not_fit_in_memory_before_reading_it(tmp_path):
+    """A far cell or a zip bomb is refused from the archive's own listing and a streamed scan: the process stays
+    small (read whole, the fault session measured a 550 GB allocation and 4.9 GiB then a panic)."""
+    import subprocess
+    import sys
+
+    from .hostile_files import far_cell_xlsx, zip_bomb_xlsx
+
+    files = [far_cell_xlsx(tmp_path / "far.xlsx"), zip_bomb_xlsx(tmp_path / "bomb.xlsx")]
+    code = ("import resource, sys\nfrom pathlib import Path\nfrom ingestion.readers import RejectedFile, read_landed\n"
+            "for name in sys.argv[1:]:\n    try:\n        read_landed(Path(name), b'', 'Mã hồ sơ')\n"
+            "        print('READ', name)\n    except RejectedFile as exc:\n        print('REJECTED', exc)\n"
+            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    done = subprocess.run([sys.executable, "-c", code, *map(str, files)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:2]] == ["REJECTED", "REJECTED"], lines
+    assert int(lines[-1].split()[1]) < 700_000, "the reader stayed within a few hundred MB"
+
+
+def _cut_last_row(path: Path, keep_suffix: str) -> bytes:
+    """The file as a copy caught mid-write: its last row ends after `keep_suffix`, with no line end."""
+    raw = path.read_bytes()
+    cut = raw.rstrip(b"\r\n")
+    end = cut.rfind(keep_suffix.encode()) + len(keep_suffix.encode())
+    return cut[:end]
+
+
+def test_a_last_row_without_its_line_end_is_quarantined_not_loaded(landing, tmp_path):
+    from ingestion.normalise import CUT_SHORT_REASON
+
+    rows = [{**GOOD, "Mã hồ sơ": f"000.00.01.H02-230615-{i:04d}"} for i in range(1, 31)]
+    path = write_csv(landing / "dossiers" / "copying.csv", rows)
+    path.write_bytes(_cut_last_row(path, "19/06/2023"))  # the last value still parses: a date without its time
+    db = tmp_path / "w.duckdb"
+    report = run(landing, db)
+    [outcome] = report.of(table="dossier_snapshots")
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (30, 29, 1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select source_row, reasons from raw.quarantine").fetchall() == [(31, [CUT_SHORT_REASON])]
+        assert "000.00.01.H02-230615-0030" not in {r[0] for r in con.execute(
+            "select dossier_code from raw.dossier_snapshots").fetchall()}
+
+
+def test_a_file_still_being_written_is_read_once_it_has_settled(landing, tmp_path):
+    import threading
+    import time
+
+    path = write_csv(landing / "dossiers" / "growing.csv", [GOOD])
+    stop = threading.Event()
+
+    def writer():
+        with path.open("ab") as handle:
+            for i in range(2, 40):
+                if stop.wait(0.2):
+                    return
+                handle.write(f"000.00.01.H02-230615-{i:04d},".encode() + path.read_bytes().split(b"\n")[1].split(b",", 1)[1]
+                             + b"\n")
+                handle.flush()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    db = tmp_path / "w.duckdb"
+    try:
+        with duckdb.connect(str(db)) as con:
+            first = ingest_landing(landing, con, PII_KEY, settle_seconds=1.0)
+    finally:
+        stop.set()
+        thread.join()
+    assert first.of(table="dossier_snapshots") == [] and "dossiers/growing.csv" in first.deferred[0]
+    time.sleep(0.05)
+    with duckdb.connect(str(db)) as con:
+        second = ingest_landing(landing, con, PII_KEY, settle_seconds=1.0)
+    [outcome] = second.of(table="dossier_snapshots")
+    assert outcome.status == "loaded" and outcome.rows_loaded == len(path.read_bytes().splitlines()) - 1 > 1
+
+
+def test_a_corrected_export_with_the_old_size_and_time_is_read_and_logged_as_a_replacement(landing, tmp_path):
+    import os
+
+    path = write_csv(landing / "dossiers" / "hoso.csv", [GOOD])
+    db = tmp_path / "w.duckdb"
+    [first] = run(landing, db).of(table="dossier_snapshots")
+    before = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"1500000", b"1600000"))  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old time (cp -p, touch -r, a sync tool)
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    [second] = run(landing, db).of(table="dossier_snapshots")
+    assert second.status == "loaded" and second.replaces == first.sha256
+    with duckdb.connect(str(db), read_only=True) as con:
+        warnings, fee = con.execute("select l.warnings, s.fee_amount from raw.ingestion_ledger l join "
+                                    "raw.dossier_snapshots s on s.batch_id = l.sha256 where l.sha256 = ?",
+                                    [second.sha256]).fetchall()[0]
+    assert warnings.startswith(f"replaces batch {first.sha256[:16]}") and fee == 1_600_000
+
+
+def test_rehash_reads_what_size_and_times_cannot_tell_apart(landing, tmp_path):
+    """Where the file system keeps no ctime change (or the ledger's signature was taken as it is now), only the
+    content can tell: `tthc run --force` hashes every landed file again."""
+    path = write_csv(landing / "dossiers" / "hoso.csv", [GOOD])
+    db = tmp_path / "w.duckdb"
+    run(landing, db)
+    path.write_bytes(path.read_bytes().replace(b"1500000", b"1600000"))
+    st = path.stat()
+    with duckdb.connect(str(db)) as con:  # the ledger saw the file exactly as it is now
+        con.execute("update raw.ingestion_ledger set file_size = ?, file_mtime_ns = ?, file_ctime_ns = ? "
+                    "where file_path = 'dossiers/hoso.csv'", [st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+        assert ingest_landing(landing, con, PII_KEY).outcomes == []
+        [outcome] = ingest_landing(landing, con, PII_KEY, rehash=True).of(table="dossier_snapshots")
+    assert outcome.status == "loaded" and outcome.replaces is not None
+
+
+def test_batch_reviews_in_the_journal_are_applied_when_the_warehouse_is_rebuilt(landing, tmp_path):
+    from ingestion.reviews import journal_path, read_journal, record_in_journal, review_batch
+
+    rows = [{**GOOD, "Mã hồ sơ": f"000.00.01.H02-230615-{i:04d}"} for i in range(1, 11)]
+    rows[0]["Trạng thái"] = "99"  # 1 row in 10 quarantined: held
+    write_csv(landing / "dossiers" / "hoso.csv", rows)
+    first = tmp_path / "first" / "tthc.duckdb"
+    first.parent.mkdir()
+    run(landing, first)
+    with duckdb.connect(str(first)) as con:
+        sha = con.execute("select sha256 from raw.ingestion_ledger where review = 'held'").fetchall()[0][0]
+        batch = review_batch(con, sha, "accepted")
+    record_in_journal(journal_path(first), batch)
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    with duckdb.connect(str(rebuilt)) as con:
+        ingest_landing(landing, con, PII_KEY, reviews=read_journal(journal_path(first)))
+        assert con.execute("select review, reviewed_at from raw.ingestion_ledger where sha256 = ?",
+                           [sha]).fetchall() == [("accepted", batch.reviewed_at)]
+
+
+def test_batches_that_a_killed_run_left_unvalidated_are_validated_by_the_next(landing, tmp_path):
+    """Ingestion committed its batches, then the run died before validating them: the next run, which loads
+    nothing new, validates them."""
+    from datetime import datetime
+
+    from orchestration.ingestion_worker import validate_new_batches
+
+    write_csv(landing / "dossiers" / "a.csv", [GOOD])
+    write_csv(landing / "dossiers" / "b.csv", [{**GOOD, "Mã hồ sơ": "000.00.01.H02-230615-0002"}])
+    db = tmp_path / "w.duckdb"
+    run(landing, db)  # ... and killed here
+    with duckdb.connect(str(db)) as con:
+        assert ingest_landing(landing, con, PII_KEY).outcomes == []  # the next run finds no new file
+        validations = validate_new_batches(con, datetime(2026, 12, 5), log=lambda line: None)
+        assert validations["dossier_snapshots"].success and validations["dossier_snapshots"].evaluated > 0
+        validated = con.execute("select batch_id from raw.batch_validations where kind = 'dossier_snapshots'").fetchall()
+        loaded = con.execute("select sha256 from raw.ingestion_ledger where kind = 'dossiers'").fetchall()
+        assert sorted(validated) == sorted(loaded) and len(loaded) == 2
+        again = validate_new_batches(con, datetime(2026, 12, 5), log=lambda line: None)
+    assert again == {"dossier_snapshots": None, "unit_reports": None}

@@ -14,15 +14,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.assets.publication import PUBLISHED_TABLES
+from ingestion.ingest import ingest_landing
 from orchestration.run_inputs import NOTHING_NEW_CHECK, nothing_new
 from orchestration.settings import Settings
 
-from .conftest import run_whole_job
+from .conftest import published_tables, run_whole_job
 
 ROOT = Path(__file__).resolve().parents[1]
-# tables whose rows say when and by which run they were made, not what the data is
-RUN_TABLES = {"data_quality_runs", "ingestion_ledger"}
 
 
 def _daily_exports(landing: Path) -> list[Path]:
@@ -34,11 +32,6 @@ def _env(root: Path) -> dict[str, str]:
     return {"TTHC_LANDING_DIR": str(root / "landing"), "TTHC_WAREHOUSE": str(root / "warehouse" / "tthc.duckdb"),
             "TTHC_PUBLISHED": str(root / "published" / "tthc_marts.duckdb"), "DAGSTER_HOME": str(root / "dagster"),
             "TTHC_PII_KEY": "reports-test-key"}
-
-
-def _published(path: Path) -> dict[str, pl.DataFrame]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return {t: con.sql(f"select * from marts.{t}").pl() for t in PUBLISHED_TABLES if t not in RUN_TABLES}
 
 
 def _tthc_run(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -81,6 +74,26 @@ def test_a_run_with_nothing_new_leaves_the_published_file_and_records_the_run(ni
     assert latest[0] in page and "nothing new since run" in page
 
 
+def test_a_run_the_landing_sensor_requested_stops_early_when_nothing_is_new(nightly, monkeypatch):
+    """The sensor's run (tagged) finds that another run ingested everything meanwhile: it materialises nothing,
+    leaves the published file and records that nothing was new."""
+    from orchestration.definitions import defs
+    from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG
+
+    root, _ = nightly
+    for key, value in _env(root).items():
+        monkeypatch.setenv(key, value)
+    published = Settings.from_env().published
+    before = published.stat()
+    result = defs.resolve_job_def("full_refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags={STOP_IF_NOTHING_NEW_TAG: "true"}, raise_on_error=False)
+    assert result.success and result.get_asset_materialization_events() == []
+    assert (published.stat().st_size, published.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with duckdb.connect(str(Settings.from_env().warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from quality.check_runs where run_id = ? and check_name = ?",
+                           [result.run_id, NOTHING_NEW_CHECK]).fetchall()[0][0] == 1
+
+
 def test_what_makes_a_run_build_again(nightly, monkeypatch):
     """A touched file, a new file, a reviewed batch, a replaced published file: each one means a real run."""
     from orchestration.automation import nightly_full_refresh
@@ -99,7 +112,10 @@ def test_what_makes_a_run_build_again(nightly, monkeypatch):
     assert nothing_new(settings) is None
     with dg.build_schedule_context() as context:
         assert isinstance(nightly_full_refresh(context), dg.RunRequest)
-    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # its old time back: its ctime still says touched
+    assert nothing_new(settings) is None
+    with duckdb.connect(str(settings.warehouse)) as con:  # the run's ingestion hashes it: the same bytes
+        assert ingest_landing(settings.landing_dir, con, b"reports-test-key").outcomes == []
     assert nothing_new(settings) is not None
 
     extra = export.with_name(f"extra{export.suffix}")  # a copy under a new name: a new file, the same bytes
@@ -122,7 +138,7 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
         path.write_bytes(raw)
         outcome = run_whole_job(root, "reports-test-key")
         assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1
-    by_day, full = _published(root / "published" / "tthc_marts.duckdb"), _published(pack_run[0])
+    by_day, full = published_tables(root / "published" / "tthc_marts.duckdb"), published_tables(pack_run[0])
     for table, frame in full.items():
         assert frame.height > 0 or table in ("explanation_issues",), table
         assert by_day[table].sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table

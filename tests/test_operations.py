@@ -89,31 +89,45 @@ def test_every_schedule_runs_nightly_in_vietnam_time():
         assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
 
 
-def test_the_sensor_requests_a_run_for_new_or_changed_files_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("TTHC_LANDING_DIR", str(tmp_path))
-    (tmp_path / "dossiers" / "2024").mkdir(parents=True)
-    (tmp_path / "reference").mkdir()
-    export = tmp_path / "dossiers" / "2024" / "hoso_20240201.csv"
-    export.write_text("Mã hồ sơ\nA\n", encoding="utf-8")
+def test_the_sensor_asks_the_ledger_what_is_new_and_keeps_a_small_cursor(tmp_path, monkeypatch, landing):
+    """The sensor asks what `tthc run` asks: is there a landed file the ingestion ledger has not seen as it is now?
+    After a run has ingested everything (as `make run` does before the UI starts), its first tick finds nothing."""
+    import duckdb
+
+    from ingestion.ingest import ingest_landing
+    from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG
+
+    from .conftest import PII_KEY
+    from .test_ingestion import GOOD, write_csv
+
+    monkeypatch.setenv("TTHC_LANDING_DIR", str(landing))
+    monkeypatch.setenv("TTHC_WAREHOUSE", str(tmp_path / "w" / "tthc.duckdb"))
+    export = write_csv(landing / "dossiers" / "2024" / "hoso_20240201.csv", [GOOD])
 
     def evaluate(cursor):
         context = dg.build_sensor_context(cursor=cursor)
         result = landing_sensor(context)
         return result, context.cursor
 
-    first, cursor = evaluate(None)
-    assert isinstance(first, dg.RunRequest) and json.loads(cursor) == {
-        "dossiers/2024/hoso_20240201.csv": [export.stat().st_size, export.stat().st_mtime_ns]}
+    first, cursor = evaluate(None)  # no warehouse yet: everything is new
+    assert isinstance(first, dg.RunRequest) and first.tags[STOP_IF_NOTHING_NEW_TAG] == "true"
+    assert len(cursor) == 16, "a digest, not every path"
     again, same = evaluate(cursor)
-    assert isinstance(again, dg.SkipReason) and same == cursor
-    (tmp_path / "reference" / "units.csv").write_text("unit_code\n", encoding="utf-8")  # not watched
+    assert isinstance(again, dg.SkipReason) and same == cursor, "the same files: their run was requested"
+    (tmp_path / "w").mkdir()
+    with duckdb.connect(str(tmp_path / "w" / "tthc.duckdb")) as con:  # the requested run ingests them
+        ingest_landing(landing, con, PII_KEY)
     assert isinstance(evaluate(cursor)[0], dg.SkipReason)
-    export.write_text("Mã hồ sơ\nA\nB\n", encoding="utf-8")  # same path, new bytes
+    assert isinstance(evaluate(None)[0], dg.SkipReason), "a fresh cursor (a new UI) asks the ledger too"
+    export.write_bytes(export.read_bytes() + export.read_bytes().splitlines(keepends=True)[1])  # new bytes
     changed, cursor2 = evaluate(cursor)
     assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key
-    (tmp_path / "unit_reports").mkdir()
-    (tmp_path / "unit_reports" / "bao_cao_01_2024.xlsx").write_bytes(b"PK")
+    with duckdb.connect(str(tmp_path / "w" / "tthc.duckdb")) as con:
+        ingest_landing(landing, con, PII_KEY)
+    (landing / "reference" / "units.csv").touch()  # a reference file is an input too, as for `tthc run`
     assert isinstance(evaluate(cursor2)[0], dg.RunRequest)
+    with duckdb.connect(str(tmp_path / "w" / "tthc.duckdb")):  # while a run writes the warehouse: ask later
+        assert isinstance(evaluate(None)[0], dg.SkipReason)
 
 
 def _warehouse_with_export_loaded_at(path: Path, loaded_at: datetime) -> None:

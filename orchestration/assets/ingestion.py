@@ -4,17 +4,19 @@ Asset keys are ["raw", table]: the keys of the dbt sources, so lineage runs on f
 """
 
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.ingest import IngestReport
+from ingestion.raw_schema import NOT_COUNTED_BATCHES
 from orchestration.gate import is_blocking
 from orchestration.history import record_expectations, recorded
 from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker, validate_new_batches
 from orchestration.resources import WarehouseResource
-from orchestration.run_inputs import record_inputs
+from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG, record_inputs, stop_if_nothing_new
 
 RAW_TABLES = {
     "dossier_snapshots": "Dossier snapshots (hồ sơ), one row per loaded export row, append-only.",
@@ -46,6 +48,10 @@ CHECKS = [
                           description=f"Great Expectations suite {suite} on this run's batches."),
     )
 ] + [
+    dg.AssetCheckSpec("dossiers_loaded", asset=_key("dossier_snapshots"),
+                      blocking=is_blocking(_key("dossier_snapshots"), "dossiers_loaded"),
+                      description="Fails (blocking) when the warehouse holds no dossier that counts: an empty or "
+                                  "wrongly pointed landing folder (TTHC_LANDING_DIR) would publish empty marts."),
     dg.AssetCheckSpec("no_held_batch", asset=LEDGER, blocking=is_blocking(LEDGER, "no_held_batch"),
                       description=f"Fails (blocking) while a batch with more than {HOLD_QUARANTINED_SHARE:.0%} of its "
                                   "rows quarantined is held: in this run and every later one, until an engineer "
@@ -65,12 +71,25 @@ def quarantine_check(report: IngestReport, table: str) -> dg.AssetCheckResult:
 
 
 def suite_check(table: str, suite: str, outcome) -> dg.AssetCheckResult:
-    """The raw suite over this run's batches of `table` (outcome None: no new batch)."""
+    """The raw suite over the batches of `table` not validated before this run (outcome None: none)."""
     return dg.AssetCheckResult(
         check_name=f"{suite}_suite", asset_key=_key(table), passed=outcome is None or outcome.success,
-        description="no new batch" if outcome is None else (outcome.describe_failures() or
-                                                            f"{outcome.evaluated} expectations passed"),
+        description="no batch left to validate" if outcome is None else (outcome.describe_failures() or
+                                                                         f"{outcome.evaluated} expectations passed"),
         metadata={"failed_rows": 0 if outcome is None else sum(o.unexpected_count for o in outcome.failed)})
+
+
+def dossiers_loaded_check(con: duckdb.DuckDBPyConnection, landing: Path) -> dg.AssetCheckResult:
+    """At least one dossier snapshot counts (its batch neither held nor excluded)."""
+    found = con.execute(f"select exists (select 1 from raw.dossier_snapshots "
+                        f"where batch_id not in ({NOT_COUNTED_BATCHES}))").fetchall()[0][0]
+    folder = landing.resolve() / "dossiers"
+    return dg.AssetCheckResult(
+        check_name="dossiers_loaded", asset_key=_key("dossier_snapshots"), passed=bool(found),
+        description=(f"dossier snapshots loaded from {folder}" if found else
+                     f"no dossier at all: nothing that counts was loaded from {folder}; is TTHC_LANDING_DIR the "
+                     "landing folder of the exports? Nothing is published until a dossier export loads"),
+        metadata={"landing_folder": str(folder)})
 
 
 def held_batch_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
@@ -110,21 +129,35 @@ def last_successful_run_end(context: dg.AssetExecutionContext) -> datetime | Non
     return datetime.fromtimestamp(end) if end else None
 
 
+class RawTablesConfig(dg.Config):
+    rehash_landed_files: bool = False  # hash every landed file, even one whose path, size and times are unchanged
+
+
 @dg.multi_asset(
-    specs=[dg.AssetSpec(k, description=RAW_TABLES[k.path[-1]], group_name="ingestion", kinds={"duckdb", "polars"})
-           for k in RAW],
+    # skippable: a run the landing sensor started stops here when another run ingested everything meanwhile
+    specs=[dg.AssetSpec(k, description=RAW_TABLES[k.path[-1]], group_name="ingestion", kinds={"duckdb", "polars"},
+                        skippable=True) for k in RAW],
     check_specs=CHECKS,
     can_subset=False,
     name="raw_tables",
     description="Ingest new landed files (dossiers, unit reports, reference) into the raw tables.",
 )
 @recorded
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def raw_tables(context: dg.AssetExecutionContext, config: RawTablesConfig, warehouse: WarehouseResource):
     settings = warehouse.settings()
     if settings.pii_key_is_default:
         context.log.warning("TTHC_PII_KEY is not set: applicant ids are hashed with the development key")
     if not settings.landing_dir.exists():
         raise dg.Failure(f"landing folder {settings.landing_dir} does not exist (TTHC_LANDING_DIR)")
+    if context.run.tags.get(STOP_IF_NOTHING_NEW_TAG) == "true":
+        stopped = stop_if_nothing_new(settings, context.run.run_id)
+        if stopped is not None:
+            said = f"{stopped[0].describe(settings)}: this run stops here"
+            context.log.info(said)
+            for spec in CHECKS:  # Dagster wants a result of each check; none was evaluated
+                yield dg.AssetCheckResult(check_name=spec.name, asset_key=spec.asset_key, passed=True,
+                                          description=f"not evaluated: {said}")
+            return  # nothing materialised: every later step is skipped
     run_at = datetime.now().replace(microsecond=0)
     # for the quality checks later in this process: imported here while the worker does the ingestion (started
     # before the run, the import slowed Dagster's own planning by as much as it saved)
@@ -132,7 +165,8 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 
     preload_great_expectations()
     try:
-        result = ingest_in_worker(settings, run_at, log=context.log.info, warn=context.log.warning)
+        result = ingest_in_worker(settings, run_at, log=context.log.info, warn=context.log.warning,
+                                  rehash=config.rehash_landed_files)
     except IngestionFailed as exc:
         raise dg.Failure(description=str(exc).splitlines()[0], metadata={"traceback": str(exc)}) from None
     report = result.report
@@ -140,16 +174,20 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         context.log.warning(f"deferred: {line}")
     for o in report.of(status="rejected"):
         context.log.warning(f"rejected: {o.error}")
+    for o in report.outcomes:
+        if o.replaces:
+            context.log.warning(f"replaced: {o.file_path}: new bytes, batch {o.sha256[:16]} {o.replaced_note}")
     with warehouse.connect(log=context.log.warning) as con:
         validations = result.validations
         if validations is None:  # a small load: validated here, where Great Expectations was imported meanwhile
-            validations = validate_new_batches(con, report, run_at, log=context.log.info)
+            validations = validate_new_batches(con, run_at, log=context.log.info)
         for table, outcome in validations.items():
             if outcome is not None:
                 record_expectations(con, context.run.run_id, f"raw/{table}", outcome)
         checks = [check for table, suite in RAW_SUITES.items()
                   for check in (quarantine_check(report, table), suite_check(table, suite, validations[table]))]
-        checks += [held_batch_check(con), rejected_files_check(con, last_successful_run_end(context))]
+        checks += [dossiers_loaded_check(con, settings.landing_dir), held_batch_check(con),
+                   rejected_files_check(con, last_successful_run_end(context))]
         record_inputs(con, context.run.run_id, settings)
         if settings.engine == "spark":  # Spark reads the raw tables as Parquet, one partition per batch
             from ingestion.parquet_export import export_raw_parquet
