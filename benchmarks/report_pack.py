@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
 from reporting.pack import build_pack
+from reporting.published import open_published
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    with duckdb.connect(str(args.published), read_only=True) as con:
+    with open_published(args.published) as con:
         dossiers = con.execute("select sum(received) from marts.kpi_level_month where level = 'toan_tinh'").fetchall()[0][0]
     runs = []
     with tempfile.TemporaryDirectory() as folder:

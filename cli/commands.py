@@ -15,9 +15,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestration.settings import Settings
+from orchestration.settings import Settings, SettingsError
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -73,7 +74,8 @@ def generate(seed: int, scale: float, profile: str, start, end, landing: Path | 
 
 @cli.command()
 @click.option("--force", is_flag=True,
-              help="Run every step even when nothing changed since the last completed run.")
+              help="Run every step even when nothing changed since the last completed run, and hash every landed "
+                   "file again (a corrected export given the old size and time is then read).")
 def run(force: bool) -> None:
     """Ingest, build, check and publish: the whole pipeline, in-process.
 
@@ -97,7 +99,7 @@ def run(force: bool) -> None:
     from cli.runner import run_pipeline
     from orchestration.definitions import defs
 
-    outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"))
+    outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"), rehash=force)
     if not outcome.ok:
         raise UserError(outcome.failure_line())
 
@@ -178,7 +180,7 @@ def exclude_batch(sha256: str) -> None:
 
 
 def _review(sha256: str, decision: str) -> None:
-    from ingestion.reviews import ReviewError, review_batch
+    from ingestion.reviews import ReviewError, journal_path, record_in_journal, review_batch
     from orchestration import duckdb_files
     from orchestration.assets.warehouse import incremental_relations
     from orchestration.resources import warehouse_lock
@@ -200,6 +202,7 @@ def _review(sha256: str, decision: str) -> None:
             raise UserError(str(exc)) from exc
         finally:
             con.close()
+        record_in_journal(journal_path(settings.warehouse), batch)  # a rebuilt warehouse applies it again
     console.print(f"batch {batch.sha256} ({', '.join(batch.file_paths)}): {batch.previous or 'not held'} -> "
                   f"{decision}. The next `tthc run` rebuilds {', '.join(rebuilt)} and publishes if every "
                   f"blocking check passes.")
@@ -262,7 +265,10 @@ def scorecard(show_units: bool, programme: str | None) -> None:
 @click.option("--month", default=None, metavar="YYYY-MM", help="Report month (default: the latest complete month).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Reports folder (default: reports/ beside $TTHC_PUBLISHED); the pack goes to OUT/<YYYY-MM>/.")
-def report(month: str | None, out: Path | None) -> None:
+@click.option("--provisional", is_flag=True,
+              help="Allow a month that is not complete (default: the latest month when none is complete): the pack "
+                   "is marked TẠM TÍNH on every sheet and page, and goes to OUT/<YYYY-MM>_tam_tinh/.")
+def report(month: str | None, out: Path | None, provisional: bool) -> None:
     """Write the monthly report pack from the published marts: the province workbook, one workbook per unit, and
     the offline dashboard."""
     from datetime import datetime
@@ -284,10 +290,12 @@ def report(month: str | None, out: Path | None) -> None:
             progress.update(task, completed=done)
 
         try:
-            pack = build_pack(Settings.from_env().published, chosen, out, progress=report_progress)
+            pack = build_pack(Settings.from_env().published, chosen, out, progress=report_progress,
+                              provisional=provisional)
         except ReportError as exc:
             raise UserError(str(exc)) from exc
-    console.print(f"[green]report pack[/] for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s):\n"
+    console.print(f"[green]{'provisional ' if pack.provisional else ''}report pack[/] for {pack.month:%m/%Y} in "
+                  f"{pack.folder} ({pack.seconds:.1f} s):\n"
                   f"  {pack.province_workbook.name}  the province workbook\n"
                   f"  {pack.dashboard.name}  the offline dashboard ({pack.dashboard.stat().st_size / 1e6:.1f} MB)\n"
                   f"  don_vi/  {len(pack.unit_workbooks)} unit workbooks, one per unit")
@@ -317,6 +325,9 @@ def _main() -> None:
     except click.ClickException as exc:
         console.print(f"[red]error:[/] {exc.format_message()}")
         sys.exit(exc.exit_code)
+    except SettingsError as exc:  # names the variable: refused before anything runs
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
     except Exception as exc:  # one clear line, not a traceback
         if os.environ.get("TTHC_DEBUG"):
             raise

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from cli.progress import innermost, root_cause
+from orchestration.duckdb_files import corruption
 from orchestration.settings import Settings
 
 DEFAULT_DAGSTER_HOME = Path("data/dagster_home")
@@ -92,8 +93,10 @@ def prune_run_logs(folder: Path, max_age_days: float = RUN_LOG_MAX_AGE_DAYS, now
     return old
 
 
-def run_pipeline(settings: Settings, console: Console, job) -> RunOutcome:
-    """Execute `job` (a Dagster job of the code location) in this process, printing one line per step and check."""
+def run_pipeline(settings: Settings, console: Console, job, rehash: bool = False) -> RunOutcome:
+    """Execute `job` (a Dagster job of the code location) in this process, printing one line per step and check.
+
+    `rehash`: ingestion hashes every landed file again (`tthc run --force`)."""
     import dagster as dg
 
     from cli.progress import tthc_progress
@@ -113,8 +116,12 @@ def run_pipeline(settings: Settings, console: Console, job) -> RunOutcome:
     prune_run_logs(run_log.parent)
     with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):  # dbt's line per node
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
-                                        run_config={"loggers": {"tthc_progress": {}}})
+                                        run_config={"loggers": {"tthc_progress": {}}, "ops": {"raw_tables": {
+                                            "config": {"rehash_landed_files": rehash}}}})
     outcome = summarise(result)
+    damaged = corruption(Exception(outcome.error or ""), settings.warehouse)
+    if damaged is not None:  # found mid-run (dbt, a check): say which file and how to recover
+        outcome.error = str(damaged)
     _print_summary(outcome, console)
     console.print(f"run {result.run_id}: the full dbt log is in {run_log}; `tthc ui` shows the run")
     return outcome

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
 from reporting.labels import LEVELS
+from reporting.published import open_published
 
 LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def landing_text(value) -> Text:
+    """Text from the landing (a unit's or programme's name) as the terminal should show it: control characters
+    (escape sequences, bidirectional overrides) replaced by `�`, and never read as Rich markup."""
+    return Text(_CONTROL.sub("\ufffd", "" if value is None else str(value)))
 
 
 def _pct(value) -> str:
@@ -21,7 +32,7 @@ def _pct(value) -> str:
 def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
     """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) of a programme, from the
     published file."""
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         rows = con.execute(
             "select s.*, u.unit_name from marts.programme_scorecard s "
             "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
@@ -52,15 +63,16 @@ EXPLAINED_RATES = """
 
 def explained_rates(published: Path, start, end) -> list[tuple]:
     """(level, late, explained, with apology) pooled over the months of a window, and for the province."""
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         return con.execute(EXPLAINED_RATES, [start, end]).fetchall()
 
 
 def render_scorecard(published: Path, show_units: bool, console: Console, programme: str) -> None:
     levels, units, summary = scorecard_rows(published, programme)
     first = levels[0]
-    table = Table(title=f"{first['programme_name'] or programme} — window {first['window_start']} to {first['window_end']}, "
-                        f"baseline {first['baseline_start']} to {first['baseline_end']}")
+    table = Table(title=landing_text(f"{first['programme_name'] or programme} — window {first['window_start']} to "
+                                     f"{first['window_end']}, baseline {first['baseline_start']} to "
+                                     f"{first['baseline_end']}"))
     for column in ("indicator", "level", "window", "baseline", "change (pp)", "target", "meets", "units meeting"):
         table.add_column(column, justify="left" if column in ("indicator", "level") else "right")
     for r in levels:
@@ -84,7 +96,7 @@ def render_scorecard(published: Path, show_units: bool, console: Console, progra
         for column in ("indicator", "unit", "level", "window", "baseline", "change (pp)", "target", "meets"):
             unit_table.add_column(column)
         for r in units:
-            unit_table.add_row(r["indicator"], f"{r['unit_code']} {r['unit_name'] or ''}", r["level"],
+            unit_table.add_row(r["indicator"], landing_text(f"{r['unit_code']} {r['unit_name'] or ''}"), r["level"],
                                _pct(r["window_value"]), _pct(r["baseline_value"]),
                                "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}", _pct(r["target"]),
                                {True: "yes", False: "no", None: ""}[r["meets_target"]])

@@ -32,6 +32,8 @@ class Rules:
     personal_data_columns: str  # a regular expression over column names
     default_programme: str  # the programme code of Directive 10 (scored when programmes.csv is absent)
     unexplained_late_days: int  # a late dossier unexplained after this many days is warned about
+    received_drop_share: float  # a complete month's received falling by more than this share stops publication
+    received_drop_min_unit: int  # ... for a unit that had at least this many (the province always)
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -59,6 +61,8 @@ def parse(variables: dict) -> Rules:
         personal_data_columns=str(variables["personal_data_columns"]),
         default_programme=str(variables["default_programme"]["code"]),
         unexplained_late_days=int(variables["unexplained_late_days"]),
+        received_drop_share=float(variables["received_drop"]["share"]),
+        received_drop_min_unit=int(variables["received_drop"]["min_unit_received"]),
     )
 
 

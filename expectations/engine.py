@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +57,33 @@ def describe(outcomes: list[ExpectationOutcome]) -> str:
     return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in outcomes)
 
 
+_import_lock = threading.Lock()
+
+
+def import_great_expectations():
+    """The `great_expectations` module, imported without PySpark.
+
+    GX's compatibility layer imports PySpark whenever it is installed (the `spark` dependency group): 0.6 s and a
+    pandas FutureWarning in every run's output, for Spark frames this project never validates (on either engine,
+    Spark runs in dbt's own process). So PySpark is hidden while GX is first imported, and visible again after.
+    Every import of GX in the project goes through here."""
+    with _import_lock:
+        if "great_expectations" in sys.modules:
+            return sys.modules["great_expectations"]
+        hidden = "pyspark" not in sys.modules
+        if hidden:
+            sys.modules["pyspark"] = None  # `import pyspark` raises ImportError, which GX takes for "not installed"
+        try:
+            return importlib.import_module("great_expectations")
+        finally:
+            if hidden and sys.modules.get("pyspark", False) is None:
+                del sys.modules["pyspark"]
+
+
 def preload_great_expectations() -> threading.Thread:
     """Import Great Expectations (about 4 s) in a thread while the caller does other work: ingestion reads files
     and dbt runs in its own process meanwhile, and the step that validates then finds it imported."""
-    thread = threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True,
-                              name="preload-great-expectations")
+    thread = threading.Thread(target=import_great_expectations, daemon=True, name="preload-great-expectations")
     thread.start()
     return thread
 
@@ -71,7 +94,7 @@ def get_context(root: Path | None = None):
     Results are not rendered by GX's data docs (they load their styles and scripts from CDNs and render broken
     without a network): the project records every expectation's result and renders its own offline page.
     """
-    import great_expectations as gx
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     key = str(root) if root else ""
@@ -89,7 +112,7 @@ def get_context(root: Path | None = None):
 def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_columns: tuple[str, ...] = (),
               context=None) -> SuiteOutcome:
     """Validate `frame` against `expectations`; failing rows are identified by key_columns."""
-    import great_expectations as gx
+    gx = import_great_expectations()
 
     context = context or get_context()
     source = context.data_sources.add_or_update_pandas(f"{suite_name}_source")

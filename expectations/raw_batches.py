@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 
-import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
 
 from contracts.vocabulary import CHANNEL_LABELS, PAID_ONLINE_CODES, STATUS_LABELS
-from expectations.engine import SuiteOutcome, describe, merge_outcomes, run_suite
+from expectations.engine import SuiteOutcome, describe, import_great_expectations, merge_outcomes, run_suite
 from expectations.sql_engine import run_suite_sql
+
+gx = import_great_expectations()
 
 DOSSIER_COLUMNS = ["batch_id", "batch_seq", "source_row", "dossier_code", "procedure_code", "procedure_name",
                    "unit_code", "channel", "received_at", "due_at", "finished_at", "status", "fee_amount",

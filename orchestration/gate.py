@@ -13,6 +13,8 @@ BLOCKING_CHECKS: dict[str, str] = {
     # "asset:check" -> why a failure must stop publication
     "raw/ingestion_ledger:no_held_batch":
         "a batch with more than 5% of its rows quarantined waits for an engineer's review (landing.md)",
+    "raw/dossier_snapshots:dossiers_loaded":
+        "no dossier at all: an empty or wrongly pointed landing folder would publish empty marts",
     "raw/dossier_snapshots:raw_dossier_batch_suite": "loaded dossier rows break the landing contract",
     "raw/unit_reports:raw_unit_report_batch_suite": "loaded unit-report rows break the landing contract",
     "intermediate/int_dossier_current_state:unique_among_rebuilt_int_dossier_current_state_dossier_code":
@@ -25,6 +27,9 @@ BLOCKING_CHECKS: dict[str, str] = {
     "marts/directive10_scorecard:assert_rates_are_fractions": "a rate outside [0, 1], or NULL with a denominator",
     "marts/kpi_unit_month:assert_numerators_within_denominators": "a part larger than its whole",
     "marts/kpi_level_month:assert_level_month_equals_sum_of_units": "a level that is not the pool of its units",
+    "marts/kpi_unit_month:received_not_dropped":
+        "a complete month's received dossiers fell by more than 1% (province, or a unit with 100 or more) against "
+        "the previous published file, and no excluded batch explains it",
     "marts/kpi_unit_month:assert_every_reference_unit_present": "a unit of the reference missing from the figures",
     "marts/directive10_scorecard:assert_directive_window_months": "a window or baseline other than the contract's",
     "marts/ingestion_ledger:assert_no_personal_data_column": "personal data would be published",

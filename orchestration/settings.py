@@ -17,6 +17,11 @@ DEFAULT_LOCK_WAIT_SECONDS = 600.0
 # every type the marts use (text, integers, doubles, dates, timestamps, booleans). DuckDB 2.0 writes version 69 by
 # default, which DuckDB 1.x readers refuse ("we can only read versions between 64 and 68").
 DEFAULT_PUBLISHED_STORAGE_VERSION = "v0.10.0"
+# A landed file modified less than this many seconds ago is read only if it stays unchanged until it is that old:
+# a file still being copied into the landing folder is left for a later run instead of loading a cut-short row.
+DEFAULT_SETTLE_SECONDS = 5.0
+# Below this, DuckDB cannot build the marts at all: a smaller TTHC_DUCKDB_MEMORY_LIMIT is a typing mistake.
+MIN_MEMORY_LIMIT_BYTES = 128 * 2**20
 # The engine dbt builds the warehouse with: DuckDB (the default, no Java), or Spark (docs/scale-out.md), which
 # reads the raw tables as Parquet exported by ingestion.
 ENGINES = ("duckdb", "spark")
@@ -42,11 +47,59 @@ def parse_bytes(text: str) -> int:
     return int(float(match.group(1)) * _BYTE_UNITS[match.group(2).upper() or "B"])
 
 
+class SettingsError(ValueError):
+    """An environment variable that cannot be used: the message names it and says what it may be."""
+
+
+def _seconds(variable: str, default: float) -> float:
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{variable}={text!r}: give a number of seconds, e.g. {default:g}") from None
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{variable}={text!r}: give a number of seconds, 0 or more")
+    return value
+
+
+def _memory_limit(text: str) -> str:
+    try:
+        size = parse_bytes(text)
+    except ValueError as exc:
+        raise SettingsError(f"TTHC_DUCKDB_MEMORY_LIMIT={text!r}: {exc}") from None
+    if size < MIN_MEMORY_LIMIT_BYTES:
+        raise SettingsError(f"TTHC_DUCKDB_MEMORY_LIMIT={text!r}: at least {MIN_MEMORY_LIMIT_BYTES // 2**20}MB "
+                            "(DuckDB cannot build the marts in less)")
+    return text
+
+
+def _path(variable: str, default: str) -> Path:
+    text = os.environ.get(variable) or default
+    if "'" in text or "\0" in text:
+        raise SettingsError(f"{variable}={text!r}: a path with a quote cannot be given to DuckDB; choose another")
+    return Path(text)
+
+
+def _storage_version(text: str) -> str:
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            con.execute(f"attach ':memory:' as probe (storage_version '{text}')")
+    except duckdb.Error as exc:
+        known = "a DuckDB version such as v0.10.0 or v1.2.0"
+        raise SettingsError(f"TTHC_PUBLISHED_STORAGE_VERSION={text!r}: not {known} "
+                            f"({str(exc).split(',')[0]})") from None
+    return text
+
+
 def engine_from(text: str) -> str:
     """TTHC_ENGINE: empty for the default, DuckDB; anything but ENGINES is refused with what it may be."""
     engine = text.strip().lower() or ENGINES[0]
     if engine not in ENGINES:
-        raise ValueError(f"TTHC_ENGINE={text!r}: the engine is one of {', '.join(ENGINES)}")
+        raise SettingsError(f"TTHC_ENGINE={text!r}: the engine is one of {', '.join(ENGINES)}")
     return engine
 
 
@@ -62,23 +115,28 @@ class Settings:
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
     published_storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION  # DuckDB format of the published file
     engine: str = "duckdb"  # TTHC_ENGINE: one of ENGINES
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS  # how long a landed file must stay unchanged before it is read
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings of the environment; a variable that cannot be used raises SettingsError naming it, so that
+        a run is refused before it starts."""
         key = os.environ.get("TTHC_PII_KEY", "")
         temp = os.environ.get("TTHC_DUCKDB_TEMP_DIR", "")
+        version = os.environ.get("TTHC_PUBLISHED_STORAGE_VERSION") or DEFAULT_PUBLISHED_STORAGE_VERSION
         return cls(
-            landing_dir=Path(os.environ.get("TTHC_LANDING_DIR", "data/landing")),
-            warehouse=Path(os.environ.get("TTHC_WAREHOUSE", "data/warehouse/tthc.duckdb")),
-            published=Path(os.environ.get("TTHC_PUBLISHED", "data/published/tthc_marts.duckdb")),
+            landing_dir=_path("TTHC_LANDING_DIR", "data/landing"),
+            warehouse=_path("TTHC_WAREHOUSE", "data/warehouse/tthc.duckdb"),
+            published=_path("TTHC_PUBLISHED", "data/published/tthc_marts.duckdb"),
             pii_key=(key or DEVELOPMENT_PII_KEY).encode("utf-8"),
             pii_key_is_default=not key,
-            memory_limit=os.environ.get("TTHC_DUCKDB_MEMORY_LIMIT") or default_memory_limit(),
-            temp_dir=Path(temp) if temp else None,
-            lock_wait_seconds=float(os.environ.get("TTHC_LOCK_WAIT_SECONDS") or DEFAULT_LOCK_WAIT_SECONDS),
-            published_storage_version=(os.environ.get("TTHC_PUBLISHED_STORAGE_VERSION")
-                                       or DEFAULT_PUBLISHED_STORAGE_VERSION),
+            memory_limit=_memory_limit(os.environ.get("TTHC_DUCKDB_MEMORY_LIMIT") or default_memory_limit()),
+            temp_dir=_path("TTHC_DUCKDB_TEMP_DIR", "") if temp else None,
+            lock_wait_seconds=_seconds("TTHC_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS),
+            published_storage_version=(version if version == DEFAULT_PUBLISHED_STORAGE_VERSION
+                                       else _storage_version(version)),
             engine=engine_from(os.environ.get("TTHC_ENGINE", "")),
+            settle_seconds=_seconds("TTHC_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
         )
 
     def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,

@@ -18,7 +18,16 @@ import polars as pl
 
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
-from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, UNIT_LEVELS, month_label, percent_label, points_label
+from reporting.labels import (
+    INDICATOR_LABELS,
+    LEVEL_LABELS,
+    LEVELS,
+    PROVISIONAL_MARK,
+    UNIT_LEVELS,
+    month_label,
+    percent_label,
+    points_label,
+)
 from reporting.published import PublishedMarts
 from reporting.workbooks import LEVEL_COLOURS, explanation_rows, trend_rows
 
@@ -26,6 +35,17 @@ VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an ident
 # d3-format has no Vietnamese locale: decimal comma, thousands dot
 FORMAT_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]}
 MEETS_COLOUR, MISSES_COLOUR = "#2E7D32", "#C62828"
+
+
+def script_json(value) -> str:
+    """JSON to write inside a <script> element: `<`, `>` and `&` as \\u escapes (still the same JSON), so that no
+    text from the landing (a unit named `<!--<script>` or `</script>`) can end the script or put the HTML parser
+    into its escaped states, and U+2028/2029 escaped for older JavaScript parsers."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
 
 
 @cache
@@ -198,17 +218,20 @@ def render_dashboard(marts: PublishedMarts) -> str:
     baseline = f"{marts.baseline[0]:%d/%m/%Y} – {marts.baseline[1]:%d/%m/%Y}" if marts.baseline else "chưa có"
     as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
     quality_state = "ok" if marts.quality.run_id and not marts.quality.blocking_failed else "bad"
-    specs = json.dumps(dict(charts), ensure_ascii=False).replace("</", "<\\/")
+    specs = script_json(dict(charts))
+    provisional_prefix = f"{PROVISIONAL_MARK} – " if marts.provisional else ""
+    provisional_note = (f'<p id="provisional" class="note">Tháng {marts.month_label} chưa đủ số liệu: các số liệu còn '
+                        "thay đổi, chưa dùng để đánh giá.</p>" if marts.provisional else "")
     chart_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[:len(INDICATORS)])
     ranking_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[len(INDICATORS):])
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Chỉ thị 10/CT-UBND – tháng {marts.month_label}</title>
+<title>{provisional_prefix}Chỉ thị 10/CT-UBND – tháng {marts.month_label}</title>
 <style>{STYLE}</style></head>
 <body>
 <header>
-<h1>Kết quả thực hiện Chỉ thị 10/CT-UBND – tỉnh Bắc Ninh</h1>
+<h1>{provisional_prefix}Kết quả thực hiện Chỉ thị 10/CT-UBND – tỉnh Bắc Ninh</h1>{provisional_note}
 <dl class="facts">
 <div><dt>Số liệu đến</dt><dd id="as-of">{as_of}</dd></div>
 <div><dt>Tháng báo cáo</dt><dd id="month">{marts.month_label}</dd></div>
@@ -237,7 +260,7 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <script>{vega_bundle()}</script>
 <script>
 const specs = {specs};
-const formatLocale = {json.dumps(FORMAT_LOCALE, ensure_ascii=False)};
+const formatLocale = {script_json(FORMAT_LOCALE)};
 window.tthcCharts = {{}};
 window.tthcReady = Promise.all(Object.entries(specs).map(([id, spec]) =>
   vegaEmbed("#" + id, spec, {{actions: false, renderer: "svg", formatLocale}})

@@ -6,6 +6,10 @@ from __future__ import annotations
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS, STATUS_LABELS
 
+# A pack for a month that is not complete yet (its data may still change): said on every sheet, page and name.
+PROVISIONAL_MARK = "TẠM TÍNH (tháng chưa đủ số liệu)"
+PROVISIONAL_SUFFIX = "_tam_tinh"
+
 LEVELS = ("toan_tinh", "tinh", "huyen", "xa")  # the order people read them in
 UNIT_LEVELS = ("tinh", "huyen", "xa")
 LEVEL_LABELS = {"toan_tinh": "Toàn tỉnh", "tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from reporting.dashboard import write_dashboard
+from reporting.labels import PROVISIONAL_SUFFIX
 from reporting.published import PublishedMarts, read_published
 from reporting.workbooks import write_province_workbook, write_unit_workbook
 
@@ -32,6 +34,7 @@ class ReportPack:
     unit_workbooks: tuple[Path, ...]
     dashboard: Path
     seconds: float
+    provisional: bool = False  # the month is not complete: marked so on every sheet and page, and in its names
 
     @property
     def files(self) -> list[Path]:
@@ -43,12 +46,12 @@ def reports_folder(published: Path) -> Path:
     return published.parent / "reports"
 
 
-def pack_folder(reports: Path, month: date) -> Path:
-    return reports / f"{month:%Y-%m}"
+def pack_folder(reports: Path, month: date, provisional: bool = False) -> Path:
+    return reports / f"{month:%Y-%m}{PROVISIONAL_SUFFIX if provisional else ''}"
 
 
-def province_workbook_name(month: date) -> str:
-    return f"tong_hop_{month:%Y-%m}.xlsx"
+def province_workbook_name(month: date, provisional: bool = False) -> str:
+    return f"tong_hop_{month:%Y-%m}{PROVISIONAL_SUFFIX if provisional else ''}.xlsx"
 
 
 def unit_workbook_name(unit_code: str) -> str:
@@ -58,23 +61,27 @@ def unit_workbook_name(unit_code: str) -> str:
 
 
 def build_pack(published: Path, month: date | None = None, reports: Path | None = None,
-               progress: Progress | None = None) -> ReportPack:
-    """Read the published marts once and write the whole pack for `month` (default: latest complete month)."""
+               progress: Progress | None = None, provisional: bool = False) -> ReportPack:
+    """Read the published marts once and write the whole pack for `month` (default: latest complete month).
+
+    `provisional`: a month that is not complete is allowed (with no month given and none complete, the latest),
+    and its pack is marked provisional (read_published)."""
     # The workbooks allocate millions of short-lived objects, and each collection of the oldest generation would
     # walk the caller's whole heap too (a Dagster run's: half a million objects): frozen, it is left out
     # (measured at 10M dossiers in a run's process: 7.7 s -> 5.9 s).
     gc.freeze()
     try:
-        return _build_pack(published, month, reports, progress)
+        return _build_pack(published, month, reports, progress, provisional)
     finally:
         gc.unfreeze()
 
 
-def _build_pack(published: Path, month: date | None, reports: Path | None, progress: Progress | None) -> ReportPack:
+def _build_pack(published: Path, month: date | None, reports: Path | None, progress: Progress | None,
+                provisional: bool) -> ReportPack:
     started = time.perf_counter()
-    marts = read_published(published, month)
+    marts = read_published(published, month, provisional)
     reports = reports or reports_folder(published)
-    target = pack_folder(reports, marts.month)
+    target = pack_folder(reports, marts.month, marts.provisional)
     reports.mkdir(parents=True, exist_ok=True)
     remove_abandoned(reports)
     staging = reports / f".{target.name}.{os.getpid()}.tmp"
@@ -86,9 +93,9 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
                 else contextlib.nullcontext() as pool:
             # the unit workbooks in `workers` processes, each reading the published file itself, while this one
             # writes the province workbook and the dashboard
-            shares = [pool.submit(write_unit_workbooks, published, marts.month, staging, unit_codes[n::workers])
-                      for n in range(workers)] if pool else []
-            province = write_province_workbook(marts, staging / province_workbook_name(marts.month))
+            shares = [pool.submit(write_unit_workbooks, published, marts.month, staging, unit_codes[n::workers],
+                                  marts.provisional) for n in range(workers)] if pool else []
+            province = write_province_workbook(marts, staging / province_workbook_name(marts.month, marts.provisional))
             dashboard = write_dashboard(marts, staging / "dashboard.html")
             if pool:
                 done = 0
@@ -99,12 +106,15 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
             else:
                 _write_unit_workbooks(marts, staging, unit_codes, progress)
         written = [staging / "don_vi" / unit_workbook_name(code) for code in unit_codes]
+        write_manifest(staging, [province, dashboard, *written])
+        keep_what_the_pack_did_not_write(target, staging)
         swap_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ReportPack(folder=target, month=marts.month, province_workbook=target / province.name,
                       unit_workbooks=tuple(target / "don_vi" / p.name for p in written),
-                      dashboard=target / dashboard.name, seconds=time.perf_counter() - started)
+                      dashboard=target / dashboard.name, seconds=time.perf_counter() - started,
+                      provisional=marts.provisional)
 
 
 # Above this many listed rows (overdue, unexplained, discrepancies: most of a pack's cells), the unit workbooks are
@@ -118,9 +128,10 @@ def unit_workers(marts: PublishedMarts) -> int:
     return min(2, os.cpu_count() or 1) if rows > PARALLEL_ABOVE_ROWS else 1
 
 
-def write_unit_workbooks(published: Path, month: date, folder: Path, unit_codes: list[str]) -> list[Path]:
+def write_unit_workbooks(published: Path, month: date, folder: Path, unit_codes: list[str],
+                         provisional: bool = False) -> list[Path]:
     """In a worker process: the workbooks of `unit_codes`, from the published file read again."""
-    marts = read_published(published, month)
+    marts = read_published(published, month, provisional)
     return _write_unit_workbooks(marts, folder, unit_codes)
 
 
@@ -144,6 +155,53 @@ def _write_unit_workbooks(marts: PublishedMarts, folder: Path, unit_codes: list[
     return written
 
 
+MANIFEST = ".tthc_pack"  # the pack's own files, one relative path a line: the only files a new pack replaces
+
+
+def write_manifest(folder: Path, files: list[Path]) -> None:
+    (folder / MANIFEST).write_text("".join(f"{f.relative_to(folder).as_posix()}\n" for f in files), encoding="utf-8")
+
+
+def pack_files(folder: Path) -> set[str]:
+    """What a pack wrote in `folder`: its manifest, or for a pack written before manifests, the names a pack
+    writes (tong_hop_*.xlsx, dashboard.html, don_vi/*.xlsx)."""
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        return {line for line in manifest.read_text(encoding="utf-8").splitlines() if line}
+    return {p.relative_to(folder).as_posix() for pattern in ("tong_hop_*.xlsx", "dashboard.html", "don_vi/*.xlsx")
+            for p in folder.glob(pattern)}
+
+
+def keep_what_the_pack_did_not_write(target: Path, staging: Path) -> list[str]:
+    """Everything in the old pack folder that no pack wrote (a user's notes, a hidden backup) appears in the new one
+    too: hard-linked, so it is never copied nor, when the old folder is removed, lost."""
+    if not target.is_dir():
+        return []
+    owned = pack_files(target) | {MANIFEST}
+    kept = []
+    for folder, dirs, files in os.walk(target):
+        base = Path(folder)
+        for name in files + [d for d in dirs if (base / d).is_symlink()]:
+            source = base / name
+            rel = source.relative_to(target).as_posix()
+            if rel in owned:
+                continue
+            destination = staging / rel
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), destination)
+            else:
+                try:
+                    os.link(source, destination)
+                except OSError:
+                    shutil.copy2(source, destination)
+            kept.append(rel)
+        for name in dirs:
+            (staging / (base / name).relative_to(target)).mkdir(parents=True, exist_ok=True)
+        dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
+    return kept
+
+
 def swap_into_place(staging: Path, target: Path) -> None:
     """Two renames: the old pack aside, the new one in; then the old one is removed."""
     old = target.with_name(f".{target.name}.{os.getpid()}.old")
@@ -153,11 +211,15 @@ def swap_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+ABANDONED = re.compile(r"^\.(\d{4}-\d{2}(?:" + re.escape(PROVISIONAL_SUFFIX) + r")?)\.(\d+)\.(?:tmp|old)$")
+
+
 def remove_abandoned(reports: Path) -> None:
-    """Staging (and set-aside) folders of packs whose process died mid-write."""
-    for path in [*reports.glob(".*.*.tmp"), *reports.glob(".*.*.old")]:
-        pid = path.suffixes[-2].lstrip(".") if len(path.suffixes) >= 2 else ""
-        if pid.isdigit() and not _alive(int(pid)):
+    """Staging (and set-aside) folders of packs whose process died mid-write: only the names a pack gives them
+    (`.<YYYY-MM>.<pid>.tmp`, `.old`), never another hidden file of the folder."""
+    for path in reports.iterdir():
+        found = ABANDONED.match(path.name)
+        if found and path.is_dir() and not path.is_symlink() and not _alive(int(found.group(2))):
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -14,6 +14,20 @@ from contracts.vocabulary import INDICATORS
 from reporting.labels import month_label
 
 
+def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+    """The published file, read-only, attached under the fixed alias `published` whatever the file is called (a
+    file named `marts.duckdb` would otherwise give a catalog `marts`, ambiguous with its schema `marts`). Its schema
+    `marts` is the default: `marts.<table>` and `<table>` both name a published table."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{path}' as published (read_only)")
+        con.execute("use published.marts")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 class ReportError(Exception):
     """The pack cannot be made (no published file, a month outside the data): the message says what to do."""
 
@@ -59,6 +73,7 @@ class PublishedMarts:
     discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
     unexplained: pl.DataFrame  # late_dossiers not explained, with unit_name and level
     explanations_month: pl.DataFrame  # late_explanations_unit_month
+    provisional: bool = False  # the report month is not complete: its figures may still change
 
     @property
     def month_label(self) -> str:
@@ -74,13 +89,15 @@ class PublishedMarts:
         return [m for m in self.months if m <= self.month][-count:]
 
 
-def read_published(published: Path, month: date | None = None) -> PublishedMarts:
-    """The marts of the published file, for `month` (default: the latest complete month)."""
+def read_published(published: Path, month: date | None = None, provisional: bool = False) -> PublishedMarts:
+    """The marts of the published file, for `month` (default: the latest complete month).
+
+    A month that is not complete (its data may still change) is refused, naming the complete months, unless
+    `provisional`: then it is read, marked provisional, and with no month given the latest month is chosen when
+    no month is complete yet."""
     if not published.exists():
         raise ReportError(f"no published marts at {published}: run `tthc run` first (TTHC_PUBLISHED)")
-    with duckdb.connect() as con:
-        con.execute(f"attach '{published}' as published (read_only)")
-        con.execute("use published.marts")
+    with open_published(published) as con:
 
         def frame(sql: str) -> pl.DataFrame:
             return con.sql(sql).pl()
@@ -92,14 +109,17 @@ def read_published(published: Path, month: date | None = None) -> PublishedMarts
         if not months:
             raise ReportError(f"{published} holds no month of data: nothing to report")
         if month is None:
-            if not complete:
-                raise ReportError(f"{published} holds no complete month yet (months {month_label(months[0])} to "
-                                  f"{month_label(months[-1])} are still open): give --month")
-            month = complete[-1]
+            month = complete[-1] if complete else months[-1]
         month = month.replace(day=1)
         if month not in months:
             raise ReportError(f"no data for {month_label(month)} in {published}: the months published are "
                               f"{month_label(months[0])} to {month_label(months[-1])}")
+        if month not in complete and not provisional:
+            available = (f"the complete months are {month_label(complete[0])} to {month_label(complete[-1])}"
+                         if complete else "no month is complete yet")
+            raise ReportError(f"{month_label(month)} is not a complete month in {published} ({available}; "
+                              f"months with data: {month_label(months[0])} to {month_label(months[-1])}): give "
+                              f"--month, or --provisional for a pack marked provisional")
         scorecard = frame("select scope, unit_code, level, indicator, window_start, window_end, baseline_start, "
                           "baseline_end, window_value, baseline_value, change_pp, target, meets_target "
                           "from directive10_scorecard")
@@ -137,6 +157,7 @@ def read_published(published: Path, month: date | None = None) -> PublishedMarts
                               "left join unit_lineage u using (unit_code) where not l.explained "
                               "order by l.unit_code, l.days_late desc, l.dossier_code"),
             explanations_month=frame("select * from late_explanations_unit_month order by unit_code, period_month"),
+            provisional=month not in complete,
             discrepancies=frame("select d.unit_code, u.unit_name, d.period_month, d.measure, d.reported_value, "
                                 "d.system_value, d.rule, d.severity, d.detail, d.submitted_at "
                                 "from unit_report_discrepancies d left join (select distinct on (unit_code) unit_code, "

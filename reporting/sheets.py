@@ -12,6 +12,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from reporting.labels import PROVISIONAL_MARK
+
 # what each column kind is written as: the Excel number format ("" for text)
 NUMBER_FORMATS = {
     "text": None,
@@ -56,8 +58,9 @@ def new_workbook(path: Path) -> xlsxwriter.Workbook:
 class Styles:
     """The formats of one workbook."""
 
-    def __init__(self, book: xlsxwriter.Workbook):
+    def __init__(self, book: xlsxwriter.Workbook, provisional: bool = False):
         self.book = book
+        self.provisional = provisional  # every sheet's title says the month is not complete
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.subtitle = book.add_format({"italic": True, "font_color": "#444444"})
         self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -87,7 +90,10 @@ def write_cell(sheet, styles: Styles, row: int, col: int, value, kind: str = "te
 
 
 def write_title(sheet, styles: Styles, lines: list[str]) -> int:
-    """Title and subtitle lines from row 0; returns the next free row (one blank row after)."""
+    """Title and subtitle lines from row 0 (repeated on every printed page), the first marked provisional in a
+    provisional pack; returns the next free row (one blank row after)."""
+    if styles.provisional:
+        lines = [f"{PROVISIONAL_MARK} – {lines[0]}", *lines[1:]]
     for row, line in enumerate(lines):
         sheet.write_string(row, 0, line, styles.title if row == 0 else styles.subtitle)
     return len(lines) + 1

@@ -71,7 +71,7 @@ def _header_lines(marts: PublishedMarts, title: str) -> list[str]:
 
 def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
     book = new_workbook(path)
-    styles = Styles(book)
+    styles = Styles(book, provisional=marts.provisional)
     _summary_sheet(book, styles, marts)
     for level in UNIT_LEVELS:
         if marts.units.filter(pl.col("level") == level).height:  # a level that ended (the districts) has no sheet
@@ -313,7 +313,7 @@ def unit_month_rows(marts: PublishedMarts, unit_code: str, level: str, unit_mont
 def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_month: pl.DataFrame,
                         overdue: pl.DataFrame, discrepancies: pl.DataFrame, unexplained: pl.DataFrame) -> Path:
     book = new_workbook(path)
-    styles = Styles(book)
+    styles = Styles(book, provisional=marts.provisional)
     level, targets = unit["level"], marts.targets()
     name = f"{unit['unit_code']} – {unit['unit_name'] or ''}"
     sheet = book.add_worksheet(UNIT_MONTHS_SHEET)

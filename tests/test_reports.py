@@ -259,13 +259,36 @@ def test_tthc_report_writes_a_chosen_month_into_the_chosen_folder_and_refuses_a_
     assert outside.exit_code == 1 and "no data for 01/1999" in outside.output
 
 
-def test_a_second_pack_replaces_the_first_whole(pack_run, tmp_path):
+def test_a_second_pack_replaces_what_the_first_wrote_and_keeps_what_the_user_kept(pack_run, tmp_path):
+    """`tthc report --out DIR` writes only the pack's own files: a user's notes and hidden backups, in DIR and in
+    the pack folder, stay; a file the previous pack wrote and this one does not is removed."""
+    from click.testing import CliRunner
+
+    from cli.commands import cli
+    from reporting.pack import MANIFEST
+
     published, _ = pack_run
+    (tmp_path / "ghi_chu.txt").write_text("mine")
+    (tmp_path / ".sao_luu.1234.tmp").write_text("a hidden backup")  # looks like a staging name, is not one
     first = build_pack(published, date(2023, 10, 1), tmp_path)
-    (first.folder / "stale.txt").write_text("left from before")
-    second = build_pack(published, date(2023, 10, 1), tmp_path)
-    assert second.folder == first.folder and not (second.folder / "stale.txt").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["2023-10"]
+    (first.folder / "ghi_chu_thang.txt").write_text("notes on the month")
+    (first.folder / ".tong_hop_cu.xlsx").write_bytes(b"an older copy")
+    (first.folder / "don_vi" / "y_kien.txt").write_text("feedback")
+    (first.folder / "don_vi" / "OLD.xlsx").write_bytes(b"a unit of an earlier pack")
+    with (first.folder / MANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write("don_vi/OLD.xlsx\n")
+    runner = CliRunner()
+    done = runner.invoke(cli, ["report", "--month", "2023-10", "--out", str(tmp_path)],
+                         env={"TTHC_PUBLISHED": str(published)})
+    assert done.exit_code == 0, done.output
+    folder = tmp_path / "2023-10"
+    assert (folder / "ghi_chu_thang.txt").read_text() == "notes on the month"
+    assert (folder / ".tong_hop_cu.xlsx").read_bytes() == b"an older copy"
+    assert (folder / "don_vi" / "y_kien.txt").read_text() == "feedback"
+    assert not (folder / "don_vi" / "OLD.xlsx").exists()
+    assert (tmp_path / "ghi_chu.txt").read_text() == "mine" and (tmp_path / ".sao_luu.1234.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sao_luu.1234.tmp", "2023-10", "ghi_chu.txt"]
+    assert {p.name for p in (folder / "don_vi").iterdir()} == {p.name for p in first.unit_workbooks} | {"y_kien.txt"}
 
 
 def test_the_explanation_sheet_counts_late_and_unexplained_dossiers_per_unit(pack_run):

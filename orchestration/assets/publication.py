@@ -11,15 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
 from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.dead_runs import process_start_ticks
+from orchestration.history import recorded
 from orchestration.resources import WarehouseResource
 from orchestration.run_inputs import mark_completed
 from orchestration.settings import Settings
+from reporting.published import open_published
 
 PUBLISHED_TABLES = {
     # published table -> warehouse relation
@@ -47,13 +48,19 @@ def staging_file(published: Path, pid: int) -> Path:
     return published.with_name(f".{published.name}.{pid}.tmp")
 
 
+def remove_staging_file(staging: Path) -> None:
+    """A staging file and the write-ahead log DuckDB may have left beside it."""
+    staging.unlink(missing_ok=True)
+    staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+
+
 def remove_stale_staging_files(published: Path) -> list[Path]:
-    """Staging files (`.<name>.<pid>.tmp`, of the file or of its Parquet copies) of publications whose process
-    died mid-write (killed, power cut): nobody will finish them."""
+    """Staging files (`.<name>.<pid>.tmp`, of the file or of its Parquet copies, and their `.tmp.wal`) of
+    publications whose process died mid-write (killed, power cut): nobody will finish them."""
     stale = []
     for folder in (published.parent, parquet_folder(published)):
-        for path in folder.glob(".*.tmp"):
-            pid = path.name.removesuffix(".tmp").rsplit(".", 1)[-1]
+        for path in [*folder.glob(".*.tmp"), *folder.glob(".*.tmp.wal")]:
+            pid = path.name.removesuffix(".wal").removesuffix(".tmp").rsplit(".", 1)[-1]
             if pid.isdigit() and process_start_ticks(int(pid)) is None:
                 path.unlink(missing_ok=True)
                 stale.append(path)
@@ -69,7 +76,7 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         if log:
             log(f"removed {stale.name}, left by a publication whose process died mid-write")
     staging = staging_file(published, os.getpid())
-    staging.unlink(missing_ok=True)
+    remove_staging_file(staging)
     try:
         with duckdb_files.connect(warehouse, settings) as con:
             con.execute(CHECK_HISTORY_DDL)  # a first run blocked before any check ran still publishes none
@@ -85,8 +92,13 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         os.replace(staging, published)
         export_parquet(published)
         return counts
+    except BaseException as exc:
+        full = duckdb_files.no_space_left(exc, staging if staging.exists() else published)
+        if full is not None:
+            raise full from None  # the one line to show: which file, which folder, what to do
+        raise
     finally:
-        staging.unlink(missing_ok=True)
+        remove_staging_file(staging)
 
 
 def parquet_folder(published: Path) -> Path:
@@ -99,13 +111,15 @@ def export_parquet(published: Path) -> list[Path]:
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with duckdb.connect() as con:
-        con.execute(f"attach '{published}' as published (read_only)")
+    with open_published(published) as con:
         for table in PUBLISHED_TABLES:
             target = folder / f"{table}.parquet"
             staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            con.execute(f"copy published.marts.{table} to '{staging}' (format parquet)")
-            os.replace(staging, target)
+            try:
+                con.execute(f"copy published.marts.{table} to '{staging}' (format parquet)")
+                os.replace(staging, target)
+            finally:
+                staging.unlink(missing_ok=True)
             written.append(target)
     return written
 
@@ -113,11 +127,9 @@ def export_parquet(published: Path) -> list[Path]:
 def verify(path: Path) -> dict[str, int]:
     """The file holds exactly the contract's tables in schema marts, and no personal-data column.
 
-    It is attached under a fixed name, so a file named `marts.duckdb` (whose default catalog would be `marts`,
-    ambiguous with the schema) is read the same way.
+    It is attached under a fixed name (open_published), so a file named `marts.duckdb` is read the same way.
     """
-    with duckdb.connect() as con:
-        con.execute(f"attach '{path}' as published (read_only)")
+    with open_published(path) as con:
         tables = con.execute("select table_schema, table_name from information_schema.tables "
                              "where table_catalog = 'published'").fetchall()
         if sorted(tables) != sorted(("marts", t) for t in PUBLISHED_TABLES):
@@ -153,18 +165,29 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
 class ReportConfig(dg.Config):
     month: str | None = None  # YYYY-MM; default the latest complete month
+    provisional: bool = False  # allow `month` to be a month that is not complete (the pack is marked provisional)
+
+
+REPORTS = dg.AssetKey("reports")
 
 
 @dg.asset(
-    key="reports",
+    key=REPORTS,
     deps=["published_marts"],
     group_name="publication",
     kinds={"excel", "html"},
-    description="The monthly report pack from the published file: the province workbook tong_hop_<YYYY-MM>.xlsx, "
-                "one workbook per unit (don_vi/<unit_code>.xlsx) and the offline dashboard.html, under "
-                "reports/<YYYY-MM>/ beside the published file.",
+    check_specs=[dg.AssetCheckSpec(
+        "report_month_complete", asset=REPORTS,
+        description="Warns when the pack is provisional: no month of the published data is complete yet (a "
+                    "province that started mid-month, a small backfill), so the latest month's pack is marked "
+                    "TẠM TÍNH on every sheet and page and written to reports/<YYYY-MM>_tam_tinh/. Never blocks.")],
+    description="The monthly report pack from the published file: the province workbook tong_hop_YYYY-MM.xlsx, "
+                "one workbook per unit (don_vi/UNIT_CODE.xlsx) and the offline dashboard.html, under "
+                "reports/YYYY-MM/ beside the published file, for the latest complete month; while no month is "
+                "complete, a provisional pack of the latest month (reports/YYYY-MM_tam_tinh/).",
 )
-def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+@recorded
+def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource):
     from datetime import datetime
 
     from reporting.pack import build_pack
@@ -175,12 +198,17 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
 
     month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
     settings = warehouse.settings()
-    pack = build_pack(settings.published, month, progress=progress)
-    context.log.info(f"report pack for {pack.month:%m/%Y} in {pack.folder} ({pack.seconds:.1f} s)")
+    # with no month asked for, a run that published always gets a pack: provisional while no month is complete
+    pack = build_pack(settings.published, month, progress=progress, provisional=config.provisional or month is None)
+    said = (f"provisional report pack for {pack.month:%m/%Y} (no complete month yet: marked TẠM TÍNH)"
+            if pack.provisional else f"report pack for {pack.month:%m/%Y}")
+    (context.log.warning if pack.provisional else context.log.info)(
+        f"{said} in {pack.folder} ({pack.seconds:.1f} s)")
     with warehouse.connect(log=context.log.warning) as con:
         mark_completed(con, context.run.run_id, settings.published)  # the next run with nothing new can stop early
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(metadata={
         "month": f"{pack.month:%Y-%m}",
+        "provisional": pack.provisional,
         "folder": dg.MetadataValue.path(str(pack.folder.resolve())),
         "province_workbook": dg.MetadataValue.path(str(pack.province_workbook.resolve())),
         "dashboard": dg.MetadataValue.path(str(pack.dashboard.resolve())),
@@ -188,3 +216,6 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
         "unit_workbooks": len(pack.unit_workbooks),
         "seconds": round(pack.seconds, 1),
     })
+    yield dg.AssetCheckResult(
+        check_name="report_month_complete", asset_key=REPORTS, passed=not pack.provisional,
+        description=f"{said}: {pack.folder}")
