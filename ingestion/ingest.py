@@ -313,17 +313,17 @@ class LedgerSeen:
 
     files: set[tuple[str, str]]
     stats: dict[str, tuple[int, int, int | None]]
-    latest: dict[str, tuple[str, datetime]]  # path -> (sha256, ingested_at) of its latest ledger row
+    latest: dict[str, str]  # path -> sha256 of its latest ledger row
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> LedgerSeen:
         files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
         stats, latest = {}, {}
-        for path, sha, at, size, mtime, ctime in con.execute(
-                "select file_path, sha256, ingested_at, file_size, file_mtime_ns, file_ctime_ns "
+        for path, sha, size, mtime, ctime in con.execute(
+                "select file_path, sha256, file_size, file_mtime_ns, file_ctime_ns "
                 "from raw.ingestion_ledger "
                 "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall():
-            latest[path] = (sha, at)
+            latest[path] = sha
             if size is not None:
                 stats[path] = (size, mtime, ctime)
         return cls(files, stats, latest)
@@ -346,7 +346,7 @@ def landing_changes(landing: Path, seen: LedgerSeen) -> list[str]:
     return [rel for rel, entry in relative if not seen.saw(rel, entry)]
 
 
-def unsettled(paths: list[Path], settle_seconds: float, sleep: Callable[[float], None] = time.sleep) -> set[Path]:
+def unsettled(paths: list[Path], settle_seconds: float) -> set[Path]:
     """The files still being written: of those modified less than `settle_seconds` ago, the ones whose size or
     modification time changes while we wait for them to reach that age (at most `settle_seconds`)."""
     if settle_seconds <= 0 or not paths:
@@ -355,7 +355,7 @@ def unsettled(paths: list[Path], settle_seconds: float, sleep: Callable[[float],
     young = {p: st for p in paths if now - (st := p.stat()).st_mtime < settle_seconds}
     if not young:
         return set()
-    sleep(min(settle_seconds, settle_seconds - min(now - st.st_mtime for st in young.values())))
+    time.sleep(min(settle_seconds, settle_seconds - min(now - st.st_mtime for st in young.values())))
     return {p for p, st in young.items() if file_signature(p.stat())[:2] != (st.st_size, st.st_mtime_ns)}
 
 
@@ -441,7 +441,7 @@ class _Chunk:
 
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
                  report_progress: Callable[[str, int, int], None],
-                 previous: dict[str, tuple[str, datetime]], reviews: dict[str, tuple[str, datetime]]) -> None:
+                 previous: dict[str, str], reviews: dict[str, tuple[str, datetime]]) -> None:
     kind: Kind = files[0][2]
     if kind.table in CODED_KINDS:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
@@ -467,8 +467,8 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         sha = sha256_of(raw)  # the batch id is the hash of the bytes actually loaded, even if the file just changed
         outcome = FileOutcome(rel, sha, kind.name, kind.table, "loaded", batch_seq=first_seq + i - 1,
                               file_size=size, file_mtime_ns=mtime_ns, file_ctime_ns=ctime_ns)
-        if rel in previous and previous[rel][0] != sha:
-            outcome.replaces = previous[rel][0]
+        if previous.get(rel, sha) != sha:
+            outcome.replaces = previous[rel]
         if sha in loaded_shas:
             outcome.status = "skipped_same_bytes"
             _write_ledger(con, outcome, now)

@@ -118,14 +118,15 @@ def landing_changes_now(settings: Settings) -> LandingChanges | None:
     """The landed entries the ledger has not seen as they are now, or None while a run holds the warehouse."""
     from ingestion.ingest import discover, landed_name
 
+    everything = LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
     if not settings.warehouse.exists():
-        return LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
+        return everything
     con = _open_for_a_look(settings)
     if con is None:
         return None
     try:
         if "raw.ingestion_ledger" not in _tables(con):
-            return LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
+            return everything
         last = con.execute("select coalesce(max(batch_seq), 0) from raw.ingestion_ledger").fetchall()[0][0]
         return LandingChanges(landing_changes(settings.landing_dir, LedgerSeen.read(con)), int(last))
     finally:

@@ -228,3 +228,42 @@ def test_a_sudden_drop_in_received_dossiers_stops_publication_until_a_batch_revi
             patch.setenv(k, v)
         assert CliRunner().invoke(cli, ["exclude-batch", sha]).exit_code == 0
     _publishes_what_the_clean_run_publishes(root, clean)
+
+
+def test_a_drop_that_an_excluded_batch_explains_does_not_stop_publication(clean, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.commands import cli
+
+    root = _copy(clean, tmp_path)
+    shutil.copytree(clean / "warehouse", root / "warehouse")
+    shutil.copytree(clean / "published", root / "published")
+    with duckdb.connect(str(root / "warehouse" / "tthc.duckdb"), read_only=True) as con:
+        # the exports whose exclusion takes with them over 2% of a complete month's dossiers: those they alone hold
+        alone = con.execute("""
+            with alone as (select dossier_code from raw.dossier_snapshots group by 1 having count(distinct batch_id) = 1)
+            select date_trunc('month', s.received_at)::date as month, s.batch_id, count(*) as dossiers
+            from raw.dossier_snapshots s join alone using (dossier_code)
+            group by all order by dossiers desc, s.batch_id""").fetchall()
+        month = max({m for m, _, _ in alone}, key=lambda m: sum(n for mm, _, n in alone if mm == m))
+        received = con.execute("select received from marts.kpi_level_month where level = 'toan_tinh' "
+                               "and period_month = ? and is_complete_month", [month]).fetchall()[0][0]
+    excluded, taken = [], 0
+    for m, sha, n in alone:
+        if m == month and taken < received * 0.02:
+            excluded.append(sha)
+            taken += n
+
+    def published_received() -> int:
+        with duckdb.connect(str(root / "published" / "tthc_marts.duckdb"), read_only=True) as con:
+            return con.execute("select received from marts.kpi_level_month where level = 'toan_tinh' "
+                               "and period_month = ?", [month]).fetchall()[0][0]
+
+    before = published_received()
+    with pytest.MonkeyPatch.context() as patch:
+        for k, v in _env(root).items():
+            patch.setenv(k, v)
+        for sha in excluded:
+            assert CliRunner().invoke(cli, ["exclude-batch", sha]).exit_code == 0
+    outcome = run_whole_job(root, KEY)
+    assert outcome.published and published_received() < before * 0.99, (before, published_received())

@@ -45,7 +45,8 @@ CHECKS = [
         dg.AssetCheckSpec("no_quarantined_rows", asset=_key(table),
                           description="Warns when any row of this run was quarantined."),
         dg.AssetCheckSpec(f"{suite}_suite", asset=_key(table), blocking=is_blocking(_key(table), f"{suite}_suite"),
-                          description=f"Great Expectations suite {suite} on this run's batches."),
+                          description=f"Great Expectations suite {suite} on every loaded batch not validated yet "
+                                      "(this run's, and any a killed run left)."),
     )
 ] + [
     dg.AssetCheckSpec("dossiers_loaded", asset=_key("dossier_snapshots"),
@@ -176,7 +177,7 @@ def raw_tables(context: dg.AssetExecutionContext, config: RawTablesConfig, wareh
         context.log.warning(f"rejected: {o.error}")
     for o in report.outcomes:
         if o.replaces:
-            context.log.warning(f"replaced: {o.file_path}: new bytes, batch {o.sha256[:16]} {o.replaced_note}")
+            context.log.warning(f"replaced: {o.file_path}: batch {o.sha256[:16]} {o.replaced_note}")
     with warehouse.connect(log=context.log.warning) as con:
         validations = result.validations
         if validations is None:  # a small load: validated here, where Great Expectations was imported meanwhile

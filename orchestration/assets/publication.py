@@ -180,7 +180,7 @@ REPORTS = dg.AssetKey("reports")
         "report_month_complete", asset=REPORTS,
         description="Warns when the pack is provisional: no month of the published data is complete yet (a "
                     "province that started mid-month, a small backfill), so the latest month's pack is marked "
-                    "TẠM TÍNH on every sheet and page and written to reports/<YYYY-MM>_tam_tinh/. Never blocks.")],
+                    "TẠM TÍNH on every sheet and page and written to reports/YYYY-MM_tam_tinh/. Never blocks.")],
     description="The monthly report pack from the published file: the province workbook tong_hop_YYYY-MM.xlsx, "
                 "one workbook per unit (don_vi/UNIT_CODE.xlsx) and the offline dashboard.html, under "
                 "reports/YYYY-MM/ beside the published file, for the latest complete month; while no month is "

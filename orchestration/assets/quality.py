@@ -66,15 +66,16 @@ def late_dossiers_explained(context: dg.AssetCheckExecutionContext, warehouse: W
 UNIT_MONTH = dg.AssetKey(["marts", "kpi_unit_month"])
 LEVEL_MONTH = dg.AssetKey(["marts", "kpi_level_month"])
 
-# The received figures of every complete month of the previous published file (`previous`) against this build's
+# The received figures of every complete month of the previous published file (attached as `previous_published`)
+# against this build's
 # marts: a drop by more than the share, province-wide or for a unit that had enough dossiers, that no excluded
 # batch explains (an excluded batch holding dossiers received that month, of that unit for a unit's drop).
 RECEIVED_DROPS = """
 with before as (
-    select null as unit_code, period_month, received from previous.marts.kpi_level_month
+    select null as unit_code, period_month, received from previous_published.marts.kpi_level_month
     where level = 'toan_tinh' and is_complete_month
     union all
-    select unit_code, period_month, received from previous.marts.kpi_unit_month
+    select unit_code, period_month, received from previous_published.marts.kpi_unit_month
     where is_complete_month and received >= $min_unit
 ),
 now as (
@@ -82,10 +83,11 @@ now as (
     union all
     select unit_code, period_month, received from marts.kpi_unit_month
 ),
-excluded as (
+excluded as (  -- batch_seq grows with loading: its range lets DuckDB skip the other row groups
     select distinct s.unit_code, date_trunc('month', s.received_at)::date as period_month
     from raw.dossier_snapshots s
-    where s.batch_id in (select sha256 from raw.ingestion_ledger where review = 'excluded')
+    where s.batch_seq between $first_excluded and $last_excluded
+      and s.batch_id in (select sha256 from raw.ingestion_ledger where review = 'excluded')
 )
 select b.unit_code, b.period_month, b.received, coalesce(n.received, 0) as received_now
 from before b
@@ -99,11 +101,14 @@ order by b.unit_code nulls first, b.period_month
 
 def received_drops(con, previous_published, share: float, min_unit: int) -> list[tuple]:
     """(unit_code or None for the province, month, received before, received now) of each unexplained drop."""
-    con.execute(f"attach '{previous_published}' as previous (read_only)")
+    first, last = con.execute("select coalesce(min(batch_seq), 0), coalesce(max(batch_seq), -1) "
+                              "from raw.ingestion_ledger where review = 'excluded'").fetchall()[0]
+    con.execute(f"attach '{previous_published}' as previous_published (read_only)")
     try:
-        return con.execute(RECEIVED_DROPS, {"share": share, "min_unit": min_unit}).fetchall()
+        return con.execute(RECEIVED_DROPS, {"share": share, "min_unit": min_unit, "first_excluded": first,
+                                            "last_excluded": last}).fetchall()
     finally:
-        con.execute("detach previous")
+        con.execute("detach previous_published")
 
 
 @dg.asset_check(asset=UNIT_MONTH, name="received_not_dropped", blocking=True,
