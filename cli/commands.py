@@ -243,20 +243,26 @@ def quarantine(sha256: str, out: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--unit", "show_units", is_flag=True, help="Also list every unit's rows.")
 @click.option("--programme", default=None, metavar="CODE",
-              help="A programme of reference/programmes.csv (default: Directive 10, ct10_2023).")
-def scorecard(show_units: bool, programme: str | None) -> None:
-    """Print a programme's scorecard (default Directive 10) from the published marts file."""
+              help="A programme of reference/programmes.csv (default: the one in force in the latest complete month).")
+@click.option("--unit", default=None, metavar="CODE", help="Only this unit's rows.")
+@click.option("--units", "show_units", is_flag=True, help="Every unit's rows too.")
+@click.option("--failing", is_flag=True, help="The units below their target, furthest first.")
+@click.option("--codes", is_flag=True, help="Indicator codes (online_rate, ...) instead of their Vietnamese labels.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="A table for people, or CSV / JSON (codes and labels, rates as fractions) on standard output.")
+def scorecard(programme: str | None, unit: str | None, show_units: bool, failing: bool, codes: bool, fmt: str) -> None:
+    """Print a programme's scorecard from the published marts file: levels, targets, units meeting them."""
     published = Settings.from_env().published
     if not published.exists():
         raise UserError(f"no published marts at {published}: run `tthc run` first")
-    from cli.scorecard import render_scorecard
+    from cli.scorecard import programme_in_force, render_scorecard
     from contracts.rules import rules
 
     try:
-        render_scorecard(published, show_units=show_units, programme=programme or rules().default_programme,
-                         console=Console(width=None if sys.stdout.isatty() else 160))
+        render_scorecard(published, console=Console(width=None if sys.stdout.isatty() else 160),
+                         programme=programme or programme_in_force(published) or rules().default_programme,
+                         show_units=show_units, unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout)
     except LookupError as exc:
         raise UserError(str(exc)) from exc
 
@@ -268,7 +274,9 @@ def scorecard(show_units: bool, programme: str | None) -> None:
 @click.option("--provisional", is_flag=True,
               help="Allow a month that is not complete (default: the latest month when none is complete): the pack "
                    "is marked TẠM TÍNH on every sheet and page, and goes to OUT/<YYYY-MM>_tam_tinh/.")
-def report(month: str | None, out: Path | None, provisional: bool) -> None:
+@click.option("--programme", default=None, metavar="CODE",
+              help="The programme to score (default: the one in force in the report month; see tthc scorecard).")
+def report(month: str | None, out: Path | None, provisional: bool, programme: str | None) -> None:
     """Write the monthly report pack from the published marts: the province workbook, one workbook per unit, and
     the offline dashboard."""
     from datetime import datetime
@@ -291,7 +299,7 @@ def report(month: str | None, out: Path | None, provisional: bool) -> None:
 
         try:
             pack = build_pack(Settings.from_env().published, chosen, out, progress=report_progress,
-                              provisional=provisional)
+                              provisional=provisional, programme=programme)
         except ReportError as exc:
             raise UserError(str(exc)) from exc
     console.print(f"[green]{'provisional ' if pack.provisional else ''}report pack[/] for {pack.month:%m/%Y} in "

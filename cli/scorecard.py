@@ -1,21 +1,27 @@
-"""`tthc scorecard`: the Directive 10 scorecard from the published marts file, as a terminal table."""
+"""`tthc scorecard`: a programme's scorecard from the published marts file, for a terminal (a table) or another tool
+(CSV, JSON): by default the programme in force in the latest complete month."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from contracts.vocabulary import INDICATORS
+from reporting.labels import INDICATOR_LABELS, LEVELS, MEETS_LABELS
 from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
-from reporting.labels import LEVELS
-from reporting.published import open_published
+from reporting.published import Programme, choose_programme, open_published
 
 LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
-
-
+INDICATOR_ORDER = {indicator: n for n, indicator in enumerate(INDICATORS)}
+FORMATS = ("table", "csv", "json")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -29,15 +35,27 @@ def _pct(value) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
+def programme_in_force(published: Path) -> str | None:
+    """The code of the programme in force in the latest complete month of the published file (kpis.md,
+    Programmes; reporting.published.choose_programme), or None when none is scored yet."""
+    with open_published(published) as con:
+        rows = con.execute("select distinct programme_code, programme_name, window_start, window_end "
+                           "from programme_scorecard where scope = 'level'").fetchall()
+        latest = con.execute("select max(period_month) from kpi_level_month where is_complete_month").fetchall()[0][0]
+    chosen = choose_programme([Programme(code, name or code, (start, end), None) for code, name, start, end in rows],
+                              latest or date.max.replace(day=1))
+    return chosen.code if chosen else None
+
+
 def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
     """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) of a programme, from the
-    published file."""
+    published file; rows in the contract's order of indicators, then levels, then units."""
     with open_published(published) as con:
         rows = con.execute(
             "select s.*, u.unit_name from marts.programme_scorecard s "
             "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
-            "where s.programme_code = ? and s.scope in ('unit', 'level') "
-            "order by indicator, level, unit_code nulls first", [programme]).fetchall()
+            "where s.programme_code = ? and s.scope in ('unit', 'level') order by unit_code nulls first",
+            [programme]).fetchall()
         names = [d[0] for d in con.description]
         summary = con.execute(
             "select indicator, level, units_meeting_target, units_total from marts.programme_summary "
@@ -48,8 +66,10 @@ def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[di
             raise LookupError(f"no programme {programme!r} in {published}; scored programmes: {', '.join(known) or 'none'}")
     records = [dict(zip(names, r, strict=False)) for r in rows]
     levels = sorted((r for r in records if r["scope"] == "level"),
-                    key=lambda r: (r["indicator"], LEVEL_ORDER.get(r["level"], 9)))
-    units = [r for r in records if r["scope"] == "unit"]
+                    key=lambda r: (INDICATOR_ORDER.get(r["indicator"], 99), LEVEL_ORDER.get(r["level"], 9)))
+    units = sorted((r for r in records if r["scope"] == "unit"),
+                   key=lambda r: (INDICATOR_ORDER.get(r["indicator"], 99), LEVEL_ORDER.get(r["level"], 9),
+                                  r["unit_code"]))
     return levels, units, {(i, lv): (m, t) for i, lv, m, t in summary}
 
 
@@ -67,37 +87,85 @@ def explained_rates(published: Path, start, end) -> list[tuple]:
         return con.execute(EXPLAINED_RATES, [start, end]).fetchall()
 
 
-def render_scorecard(published: Path, show_units: bool, console: Console, programme: str) -> None:
+def select_units(units: list[dict], unit: str | None, failing: bool) -> list[dict]:
+    """The unit rows asked for: one unit's (`unit`), those below their target (`failing`), or all."""
+    if unit is not None:
+        units = [r for r in units if r["unit_code"] == unit]
+        if not units:
+            raise LookupError(f"no unit {unit!r} is scored in this programme (see `tthc scorecard --units`)")
+    if failing:
+        units = sorted((r for r in units if r["meets_target"] is False),
+                       key=lambda r: (INDICATOR_ORDER.get(r["indicator"], 99), LEVEL_ORDER.get(r["level"], 9),
+                                      r["window_value"] - r["target"], r["unit_code"]))
+    return units
+
+
+def _record(r: dict, summary: dict) -> dict:
+    """One row for CSV and JSON: codes and numbers, with the Vietnamese labels beside them."""
+    meeting = summary.get((r["indicator"], r["level"])) if r["scope"] == "level" else None
+    return {"programme_code": r["programme_code"], "scope": r["scope"], "unit_code": r["unit_code"],
+            "unit_name": r.get("unit_name"), "level": r["level"], "level_label": LEVEL_NAMES.get(r["level"], r["level"]),
+            "indicator": r["indicator"], "indicator_label": INDICATOR_LABELS.get(r["indicator"], r["indicator"]),
+            "window_start": r["window_start"], "window_end": r["window_end"], "window_value": r["window_value"],
+            "baseline_value": r["baseline_value"], "change_pp": r["change_pp"], "target": r["target"],
+            "meets_target": r["meets_target"], "units_meeting_target": meeting[0] if meeting else None,
+            "units_total": meeting[1] if meeting else None}
+
+
+def render_scorecard(published: Path, console: Console, programme: str, show_units: bool = False,
+                     unit: str | None = None, failing: bool = False, codes: bool = False, fmt: str = "table",
+                     out: io.TextIOBase | None = None) -> None:
+    """The scorecard of `programme`: its level rows, with the unit rows asked for (every unit, one, or those below
+    their target), as a table on `console` or as CSV or JSON on `out`."""
     levels, units, summary = scorecard_rows(published, programme)
+    chosen_units = select_units(units, unit, failing) if (show_units or unit or failing) else []
+    if fmt in ("csv", "json"):
+        rows = [_record(r, summary) for r in ([] if unit else levels) + chosen_units]
+        if fmt == "json":
+            out.write(json.dumps(rows, ensure_ascii=False, default=str, indent=1) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=list(_record(levels[0], summary)), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+
+    def indicator(code: str):
+        return code if codes else INDICATOR_LABELS.get(code, code)
+
     first = levels[0]
-    table = Table(title=landing_text(f"{first['programme_name'] or programme} — window {first['window_start']} to "
-                                     f"{first['window_end']}, baseline {first['baseline_start']} to "
-                                     f"{first['baseline_end']}"))
-    for column in ("indicator", "level", "window", "baseline", "change (pp)", "target", "meets", "units meeting"):
-        table.add_column(column, justify="left" if column in ("indicator", "level") else "right")
-    for r in levels:
-        meeting = summary.get((r["indicator"], r["level"]))
-        table.add_row(r["indicator"], LEVEL_NAMES.get(r["level"], r["level"]), _pct(r["window_value"]),
-                      _pct(r["baseline_value"]), "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}",
-                      _pct(r["target"]), {True: "yes", False: "no", None: ""}[r["meets_target"]],
-                      f"{meeting[0]}/{meeting[1]}" if meeting else "")
-    console.print(table)
-    explained = explained_rates(published, first["window_start"], first["window_end"])
-    if explained:
-        rates = Table(title="Late dossiers explained by their unit (Directive 10), months of the window")
-        for column in ("level", "late", "explained", "explained rate", "with apology"):
-            rates.add_column(column, justify="left" if column == "level" else "right")
-        for level, late, done, apology in explained:
-            rates.add_row(LEVEL_NAMES.get(level, level), f"{late:,}", f"{done:,}", _pct(done / late if late else None),
-                          f"{apology:,}")
-        console.print(rates)
-    if show_units:
-        unit_table = Table(title="Units")
-        for column in ("indicator", "unit", "level", "window", "baseline", "change (pp)", "target", "meets"):
+    table = Table(title=landing_text(f"{first['programme_name'] or programme} — giai đoạn {first['window_start']:%d/%m/%Y}"
+                                     f" – {first['window_end']:%d/%m/%Y}; kỳ gốc "
+                                     + (f"{first['baseline_start']:%d/%m/%Y} – {first['baseline_end']:%d/%m/%Y}"
+                                        if first["baseline_start"] else "không có")))
+    if not unit:
+        for column in ("chỉ tiêu", "cấp", "cả giai đoạn", "kỳ gốc", "thay đổi (điểm %)", "mục tiêu", "đánh giá",
+                       "đơn vị đạt"):
+            table.add_column(column, justify="left" if column in ("chỉ tiêu", "cấp", "đánh giá") else "right")
+        for r in levels:
+            meeting = summary.get((r["indicator"], r["level"]))
+            table.add_row(indicator(r["indicator"]), LEVEL_NAMES.get(r["level"], r["level"]), _pct(r["window_value"]),
+                          _pct(r["baseline_value"]), "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}",
+                          _pct(r["target"]), MEETS_LABELS.get(r["meets_target"], ""),
+                          f"{meeting[0]}/{meeting[1]}" if meeting else "")
+        console.print(table)
+        explained = explained_rates(published, first["window_start"], first["window_end"])
+        if explained and not failing:
+            rates = Table(title="Hồ sơ trễ hạn được đơn vị giải trình, các tháng của giai đoạn")
+            for column in ("cấp", "trễ hạn", "đã giải trình", "tỷ lệ giải trình", "có văn bản xin lỗi"):
+                rates.add_column(column, justify="left" if column == "cấp" else "right")
+            for level, late, done, apology in explained:
+                rates.add_row(LEVEL_NAMES.get(level, level), f"{late:,}", f"{done:,}",
+                              _pct(done / late if late else None), f"{apology:,}")
+            console.print(rates)
+    if chosen_units or unit or failing:
+        title = ("Đơn vị chưa đạt mục tiêu" if failing else "Đơn vị") + (f" {unit}" if unit else "")
+        unit_table = Table(title=title)
+        for column in ("chỉ tiêu", "đơn vị", "cấp", "cả giai đoạn", "kỳ gốc", "thay đổi (điểm %)", "mục tiêu",
+                       "đánh giá"):
             unit_table.add_column(column)
-        for r in units:
-            unit_table.add_row(r["indicator"], landing_text(f"{r['unit_code']} {r['unit_name'] or ''}"), r["level"],
-                               _pct(r["window_value"]), _pct(r["baseline_value"]),
-                               "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}", _pct(r["target"]),
-                               {True: "yes", False: "no", None: ""}[r["meets_target"]])
+        for r in chosen_units:
+            unit_table.add_row(indicator(r["indicator"]), landing_text(f"{r['unit_code']} {r['unit_name'] or ''}"),
+                               LEVEL_NAMES.get(r["level"], r["level"]), _pct(r["window_value"]),
+                               _pct(r["baseline_value"]), "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}",
+                               _pct(r["target"]), MEETS_LABELS.get(r["meets_target"], ""))
         console.print(unit_table)

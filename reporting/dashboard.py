@@ -84,7 +84,7 @@ def _iso(value: date) -> str:
 
 
 def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
-    """Monthly pooled rate per level, each level's target as a dashed rule, the Directive's start marked."""
+    """Monthly pooled rate per level, each level's target as a dashed rule, the programme's start marked."""
     rows = [r for r in trend_rows(marts) if r["indicator"] == indicator]
     values = [{"month": _iso(r["period_month"]), "level": LEVEL_LABELS[r["level"]], "value": r["value"]}
               for r in rows if r["value"] is not None]
@@ -92,7 +92,8 @@ def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
                if (t := marts.targets().get((lv, indicator))) is not None]
     colour = {"field": "level", "type": "nominal", "title": "Cấp",
               "scale": {"domain": [LEVEL_LABELS[lv] for lv in LEVELS], "range": [LEVEL_COLOURS[lv] for lv in LEVELS]}}
-    effective = rules().directive_effective_date
+    starts = ([{"month": _iso(marts.window[0]), "label": f"{marts.programme_short} ({month_label(marts.window[0])})"}]
+              if marts.window else [])
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": INDICATOR_LABELS[indicator],
@@ -113,7 +114,7 @@ def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
              "encoding": {"y": {"field": "target", "type": "quantitative"}, "color": colour,
                           "tooltip": [{"field": "level", "title": "Mục tiêu"},
                                       {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mức"}]}},
-            {"data": {"values": [{"month": _iso(effective), "label": f"Chỉ thị 10 ({month_label(effective)})"}]},
+            {"data": {"values": starts},
              "layer": [
                  {"mark": {"type": "rule", "color": "#555", "strokeWidth": 1.5},
                   "encoding": {"x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"}}},
@@ -139,7 +140,7 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
     chosen = "datum.indicator == chi_tieu"
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "title": f"{LEVEL_LABELS[level]}: xếp hạng đơn vị, giai đoạn Chỉ thị",
+        "title": f"{LEVEL_LABELS[level]}: xếp hạng đơn vị, cả giai đoạn",
         "params": [{"name": "chi_tieu", "value": INDICATOR_LABELS["online_rate"],
                     "bind": {"input": "select", "options": [INDICATOR_LABELS[i] for i in INDICATORS],
                              "name": "Chỉ tiêu: "}}],
@@ -227,32 +228,32 @@ def render_dashboard(marts: PublishedMarts) -> str:
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{provisional_prefix}Chỉ thị 10/CT-UBND – tháng {marts.month_label}</title>
+<title>{provisional_prefix}{e(marts.programme_title)} – tháng {marts.month_label}</title>
 <style>{STYLE}</style></head>
 <body>
 <header>
-<h1>{provisional_prefix}Kết quả thực hiện Chỉ thị 10/CT-UBND – tỉnh Bắc Ninh</h1>{provisional_note}
+<h1>{provisional_prefix}Kết quả thực hiện {e(marts.programme_title)} – tỉnh Bắc Ninh</h1>{provisional_note}
 <dl class="facts">
 <div><dt>Số liệu đến</dt><dd id="as-of">{as_of}</dd></div>
 <div><dt>Tháng báo cáo</dt><dd id="month">{marts.month_label}</dd></div>
-<div><dt>Giai đoạn Chỉ thị</dt><dd id="window">{window}</dd></div>
+<div><dt>Giai đoạn</dt><dd id="window">{window}</dd></div>
 <div><dt>Kỳ gốc</dt><dd id="baseline">{baseline}</dd></div>
 <div><dt>Chất lượng dữ liệu</dt><dd id="quality" class="{quality_state}">{e(marts.quality.label)}</dd></div>
 </dl></header>
 <main>
-<h2>Chỉ tiêu theo cấp, giai đoạn Chỉ thị (so với mục tiêu)</h2>
+<h2>Chỉ tiêu theo cấp, cả giai đoạn (so với mục tiêu)</h2>
 {tile_rows}
 <h2>Diễn biến theo tháng</h2>
-<p class="note">Đường nét đứt: mục tiêu của từng cấp; vạch dọc: ngày Chỉ thị có hiệu lực.</p>
+<p class="note">Đường nét đứt: mục tiêu của từng cấp; vạch dọc: ngày {e(marts.programme_short)} có hiệu lực.</p>
 <div class="grid">{chart_divs}</div>
 <h2>Xếp hạng đơn vị theo cấp</h2>
 <p class="note">Xanh: đạt mục tiêu, đỏ: chưa đạt; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
 <div class="grid">{ranking_divs}</div>
 <h2>Đơn vị chưa đạt mục tiêu ({len(lagging)})</h2>
 <table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>
-<th>Giai đoạn Chỉ thị</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
+<th>Cả giai đoạn</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
 <h2>Hồ sơ trễ hạn chưa giải trình ({sum(r["unexplained"] for r in unexplained)} hồ sơ, {len(unexplained)} đơn vị)</h2>
-<p class="note">Chỉ thị 10: đơn vị giải trình từng hồ sơ trễ hạn và gửi văn bản xin lỗi người dân.</p>
+<p class="note">Đơn vị giải trình từng hồ sơ trễ hạn và gửi văn bản xin lỗi người dân.</p>
 <table id="unexplained"><thead><tr><th>Mã đơn vị</th><th>Tên đơn vị</th><th>Cấp</th><th>Chưa giải trình</th>
 <th>Trong đó trễ quá {rules().unexplained_late_days} ngày</th></tr></thead><tbody>{unexplained_rows}</tbody></table>
 </main>

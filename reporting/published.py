@@ -3,8 +3,8 @@ warehouse), for one report month."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -52,8 +52,49 @@ class QualityStatus:
 
 
 @dataclass(frozen=True)
+class Programme:
+    """The programme a pack scores (programme_scorecard): its name, window and baseline."""
+
+    code: str
+    name: str
+    window: tuple[date, date]
+    baseline: tuple[date, date] | None
+    ended: bool = False  # its window closed before the report month: it is reported as ended
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} (đã kết thúc {self.window[1]:%d/%m/%Y})" if self.ended else self.name
+
+
+def choose_programme(programmes: list[Programme], month: date, wanted: str | None = None) -> Programme | None:
+    """The programme in force in `month` (kpis.md, Programmes): the one whose window contains the month, the latest
+    start winning when two do; when none does, the latest that ended before it (marked ended). `wanted`: that
+    programme, whatever the month. None when no programme is scored yet (no complete month)."""
+    if wanted is not None:
+        found = [p for p in programmes if p.code == wanted]
+        if not found:
+            raise ReportError(f"no programme {wanted!r} in the published scorecard; scored programmes: "
+                              f"{', '.join(sorted(p.code for p in programmes)) or 'none yet'}")
+        chosen = found[0]
+        return replace(chosen, ended=chosen.window[1] < month)
+    month_end = _month_end(month)
+    containing = [p for p in programmes if p.window[0] <= month_end and p.window[1] >= month]
+    if containing:
+        return max(containing, key=lambda p: (p.window[0], p.code))
+    ended = [p for p in programmes if p.window[1] < month]
+    if ended:
+        return replace(max(ended, key=lambda p: (p.window[1], p.window[0], p.code)), ended=True)
+    return min(programmes, key=lambda p: (p.window[0], p.code)) if programmes else None
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
 class PublishedMarts:
-    """Frames of the published marts, with the report month and the Directive 10 window they belong to."""
+    """Frames of the published marts, with the report month and the programme (window, targets) they are scored
+    against."""
 
     source: Path
     month: date  # first day of the report month
@@ -74,6 +115,16 @@ class PublishedMarts:
     unexplained: pl.DataFrame  # late_dossiers not explained, with unit_name and level
     explanations_month: pl.DataFrame  # late_explanations_unit_month
     provisional: bool = False  # the report month is not complete: its figures may still change
+    programme: Programme | None = None  # the programme scored; None while none is (no complete month yet)
+
+    @property
+    def programme_title(self) -> str:
+        return self.programme.title if self.programme else "chương trình (chưa có tháng đủ số liệu)"
+
+    @property
+    def programme_short(self) -> str:
+        """What the window is called in a column header or a chart."""
+        return self.programme.name if self.programme else "chương trình"
 
     @property
     def month_label(self) -> str:
@@ -89,18 +140,20 @@ class PublishedMarts:
         return [m for m in self.months if m <= self.month][-count:]
 
 
-def read_published(published: Path, month: date | None = None, provisional: bool = False) -> PublishedMarts:
+def read_published(published: Path, month: date | None = None, provisional: bool = False,
+                   programme: str | None = None) -> PublishedMarts:
     """The marts of the published file, for `month` (default: the latest complete month).
 
     A month that is not complete (its data may still change) is refused, naming the complete months, unless
     `provisional`: then it is read, marked provisional, and with no month given the latest month is chosen when
-    no month is complete yet."""
+    no month is complete yet. The programme scored is the one in force in the report month (choose_programme), or
+    `programme`; a month before its window is refused unless `provisional`."""
     if not published.exists():
         raise ReportError(f"no published marts at {published}: run `tthc run` first (TTHC_PUBLISHED)")
     with open_published(published) as con:
 
-        def frame(sql: str) -> pl.DataFrame:
-            return con.sql(sql).pl()
+        def frame(sql: str, params: list | None = None) -> pl.DataFrame:
+            return con.sql(sql, params=params).pl()
 
         months = [r[0] for r in con.execute(
             "select period_month, bool_and(is_complete_month) from kpi_level_month group by 1 order by 1").fetchall()]
@@ -120,9 +173,19 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             raise ReportError(f"{month_label(month)} is not a complete month in {published} ({available}; "
                               f"months with data: {month_label(months[0])} to {month_label(months[-1])}): give "
                               f"--month, or --provisional for a pack marked provisional")
+        programmes = [Programme(code, name or code, (start, end), (b_start, b_end) if b_start else None)
+                      for code, name, start, end, b_start, b_end in con.execute(
+                          "select distinct programme_code, programme_name, window_start, window_end, baseline_start, "
+                          "baseline_end from programme_scorecard where scope = 'level'").fetchall()]
+        chosen = choose_programme(programmes, month, programme)
+        if chosen is not None and month < chosen.window[0].replace(day=1) and not provisional:
+            raise ReportError(f"{month_label(month)} is before the window of {chosen.name} (from "
+                              f"{chosen.window[0]:%d/%m/%Y}; months with data: {month_label(months[0])} to "
+                              f"{month_label(months[-1])}): give a later --month, or --provisional")
         scorecard = frame("select scope, unit_code, level, indicator, window_start, window_end, baseline_start, "
                           "baseline_end, window_value, baseline_value, change_pp, target, meets_target "
-                          "from directive10_scorecard")
+                          "from programme_scorecard where programme_code = $1 and scope in ('unit', 'level')",
+                          [chosen.code if chosen else None])
         run = con.execute("select run_id, max(run_at) from data_quality_runs group by run_id "
                           "order by max(run_at) desc limit 1").fetchall()
         run = run[0] if run else None
@@ -136,13 +199,14 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             month=month,
             months=tuple(months),
             as_of=as_of,
-            window=_span(scorecard, "window_start", "window_end"),
-            baseline=_span(scorecard, "baseline_start", "baseline_end"),
+            window=chosen.window if chosen else None,
+            baseline=chosen.baseline if chosen else None,
             quality=QualityStatus(run[0] if run else None, run[1] if run else None, checks[0], checks[1],
                                   tuple(checks[2])),
             level_scorecard=scorecard.filter(pl.col("scope") == "level").drop("scope", "unit_code"),
             unit_scorecard=scorecard.filter(pl.col("scope") == "unit").drop("scope"),
-            summary=frame("select level, indicator, target, units_total, units_meeting_target from directive10_summary"),
+            summary=frame("select level, indicator, target, units_total, units_meeting_target from programme_summary "
+                          "where programme_code = $1", [chosen.code if chosen else None]),
             # the units valid in the report month: a unit that ended (merged, abolished) gets no report
             units=frame(f"select unit_code, unit_name, level from unit_lineage "
                         f"where valid_from <= last_day(date '{month}') "
@@ -158,6 +222,7 @@ def read_published(published: Path, month: date | None = None, provisional: bool
                               "order by l.unit_code, l.days_late desc, l.dossier_code"),
             explanations_month=frame("select * from late_explanations_unit_month order by unit_code, period_month"),
             provisional=month not in complete,
+            programme=chosen,
             discrepancies=frame("select d.unit_code, u.unit_name, d.period_month, d.measure, d.reported_value, "
                                 "d.system_value, d.rule, d.severity, d.detail, d.submitted_at "
                                 "from unit_report_discrepancies d left join (select distinct on (unit_code) unit_code, "
@@ -170,6 +235,3 @@ def read_published(published: Path, month: date | None = None, provisional: bool
     return marts
 
 
-def _span(scorecard: pl.DataFrame, start: str, end: str) -> tuple[date, date] | None:
-    spans = scorecard.select(start, end).unique().drop_nulls()
-    return (spans.item(0, 0), spans.item(0, 1)) if spans.height else None

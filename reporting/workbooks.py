@@ -33,7 +33,7 @@ DISCREPANCY_SHEET = "Sai lệch báo cáo"
 EXPLANATION_SHEET = "Giải trình trễ hạn"
 UNEXPLAINED_SHEET = "Trễ hạn chưa giải trình"
 UNIT_MONTHS_SHEET = "Kết quả 13 tháng"
-UNIT_DIRECTIVE_SHEET = "Chỉ thị 10"
+UNIT_DIRECTIVE_SHEET = "Kết quả giai đoạn"  # the unit's result over the programme's window
 UNIT_MONTHS = 13
 RANKED_BY = "online_rate"
 
@@ -63,7 +63,7 @@ def _header_lines(marts: PublishedMarts, title: str) -> list[str]:
     as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
     return [title,
             f"Số liệu tháng {marts.month_label}; dữ liệu hệ thống cập nhật đến {as_of}",
-            f"Giai đoạn Chỉ thị 10/CT-UBND: {_span_label(marts.window)}; kỳ gốc: {_span_label(marts.baseline)}",
+            f"Giai đoạn {marts.programme_title}: {_span_label(marts.window)}; kỳ gốc: {_span_label(marts.baseline)}",
             f"Chất lượng dữ liệu: {marts.quality.label}"]
 
 
@@ -107,7 +107,7 @@ def _explanation_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     sheet = book.add_worksheet(EXPLANATION_SHEET)
     days = rules().unexplained_late_days
     header_row = write_title(sheet, styles, _header_lines(
-        marts, f"GIẢI TRÌNH HỒ SƠ TRỄ HẠN THEO ĐƠN VỊ – THÁNG {marts.month_label} (CHỈ THỊ 10)"))
+        marts, f"GIẢI TRÌNH HỒ SƠ TRỄ HẠN THEO ĐƠN VỊ – THÁNG {marts.month_label}"))
     write_table(sheet, styles, header_row,
                 [Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Cấp"),
                  Column(f"Trễ hạn tháng {marts.month_label}", "count"), Column("Đã giải trình trong tháng", "count"),
@@ -121,7 +121,7 @@ def _explanation_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
 def _unexplained_sheet(book, styles: Styles, unexplained: pl.DataFrame, marts: PublishedMarts, name: str) -> None:
     sheet = book.add_worksheet(UNEXPLAINED_SHEET)
     header_row = write_title(sheet, styles, [f"HỒ SƠ TRỄ HẠN CHƯA GIẢI TRÌNH CỦA {name.upper()}",
-                                             "Chỉ thị 10: mỗi hồ sơ trễ hạn phải được giải trình và xin lỗi người dân",
+                                             "Mỗi hồ sơ trễ hạn phải được giải trình và xin lỗi người dân",
                                              f"{unexplained.height} hồ sơ"])
     write_table(sheet, styles, header_row,
                 [Column("Mã hồ sơ"), Column("Mã TTHC"), Column("Ngày hẹn trả", "datetime"),
@@ -153,9 +153,9 @@ def summary_rows(marts: PublishedMarts) -> list[dict]:
 def _summary_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     sheet = book.add_worksheet(SUMMARY_SHEET)
     header_row = write_title(sheet, styles, _header_lines(
-        marts, f"BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ THỊ 10/CT-UBND – THÁNG {marts.month_label}"))
+        marts, f"BÁO CÁO KẾT QUẢ THỰC HIỆN {marts.programme_title.upper()} – THÁNG {marts.month_label}"))
     columns = [Column("Chỉ tiêu"), Column("Cấp"), Column(f"Tháng {marts.month_label}", "rate"),
-               Column("Giai đoạn Chỉ thị", "rate"), Column("Kỳ gốc", "rate"), Column("Thay đổi (điểm %)", "points"),
+               Column("Cả giai đoạn", "rate"), Column("Kỳ gốc", "rate"), Column("Thay đổi (điểm %)", "points"),
                Column("Mục tiêu", "rate"), Column("Đánh giá"), Column("Số đơn vị đạt", "count"),
                Column("Số đơn vị", "count"), Column("Đơn vị đạt / tổng số")]
     rows = summary_rows(marts)
@@ -210,7 +210,7 @@ def _level_sheet(book, styles: Styles, marts: PublishedMarts, level: str) -> Non
     sheet.merge_range(target_row, 0, target_row, 3, "Mục tiêu", styles.target_label)
     first = len(columns)
     columns += indicator_groups(sheet, styles, group_row, first, targets, level,
-                                (Column(f"Tháng {marts.month_label}", "rate"), Column("Giai đoạn Chỉ thị", "rate")))
+                                (Column(f"Tháng {marts.month_label}", "rate"), Column("Cả giai đoạn", "rate")))
     rows = level_unit_rows(marts, level)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(r["rank"], r["unit_code"], r["unit_name"], r["received"],
@@ -250,7 +250,6 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     if not months:
         return
     name = sheet.get_name()
-    effective = rules().directive_effective_date
     for n, indicator in enumerate(INDICATORS):
         chart = book.add_chart({"type": "line"})
         for m, level in enumerate(LEVELS):
@@ -262,7 +261,8 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
             chart.add_series({"name": f"Mục tiêu {LEVEL_LABELS[level].lower()}", "categories": categories,
                               "values": [name, first, 4, last, 4],
                               "line": {"color": LEVEL_COLOURS[level], "width": 1, "dash_type": "dash"}})
-        chart.set_title({"name": f"{INDICATOR_LABELS[indicator]} (Chỉ thị 10 từ {month_label(effective)})",
+        started = f" ({marts.programme_short} từ {month_label(marts.window[0])})" if marts.window else ""
+        chart.set_title({"name": f"{INDICATOR_LABELS[indicator]}{started}",
                          "name_font": {"size": 11}})
         chart.set_x_axis({"date_axis": True, "num_format": "mm/yyyy", "major_unit": 3, "major_unit_type": "months"})
         chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
@@ -337,11 +337,12 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
     sheet.activate()
 
     directive = book.add_worksheet(UNIT_DIRECTIVE_SHEET)
-    header_row = write_title(directive, styles, _header_lines(marts, f"{name}: KẾT QUẢ GIAI ĐOẠN CHỈ THỊ 10/CT-UBND"))
+    header_row = write_title(directive, styles, _header_lines(
+        marts, f"{name}: KẾT QUẢ GIAI ĐOẠN {marts.programme_title.upper()}"))
     card = marts.unit_scorecard.filter(pl.col("unit_code") == unit["unit_code"])
     by_indicator = {r["indicator"]: r for r in card.iter_rows(named=True)}
     data_rows = write_table(directive, styles, header_row,
-                            [Column("Chỉ tiêu"), Column("Giai đoạn Chỉ thị", "rate"), Column("Kỳ gốc", "rate"),
+                            [Column("Chỉ tiêu"), Column("Cả giai đoạn", "rate"), Column("Kỳ gốc", "rate"),
                              Column("Thay đổi (điểm %)", "points"), Column("Mục tiêu", "rate"), Column("Đánh giá")],
                             [(INDICATOR_LABELS[i], by_indicator.get(i, {}).get("window_value"),
                               by_indicator.get(i, {}).get("baseline_value"), by_indicator.get(i, {}).get("change_pp"),

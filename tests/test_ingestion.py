@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import unicodedata
@@ -493,37 +494,37 @@ def test_a_last_row_without_its_line_end_is_quarantined_not_loaded(landing, tmp_
             "select dossier_code from raw.dossier_snapshots").fetchall()}
 
 
-def test_a_file_still_being_written_is_read_once_it_has_settled(landing, tmp_path):
-    import threading
+def test_a_file_still_being_written_is_read_once_it_has_settled(landing, tmp_path, monkeypatch):
+    """A file that changes while ingestion waits for it to settle is left for a later run; once it stays
+    unchanged, it is read whole."""
     import time
 
     path = write_csv(landing / "dossiers" / "growing.csv", [GOOD])
-    stop = threading.Event()
+    row = path.read_bytes().split(b"\n")[1].split(b",", 1)[1]
+    waits = []
 
-    def writer():
+    def wait_while_the_copy_goes_on(seconds):  # the export keeps growing during the settle time
+        waits.append(seconds)
         with path.open("ab") as handle:
-            for i in range(2, 40):
-                if stop.wait(0.2):
-                    return
-                handle.write(f"000.00.01.H02-230615-{i:04d},".encode() + path.read_bytes().split(b"\n")[1].split(b",", 1)[1]
-                             + b"\n")
-                handle.flush()
+            handle.write(f"000.00.01.H02-230615-{len(waits) + 1:04d},".encode() + row + b"\n")
 
-    thread = threading.Thread(target=writer)
-    thread.start()
+    monkeypatch.setattr(ingest_module.time, "sleep", wait_while_the_copy_goes_on)
     db = tmp_path / "w.duckdb"
-    try:
-        with duckdb.connect(str(db)) as con:
-            first = ingest_landing(landing, con, PII_KEY, settle_seconds=1.0)
-    finally:
-        stop.set()
-        thread.join()
-    assert first.of(table="dossier_snapshots") == [] and "dossiers/growing.csv" in first.deferred[0]
-    time.sleep(0.05)
     with duckdb.connect(str(db)) as con:
-        second = ingest_landing(landing, con, PII_KEY, settle_seconds=1.0)
+        first = ingest_landing(landing, con, PII_KEY, settle_seconds=30.0)
+    assert len(waits) == 1 and 0 < waits[0] <= 30.0
+    assert first.of(table="dossier_snapshots") == [] and first.deferred[0].startswith("dossiers/growing.csv: changed")
+    monkeypatch.setattr(ingest_module.time, "sleep", lambda seconds: waits.append(seconds))  # the copy has ended
+    with duckdb.connect(str(db)) as con:
+        second = ingest_landing(landing, con, PII_KEY, settle_seconds=30.0)
     [outcome] = second.of(table="dossier_snapshots")
-    assert outcome.status == "loaded" and outcome.rows_loaded == len(path.read_bytes().splitlines()) - 1 > 1
+    assert len(waits) == 2 and outcome.status == "loaded" and outcome.rows_loaded == 2
+    old = time.time() - 60  # a file older than the settle time is read at once, without waiting
+    write_csv(landing / "dossiers" / "old.csv", [{**GOOD, "Mã hồ sơ": "000.00.01.H02-230615-0099"}])
+    os.utime(landing / "dossiers" / "old.csv", (old, old))
+    with duckdb.connect(str(db)) as con:
+        [third] = ingest_landing(landing, con, PII_KEY, settle_seconds=30.0).of(table="dossier_snapshots")
+    assert len(waits) == 2 and third.status == "loaded"
 
 
 def test_a_corrected_export_with_the_old_size_and_time_is_read_and_logged_as_a_replacement(landing, tmp_path):

@@ -136,6 +136,8 @@ def test_the_new_province_is_calibrated_to_its_first_months_and_scored_by_progra
     monkeypatch.setenv("TTHC_PUBLISHED", str(root / "published" / "tthc_marts.duckdb"))
     shown = CliRunner().invoke(cli, ["scorecard", "--programme", "kh_cds_2026"])
     assert shown.exit_code == 0 and "Kế hoạch chuyển đổi số năm 2026" in shown.output
-    assert "2026-01-01 to 2026-09-30" in shown.output
+    assert "01/01/2026 – 30/09/2026" in shown.output
+    in_force = CliRunner().invoke(cli, ["scorecard"])  # the plan of 2026 is in force in the latest complete month
+    assert in_force.exit_code == 0 and in_force.output == shown.output
     unknown = CliRunner().invoke(cli, ["scorecard", "--programme", "kh_2099"])
     assert unknown.exit_code == 1 and "ct10_2023, kh_cds_2026" in unknown.output

@@ -320,7 +320,7 @@ def test_the_scorecard_shows_the_explained_rate_per_level(pack_run, monkeypatch)
                                    "(select distinct window_start, window_end from marts.directive10_scorecard) w "
                                    "where m.period_month between date_trunc('month', w.window_start) and w.window_end "
                                    "and m.level is not null").row(0)
-    assert "Late dossiers explained" in shown.output
+    assert "Hồ sơ trễ hạn được đơn vị giải trình" in shown.output
     assert f"{late:,}" in shown.output and f"{done / late * 100:.1f}%" in shown.output
 
 
@@ -374,3 +374,50 @@ def test_the_vega_bundle_is_built_once_per_vl_convert_version(tmp_path, monkeypa
         assert vega_bundle() == built
     finally:
         vega_bundle.cache_clear()
+
+
+def test_the_scorecard_for_people_and_for_tools(pack_run, tmp_path, monkeypatch):
+    """`tthc scorecard` on a file named `marts.duckdb`: Vietnamese labels in the contract's order (codes with
+    --codes), one unit, the failing units, and CSV / JSON read back equal to the programme marts."""
+    import csv
+    import io
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cli.commands import cli
+    from contracts.vocabulary import INDICATORS
+    from reporting.labels import INDICATOR_LABELS
+
+    published = tmp_path / "marts.duckdb"
+    shutil.copy(pack_run[0], published)
+    monkeypatch.setenv("TTHC_PUBLISHED", str(published))
+    runner = CliRunner()
+    table = runner.invoke(cli, ["scorecard"])
+    assert table.exit_code == 0, table.output
+    positions = [table.output.index(INDICATOR_LABELS[i]) for i in INDICATORS]
+    assert positions == sorted(positions) and "online_rate" not in table.output
+    assert "online_rate" in runner.invoke(cli, ["scorecard", "--codes"]).output
+
+    card = _marts(pack_run[0], "select scope, unit_code, level, indicator, window_value, target, meets_target "
+                               "from marts.programme_scorecard where programme_code = 'ct10_2023' "
+                               "and scope in ('unit', 'level')")
+    every = runner.invoke(cli, ["scorecard", "--units", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(every.output)))
+    assert every.exit_code == 0 and len(rows) == card.height
+    shown = {(r["scope"], r["unit_code"] or None, r["level"], r["indicator"]): r for r in rows}
+    assert len(shown) == len(rows)
+    for r in card.iter_rows(named=True):
+        row = shown[(r["scope"], r["unit_code"], r["level"], r["indicator"])]
+        assert (float(row["window_value"]) if row["window_value"] else None) == r["window_value"]
+
+    unit = card.filter(pl.col("scope") == "unit")["unit_code"][0]
+    one = json.loads(runner.invoke(cli, ["scorecard", "--unit", unit, "--format", "json"]).output)
+    assert {r["unit_code"] for r in one} == {unit} and [r["indicator"] for r in one] == list(INDICATORS)
+    failing = list(csv.DictReader(io.StringIO(runner.invoke(cli, ["scorecard", "--failing", "--format", "csv"]).output)))
+    below = card.filter((pl.col("scope") == "unit") & (pl.col("meets_target") == False))  # noqa: E712
+    assert {(r["unit_code"], r["indicator"]) for r in failing if r["scope"] == "unit"} == set(
+        below.select("unit_code", "indicator").iter_rows()) and below.height > 0
+    unknown = runner.invoke(cli, ["scorecard", "--unit", "000.99.99.H02"])
+    assert unknown.exit_code == 1 and "no unit '000.99.99.H02'" in unknown.output

@@ -166,6 +166,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 class ReportConfig(dg.Config):
     month: str | None = None  # YYYY-MM; default the latest complete month
     provisional: bool = False  # allow `month` to be a month that is not complete (the pack is marked provisional)
+    programme: str | None = None  # the programme to score; default the one in force in the report month
 
 
 REPORTS = dg.AssetKey("reports")
@@ -199,7 +200,8 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
     month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
     settings = warehouse.settings()
     # with no month asked for, a run that published always gets a pack: provisional while no month is complete
-    pack = build_pack(settings.published, month, progress=progress, provisional=config.provisional or month is None)
+    pack = build_pack(settings.published, month, progress=progress, provisional=config.provisional or month is None,
+                      programme=config.programme)
     said = (f"provisional report pack for {pack.month:%m/%Y} (no complete month yet: marked TẠM TÍNH)"
             if pack.provisional else f"report pack for {pack.month:%m/%Y}")
     (context.log.warning if pack.provisional else context.log.info)(
