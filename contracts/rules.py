@@ -34,6 +34,7 @@ class Rules:
     unexplained_late_days: int  # a late dossier unexplained after this many days is warned about
     received_drop_share: float  # a complete month's received falling by more than this share stops publication
     received_drop_min_unit: int  # ... for a unit that had at least this many (the province always)
+    min_dossiers_to_judge: int  # documents judge a unit's window value only above this denominator
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -63,6 +64,7 @@ def parse(variables: dict) -> Rules:
         unexplained_late_days=int(variables["unexplained_late_days"]),
         received_drop_share=float(variables["received_drop"]["share"]),
         received_drop_min_unit=int(variables["received_drop"]["min_unit_received"]),
+        min_dossiers_to_judge=int(variables["min_dossiers_to_judge"]),
     )
 
 

@@ -22,6 +22,9 @@ from reporting.labels import (
     INDICATOR_LABELS,
     LEVEL_LABELS,
     LEVELS,
+    MEETS_LABELS,
+    NOT_JUDGED_LABEL,
+    NOT_JUDGED_NOTE,
     PROVISIONAL_MARK,
     UNIT_LEVELS,
     month_label,
@@ -34,7 +37,7 @@ from reporting.workbooks import LEVEL_COLOURS, explanation_rows, trend_rows
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier in the spec, never fetched
 # d3-format has no Vietnamese locale: decimal comma, thousands dot
 FORMAT_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]}
-MEETS_COLOUR, MISSES_COLOUR = "#2E7D32", "#C62828"
+MEETS_COLOUR, MISSES_COLOUR, NOT_JUDGED_COLOUR = "#2E7D32", "#C62828", "#9E9E9E"
 
 
 def script_json(value) -> str:
@@ -132,7 +135,8 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
     units = marts.unit_names
     values = [{"unit": f"{r['unit_code']} {units.get(r['unit_code']) or ''}".strip(),
                "indicator": INDICATOR_LABELS[r["indicator"]], "value": r["window_value"],
-               "target": targets.get((level, r["indicator"]))}
+               "target": targets.get((level, r["indicator"])), "judged": r["judged"],
+               "verdict": MEETS_LABELS[bool(r["meets_target"])] if r["judged"] else NOT_JUDGED_NOTE}
               for r in marts.unit_scorecard.filter((pl.col("level") == level) & pl.col("window_value").is_not_null())
               .iter_rows(named=True)]
     rule_values = [{"indicator": INDICATOR_LABELS[i], "target": t} for i in INDICATORS
@@ -153,11 +157,13 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
                        "axis": {"labelLimit": 260}},
                  "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
                        "scale": {"domain": [0, 1]}},
-                 "color": {"condition": {"test": "datum.value >= datum.target", "value": MEETS_COLOUR},
+                 "color": {"condition": [{"test": "!datum.judged", "value": NOT_JUDGED_COLOUR},
+                                         {"test": "datum.value >= datum.target", "value": MEETS_COLOUR}],
                            "value": MISSES_COLOUR},
                  "tooltip": [{"field": "unit", "title": "Đơn vị"},
                              {"field": "value", "type": "quantitative", "format": ".1%", "title": "Tỷ lệ"},
-                             {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mục tiêu"}]}},
+                             {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mục tiêu"},
+                             {"field": "verdict", "title": "Đánh giá"}]}},
             {"data": {"values": rule_values}, "transform": [{"filter": chosen}],
              "mark": {"type": "rule", "color": "#333", "strokeDash": [5, 4], "strokeWidth": 2},
              "encoding": {"x": {"field": "target", "type": "quantitative"}}},
@@ -167,17 +173,17 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
 
 
 def tiles(marts: PublishedMarts) -> list[dict]:
-    meeting = {(r["level"], r["indicator"]): (r["units_meeting_target"], r["units_total"])
-               for r in marts.summary.iter_rows(named=True)}
+    meeting = marts.meeting()
     card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
     return [{"indicator": i, "level": lv, **{k: card.get((lv, i), {}).get(k) for k in
                                              ("window_value", "baseline_value", "change_pp", "target", "meets_target")},
-             "units": meeting.get((lv, i))} for i in INDICATORS for lv in LEVELS]
+             "units": meeting.get((lv, i)) if lv != "toan_tinh" else None} for i in INDICATORS for lv in LEVELS]
 
 
 def units_not_meeting(marts: PublishedMarts) -> list[dict]:
+    """Every (unit, indicator) below its target, of the units judged on it (enough dossiers)."""
     names = marts.unit_names
-    rows = marts.unit_scorecard.filter(pl.col("meets_target").not_())
+    rows = marts.unit_scorecard.filter(pl.col("meets_target").not_() & pl.col("judged"))
     order = {lv: n for n, lv in enumerate(LEVELS)}
     return sorted(({**r, "unit_name": names.get(r["unit_code"])} for r in rows.iter_rows(named=True)),
                   key=lambda r: (order.get(r["level"], 9), INDICATORS.index(r["indicator"]), r["window_value"]))
@@ -186,7 +192,9 @@ def units_not_meeting(marts: PublishedMarts) -> list[dict]:
 def _tile_html(t: dict) -> str:
     state = {True: "meets", False: "misses", None: "none"}[t["meets_target"]]
     change = "" if t["change_pp"] is None else f"{points_label(t['change_pp'])} điểm % so với kỳ gốc"
-    units = f"{t['units'][0]}/{t['units'][1]} đơn vị đạt" if t["units"] else ""
+    units = (f"{t['units'][0]}/{t['units'][1]} đơn vị đạt"
+             + (f", {t['units'][2]} đơn vị {NOT_JUDGED_LABEL} chưa đánh giá" if t["units"][2] else "")
+             if t["units"] else "")
     return (f'<div class="tile {state}" data-indicator="{t["indicator"]}" data-level="{t["level"]}" '
             f'data-value="{"" if t["window_value"] is None else repr(t["window_value"])}">'
             f'<div class="level">{LEVEL_LABELS[t["level"]]}</div>'
@@ -249,7 +257,7 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <h2>Xếp hạng đơn vị theo cấp</h2>
 <p class="note">Xanh: đạt mục tiêu, đỏ: chưa đạt; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
 <div class="grid">{ranking_divs}</div>
-<h2>Đơn vị chưa đạt mục tiêu ({len(lagging)})</h2>
+<h2>Đơn vị chưa đạt mục tiêu ({len({r["unit_code"] for r in lagging})} đơn vị, {len(lagging)} chỉ tiêu)</h2>
 <table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>
 <th>Cả giai đoạn</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
 <h2>Hồ sơ trễ hạn chưa giải trình ({sum(r["unexplained"] for r in unexplained)} hồ sơ, {len(unexplained)} đơn vị)</h2>

@@ -10,6 +10,10 @@ from contracts.vocabulary import INDICATORS, STATUS_LABELS
 PROVISIONAL_MARK = "TẠM TÍNH (tháng chưa đủ số liệu)"
 PROVISIONAL_SUFFIX = "_tam_tinh"
 
+# A unit's value on fewer dossiers than the rules' min_dossiers_to_judge: shown, not judged against its target.
+NOT_JUDGED_LABEL = "ít hồ sơ"
+NOT_JUDGED_NOTE = "ít hồ sơ: quá ít hồ sơ để đánh giá đạt hay chưa đạt"
+
 LEVELS = ("toan_tinh", "tinh", "huyen", "xa")  # the order people read them in
 UNIT_LEVELS = ("tinh", "huyen", "xa")
 LEVEL_LABELS = {"toan_tinh": "Toàn tỉnh", "tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import month_label
 
@@ -104,11 +105,14 @@ class PublishedMarts:
     baseline: tuple[date, date] | None
     quality: QualityStatus
     level_scorecard: pl.DataFrame  # level, indicator, window_value, baseline_value, change_pp, target, meets_target
-    unit_scorecard: pl.DataFrame  # unit_code, level, indicator, window_value, ..., meets_target
-    summary: pl.DataFrame  # level, indicator, target, units_total, units_meeting_target
-    units: pl.DataFrame  # unit_code, unit_name, level of every unit valid in the report month
+    # the listed units' rows: a current unit over its predecessors (scope current_unit), an ended one its own;
+    # unit_code, level, indicator, window_denominator, window_value, ..., meets_target, judged
+    unit_scorecard: pl.DataFrame
+    summary: pl.DataFrame  # level, indicator, target, units_total, units_meeting_target (the marts' counts)
+    units: pl.DataFrame  # unit_code, unit_name, level of every unit valid on the report month's last day
     unit_names: dict[str, str]  # every unit of the reference, ended ones too
-    unit_month: pl.DataFrame  # kpi_unit_month
+    unit_month: pl.DataFrame  # the listed units' months: pooled over predecessors for a current unit
+    unit_levels: dict[str, str]  # every unit of the reference -> its level
     level_month: pl.DataFrame  # kpi_level_month
     overdue: pl.DataFrame  # overdue_dossiers
     discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
@@ -129,6 +133,15 @@ class PublishedMarts:
     @property
     def month_label(self) -> str:
         return month_label(self.month)
+
+    def meeting(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(level, indicator) -> (units meeting, units judged, units not judged: fewer dossiers than the rules'
+        min_dossiers_to_judge) over the listed units."""
+        rows = self.unit_scorecard.filter(pl.col("window_value").is_not_null()).group_by("level", "indicator").agg(
+            meeting=(pl.col("judged") & pl.col("meets_target")).sum(), judged=pl.col("judged").sum(),
+            not_judged=(~pl.col("judged")).sum())
+        return {(r["level"], r["indicator"]): (r["meeting"], r["judged"], r["not_judged"])
+                for r in rows.iter_rows(named=True)}
 
     def targets(self) -> dict[tuple[str, str], float]:
         """(level, indicator) -> target, every level (toan_tinh too)."""
@@ -182,10 +195,22 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             raise ReportError(f"{month_label(month)} is before the window of {chosen.name} (from "
                               f"{chosen.window[0]:%d/%m/%Y}; months with data: {month_label(months[0])} to "
                               f"{month_label(months[-1])}): give a later --month, or --provisional")
-        scorecard = frame("select scope, unit_code, level, indicator, window_start, window_end, baseline_start, "
-                          "baseline_end, window_value, baseline_value, change_pp, target, meets_target "
-                          "from programme_scorecard where programme_code = $1 and scope in ('unit', 'level')",
-                          [chosen.code if chosen else None])
+        # the units valid on the month's last day; one that is still current is scored over its predecessors
+        last_day = _month_end(month)
+        listed = (f"select unit_code, unit_name, level, current_unit_code = unit_code as is_current from unit_lineage "
+                  f"where valid_from <= date '{last_day}' and (valid_to is null or valid_to >= date '{last_day}')")
+        scorecard = frame(
+            "with listed as (" + listed + "), card as (select * from programme_scorecard where programme_code = $1) "
+            "select 'level' as scope, unit_code, level, indicator, window_start, window_end, baseline_start, "
+            "baseline_end, window_denominator, window_value, baseline_value, change_pp, target, meets_target "
+            "from card where scope = 'level' union all "
+            "select 'unit', c.unit_code, c.level, indicator, window_start, window_end, baseline_start, baseline_end, "
+            "window_denominator, window_value, baseline_value, change_pp, target, meets_target from card c "
+            "join listed l on l.unit_code = c.unit_code "
+            "and c.scope = case when l.is_current then 'current_unit' else 'unit' end",
+            [chosen.code if chosen else None])
+        scorecard = scorecard.with_columns(
+            judged=pl.col("window_denominator").fill_null(0) >= rules().min_dossiers_to_judge)
         run = con.execute("select run_id, max(run_at) from data_quality_runs group by run_id "
                           "order by max(run_at) desc limit 1").fetchall()
         run = run[0] if run else None
@@ -208,11 +233,15 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             summary=frame("select level, indicator, target, units_total, units_meeting_target from programme_summary "
                           "where programme_code = $1", [chosen.code if chosen else None]),
             # the units valid in the report month: a unit that ended (merged, abolished) gets no report
-            units=frame(f"select unit_code, unit_name, level from unit_lineage "
-                        f"where valid_from <= last_day(date '{month}') "
-                        f"and (valid_to is null or valid_to >= date '{month}') order by unit_code"),
+            units=frame(f"select unit_code, unit_name, level from ({listed}) order by unit_code"),
             unit_names=dict(con.execute("select unit_code, unit_name from unit_lineage").fetchall()),
-            unit_month=frame("select * from kpi_unit_month order by unit_code, period_month"),
+            unit_month=frame(
+                f"with listed as ({listed}) "
+                "select k.* exclude (current_unit_code, units_pooled), k.current_unit_code as unit_code "
+                "from kpi_current_unit_month k join listed l on l.unit_code = k.current_unit_code and l.is_current "
+                "union all by name select k.* from kpi_unit_month k join listed l on l.unit_code = k.unit_code "
+                "and not l.is_current order by unit_code, period_month"),
+            unit_levels=dict(con.execute("select unit_code, level from unit_lineage").fetchall()),
             level_month=frame("select * from kpi_level_month order by level, period_month"),
             overdue=frame("select dossier_code, unit_code, unit_name, level, procedure_code, status, received_at, "
                           "due_at, days_overdue from overdue_dossiers order by unit_code, days_overdue desc, dossier_code"),

@@ -71,6 +71,7 @@ class Styles:
         self.target_label = book.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1})
         self.meets = book.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
         self.misses = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.not_judged = book.add_format({"bg_color": "#EDEDED", "font_color": "#595959", "italic": True})
         self.centred = book.add_format({"align": "center"})
         self.cells = {kind: book.add_format({"num_format": fmt} if fmt else {}) for kind, fmt in NUMBER_FORMATS.items()}
 
@@ -143,6 +144,14 @@ def compare_with_target(sheet, styles: Styles, data_rows: range, col: int, targe
                                       "format": styles.meets})
     sheet.conditional_format(*cells, {"type": "formula", "criteria": f"=AND({both},{first}<{target_cell})",
                                       "format": styles.misses})
+
+
+def mark_not_judged(sheet, styles: Styles, cells: list[tuple[int, int]]) -> None:
+    """Grey instead of green or red for values on too few dossiers to judge (the rules' min_dossiers_to_judge):
+    set before the target comparison of the same cells, and stopping it."""
+    for row, col in cells:
+        sheet.conditional_format(row, col, row, col, {"type": "formula", "criteria": "=TRUE",
+                                                      "format": styles.not_judged, "stop_if_true": True})
 
 
 def absolute(row: int, col: int) -> str:

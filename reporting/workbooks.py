@@ -17,6 +17,7 @@ from reporting.labels import (
     LEVELS,
     MEASURE_LABELS,
     MEETS_LABELS,
+    NOT_JUDGED_LABEL,
     RULE_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
@@ -24,7 +25,16 @@ from reporting.labels import (
     month_label,
 )
 from reporting.published import PublishedMarts
-from reporting.sheets import Column, Styles, absolute, compare_with_target, new_workbook, write_table, write_title
+from reporting.sheets import (
+    Column,
+    Styles,
+    absolute,
+    compare_with_target,
+    mark_not_judged,
+    new_workbook,
+    write_table,
+    write_title,
+)
 
 SUMMARY_SHEET = "Tổng hợp"
 TREND_SHEET = "Xu hướng"
@@ -96,7 +106,7 @@ def explanation_rows(marts: PublishedMarts) -> list[dict]:
     names = pl.DataFrame({"unit_code": list(marts.unit_names), "unit_name": list(marts.unit_names.values())},
                          schema={"unit_code": pl.String, "unit_name": pl.String})
     frame = month.join(open_, on="unit_code", how="full", coalesce=True).join(names, on="unit_code", how="left")
-    levels = dict(marts.unit_month.select("unit_code", "level").unique().iter_rows())
+    levels = marts.unit_levels
     return (frame.with_columns(level=pl.col("unit_code").replace_strict(levels, default=None),
                                unexplained=pl.col("unexplained").fill_null(0),
                                unexplained_old=pl.col("unexplained_old").fill_null(0))
@@ -135,18 +145,17 @@ def summary_rows(marts: PublishedMarts) -> list[dict]:
     """The scorecard by level, every indicator and level, with the month's pooled rate and the units meeting."""
     month = marts.level_month.filter(pl.col("period_month") == marts.month)
     month_rates = {(r["level"], i): r[i] for r in month.iter_rows(named=True) for i in INDICATORS}
-    meeting = {(r["level"], r["indicator"]): (r["units_meeting_target"], r["units_total"])
-               for r in marts.summary.iter_rows(named=True)}
+    meeting = marts.meeting()
     card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
     rows = []
     for indicator in INDICATORS:
         for level in LEVELS:
             r = card.get((level, indicator), {})
-            k, n = meeting.get((level, indicator), (None, None))
+            k, n, few = meeting.get((level, indicator), (None, None, None)) if level != "toan_tinh" else (None,) * 3
             rows.append({"indicator": indicator, "level": level, "month_value": month_rates.get((level, indicator)),
                          "window_value": r.get("window_value"), "baseline_value": r.get("baseline_value"),
                          "change_pp": r.get("change_pp"), "target": r.get("target"), "meets": r.get("meets_target"),
-                         "units_meeting": k, "units_total": n})
+                         "units_meeting": k, "units_total": n, "units_not_judged": few})
     return rows
 
 
@@ -157,12 +166,13 @@ def _summary_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     columns = [Column("Chỉ tiêu"), Column("Cấp"), Column(f"Tháng {marts.month_label}", "rate"),
                Column("Cả giai đoạn", "rate"), Column("Kỳ gốc", "rate"), Column("Thay đổi (điểm %)", "points"),
                Column("Mục tiêu", "rate"), Column("Đánh giá"), Column("Số đơn vị đạt", "count"),
-               Column("Số đơn vị", "count"), Column("Đơn vị đạt / tổng số")]
+               Column("Số đơn vị được đánh giá", "count"), Column("Đơn vị đạt / tổng số"),
+               Column(f"Chưa đánh giá ({NOT_JUDGED_LABEL})", "count")]
     rows = summary_rows(marts)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(INDICATOR_LABELS[r["indicator"]], LEVEL_LABELS[r["level"]], r["month_value"],
                               r["window_value"], r["baseline_value"], r["change_pp"], r["target"], None,
-                              r["units_meeting"], r["units_total"], None) for r in rows],
+                              r["units_meeting"], r["units_total"], None, r["units_not_judged"]) for r in rows],
                             freeze_cols=2, min_widths={0: 28})
     for sheet_row, r in zip(data_rows, rows, strict=True):
         window, target = xl_rowcol_to_cell(sheet_row, 3), xl_rowcol_to_cell(sheet_row, 6)
@@ -187,12 +197,17 @@ def level_unit_rows(marts: PublishedMarts, level: str) -> list[dict]:
     units = marts.units.filter(pl.col("level") == level).select("unit_code", "unit_name")
     month = (marts.unit_month.filter((pl.col("period_month") == marts.month) & (pl.col("level") == level))
              .select("unit_code", "received", *INDICATORS))
-    window = (marts.unit_scorecard.filter(pl.col("level") == level)
-              .pivot(on="indicator", index="unit_code", values="window_value"))
+    card = marts.unit_scorecard.filter(pl.col("level") == level)
+    window = card.pivot(on="indicator", index="unit_code", values="window_value")
     window = window.rename({i: f"window_{i}" for i in INDICATORS if i in window.columns})
-    frame = units.join(month, on="unit_code", how="left").join(window, on="unit_code", how="left")
+    judged = card.pivot(on="indicator", index="unit_code", values="judged")
+    judged = judged.rename({i: f"judged_{i}" for i in INDICATORS if i in judged.columns})
+    frame = (units.join(month, on="unit_code", how="left").join(window, on="unit_code", how="left")
+             .join(judged, on="unit_code", how="left"))
     frame = frame.with_columns(*(pl.lit(None, pl.Float64).alias(f"window_{i}") for i in INDICATORS
-                                 if f"window_{i}" not in frame.columns))
+                                 if f"window_{i}" not in frame.columns),
+                               *(pl.lit(True).alias(f"judged_{i}") for i in INDICATORS
+                                 if f"judged_{i}" not in frame.columns))
     frame = frame.with_columns(rank=pl.col(RANKED_BY).rank("min", descending=True).cast(pl.Int64))
     return frame.sort(["rank", "unit_code"], nulls_last=True).to_dicts()
 
@@ -211,15 +226,26 @@ def _level_sheet(book, styles: Styles, marts: PublishedMarts, level: str) -> Non
     first = len(columns)
     columns += indicator_groups(sheet, styles, group_row, first, targets, level,
                                 (Column(f"Tháng {marts.month_label}", "rate"), Column("Cả giai đoạn", "rate")))
+    columns.append(Column("Ghi chú"))
     rows = level_unit_rows(marts, level)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(r["rank"], r["unit_code"], r["unit_name"], r["received"],
-                              *(v for i in INDICATORS for v in (r[i], r[f"window_{i}"]))) for r in rows],
-                            freeze_cols=3, min_widths={2: 24})
+                              *(v for i in INDICATORS for v in (r[i], r[f"window_{i}"])), not_judged_note(r))
+                             for r in rows], freeze_cols=3, min_widths={2: 24})
+    mark_not_judged(sheet, styles, [(row, first + 2 * n + 1) for row, r in zip(data_rows, rows, strict=True)
+                                    for n, i in enumerate(INDICATORS)
+                                    if r[f"window_{i}"] is not None and r[f"judged_{i}"] is False])
     for n in range(len(INDICATORS)):
         col = first + 2 * n
         for offset in (0, 1):
             compare_with_target(sheet, styles, data_rows, col + offset, absolute(target_row, col))
+
+
+def not_judged_note(row: dict) -> str | None:
+    """`ít hồ sơ: …` naming the indicators whose window value rests on too few dossiers to judge."""
+    few = [INDICATOR_LABELS[i].lower() for i in INDICATORS
+           if row.get(f"window_{i}") is not None and row.get(f"judged_{i}") is False]
+    return f"{NOT_JUDGED_LABEL} ({', '.join(few)}): chưa đánh giá" if few else None
 
 
 def trend_rows(marts: PublishedMarts) -> list[dict]:

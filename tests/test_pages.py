@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from orchestration.history import data_quality_page
 from reporting.labels import LEVELS, UNIT_LEVELS, percent_label
@@ -74,10 +75,13 @@ def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values
         with duckdb.connect(str(published), read_only=True) as con:
             card = con.sql("select level, indicator, window_value from marts.directive10_scorecard "
                            "where scope = 'level'").pl()
-            units = con.sql("select level, count(*) as n from marts.directive10_scorecard where scope = 'unit' "
-                            "and indicator = 'online_rate' and window_value is not null group by level").pl()
-            lagging = con.sql("select count(*) from marts.directive10_scorecard where scope = 'unit' "
-                              "and not meets_target").fetchall()[0][0]
+            # today's units, each over its predecessors; units on too few dossiers are shown grey, not judged
+            units = con.sql("select level, count(*) as n from marts.programme_scorecard where scope = 'current_unit' "
+                            "and programme_code = 'ct10_2023' and indicator = 'online_rate' "
+                            "and window_value is not null group by level").pl()
+            lagging = con.sql(f"select count(*) from marts.programme_scorecard where scope = 'current_unit' "
+                              f"and programme_code = 'ct10_2023' and not meets_target "
+                              f"and window_denominator >= {rules().min_dossiers_to_judge}").fetchall()[0][0]
             as_of = con.sql("select max(as_of) from marts.overdue_dossiers").fetchall()[0][0]
             units_unexplained = con.sql("select count(distinct unit_code) from marts.late_dossiers "
                                         "where not explained").fetchall()[0][0]

@@ -12,7 +12,9 @@ import duckdb
 import openpyxl
 import polars as pl
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
+from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS, LEVELS, MEETS_LABELS, UNIT_LEVELS
 from reporting.pack import build_pack, province_workbook_name, unit_workbook_name
@@ -40,9 +42,10 @@ def _latest_complete_month(published: Path) -> date:
 
 
 def _units_valid_in(published: Path, month: date) -> pl.DataFrame:
-    """The units a pack reports on: valid in the month (a merged commune's old units get no workbook)."""
+    """The units a pack reports on: valid on the month's last day (issue #23: the province as it is that day; a
+    merged commune's old units get no workbook, its history is pooled under the new one)."""
     return _marts(published, f"select unit_code, level from marts.unit_lineage where valid_from <= last_day(date '{month}') "
-                             f"and (valid_to is null or valid_to >= date '{month}')")
+                             f"and (valid_to is null or valid_to >= last_day(date '{month}'))")
 
 
 def _table(sheet, header_text: str) -> tuple[int, list[str], list[tuple]]:
@@ -81,7 +84,15 @@ def test_the_summary_sheet_is_the_published_scorecard_by_level(pack_run):
     header_row, header, rows = _table(sheet, "Chỉ tiêu")
     card = _marts(published, "select level, indicator, window_value, baseline_value, change_pp, target, meets_target "
                              "from marts.directive10_scorecard where scope = 'level'")
-    summary = _marts(published, "select * from marts.directive10_summary")
+    # k/n over the units valid on the month's last day, each over its predecessors (scope current_unit), judged
+    # when its window rests on at least min_dossiers_to_judge dossiers; the others counted apart ("ít hồ sơ")
+    minimum = rules().min_dossiers_to_judge
+    summary = _marts(published, f"""
+        select level, indicator, count(*) filter (where window_denominator >= {minimum} and meets_target) as k,
+               count(*) filter (where window_denominator >= {minimum}) as n,
+               count(*) filter (where window_denominator < {minimum}) as few
+        from marts.programme_scorecard where programme_code = 'ct10_2023' and scope = 'current_unit'
+          and window_value is not null group by all""")
     month_rates = _marts(published, f"select * from marts.kpi_level_month where period_month = '{month}'")
     assert len(rows) == len(INDICATORS) * len(LEVELS)
     label_to_indicator = {v: k for k, v in INDICATOR_LABELS.items()}
@@ -97,8 +108,8 @@ def test_the_summary_sheet_is_the_published_scorecard_by_level(pack_run):
         if level == "toan_tinh":
             assert row[8] is None and row[9] is None
         else:
-            k, n = meeting["units_meeting_target"][0], meeting["units_total"][0]
-            assert (row[8], row[9], row[10]) == (k, n, f"{k}/{n}")
+            k, n, few = meeting["k"][0], meeting["n"][0], meeting["few"][0]
+            assert (row[8], row[9], row[10], row[11] or 0) == (k, n, f"{k}/{n}", few)
     # numbers are numbers, with percent and points formats; a formula computes the verdict from the cells
     raw = openpyxl.load_workbook(folder / province_workbook_name(month))[SUMMARY_SHEET]
     first = raw.cell(header_row + 1, 4)
@@ -114,10 +125,15 @@ def test_level_sheets_rank_every_unit_with_live_target_colours(pack_run):
     published, folder = pack_run
     month = _latest_complete_month(published)
     book = openpyxl.load_workbook(folder / province_workbook_name(month))
-    unit_month = _marts(published, f"select * from marts.kpi_unit_month where period_month = '{month}'")
-    window = _marts(published, "select unit_code, indicator, window_value from marts.directive10_scorecard "
-                               "where scope = 'unit'")
+    # each unit as it is on the month's last day, over its predecessors (the default sample's units are all current)
+    unit_month = _marts(published, f"select current_unit_code as unit_code, * from marts.kpi_current_unit_month "
+                                   f"where period_month = '{month}'")
+    window = _marts(published, "select unit_code, indicator, window_value, window_denominator "
+                               "from marts.programme_scorecard where programme_code = 'ct10_2023' "
+                               "and scope = 'current_unit'")
     units = _units_valid_in(published, month)
+    minimum = rules().min_dossiers_to_judge
+    few_marked = 0
     for level in UNIT_LEVELS:
         sheet = book[LEVEL_LABELS[level]]
         header_row, header, rows = _table(sheet, "Xếp hạng")
@@ -137,12 +153,26 @@ def test_level_sheets_rank_every_unit_with_live_target_colours(pack_run):
                 assert _close(row[4 + 2 * n], month_value[0] if month_value.len() else None)
                 window_value = window.filter((pl.col("unit_code") == row[1]) & (pl.col("indicator") == indicator))
                 assert _close(row[5 + 2 * n], window_value["window_value"][0] if window_value.height else None)
-        # meeting / not meeting are conditional formats comparing each rate with the target cell, not fills
-        rules = [(str(cf.sqref), r.type, r.formula[0]) for cf in sheet.conditional_formatting for r in cf.rules]
-        assert len(rules) == 2 * 2 * len(INDICATORS)
-        assert all(kind == "expression" and re.search(r"\$[A-Z]+\$\d+", formula) for _, kind, formula in rules)
+        # meeting / not meeting are conditional formats comparing each rate with the target cell, not fills; a
+        # window value on too few dossiers is grey instead (a rule of its own cell, stopping the comparison)
+        formats = [(str(cf.sqref), r.type, r.formula[0], r.stopIfTrue) for cf in sheet.conditional_formatting
+                   for r in cf.rules]
+        targets = [f for f in formats if f[2] != "TRUE"]
+        assert len(targets) == 2 * 2 * len(INDICATORS)
+        assert all(kind == "expression" and re.search(r"\$[A-Z]+\$\d+", formula) for _, kind, formula, _ in targets)
+        grey = {cell for cell, _, formula, stop in formats if formula == "TRUE" and stop}
+        expected_grey = set()
+        for offset, row in enumerate(rows):
+            few = window.filter((pl.col("unit_code") == row[1]) & pl.col("window_value").is_not_null()
+                                & (pl.col("window_denominator") < minimum))["indicator"].to_list()
+            for indicator in few:
+                expected_grey.add(f"{get_column_letter(6 + 2 * INDICATORS.index(indicator))}{header_row + 1 + offset}")
+            assert (row[-1] or "").startswith("ít hồ sơ") == bool(few), row
+        assert grey == expected_grey
+        few_marked += len(grey)
         data_cell = sheet.cell(header_row + 1, 5)
         assert data_cell.fill.fill_type is None and data_cell.number_format == "0.0%"
+    assert few_marked > 0, "the sample has units with too few dossiers on some indicator"
 
 
 def test_the_trend_sheet_has_native_line_charts_over_the_published_series(pack_run):
