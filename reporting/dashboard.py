@@ -26,7 +26,6 @@ from reporting.labels import (
     NOT_JUDGED_LABEL,
     NOT_JUDGED_NOTE,
     PROVISIONAL_MARK,
-    UNIT_LEVELS,
     month_label,
     percent_label,
     points_label,
@@ -91,10 +90,11 @@ def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
     rows = [r for r in trend_rows(marts) if r["indicator"] == indicator]
     values = [{"month": _iso(r["period_month"]), "level": LEVEL_LABELS[r["level"]], "value": r["value"]}
               for r in rows if r["value"] is not None]
-    targets = [{"level": LEVEL_LABELS[lv], "target": t} for lv in LEVELS
+    targets = [{"level": LEVEL_LABELS[lv], "target": t} for lv in marts.levels
                if (t := marts.targets().get((lv, indicator))) is not None]
     colour = {"field": "level", "type": "nominal", "title": "Cấp",
-              "scale": {"domain": [LEVEL_LABELS[lv] for lv in LEVELS], "range": [LEVEL_COLOURS[lv] for lv in LEVELS]}}
+              "scale": {"domain": [LEVEL_LABELS[lv] for lv in marts.levels],
+                        "range": [LEVEL_COLOURS[lv] for lv in marts.levels]}}
     starts = ([{"month": _iso(marts.window[0]), "label": f"{marts.programme_short} ({month_label(marts.window[0])})"}]
               if marts.window else [])
     return {
@@ -174,10 +174,13 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
 
 def tiles(marts: PublishedMarts) -> list[dict]:
     meeting = marts.meeting()
+    month = {(r["level"], i): r[i] for r in marts.level_month.filter(pl.col("period_month") == marts.month)
+             .iter_rows(named=True) for i in INDICATORS}
     card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
     return [{"indicator": i, "level": lv, **{k: card.get((lv, i), {}).get(k) for k in
                                              ("window_value", "baseline_value", "change_pp", "target", "meets_target")},
-             "units": meeting.get((lv, i)) if lv != "toan_tinh" else None} for i in INDICATORS for lv in LEVELS]
+             "units": meeting.get((lv, i)) if lv != "toan_tinh" else None, "month_value": month.get((lv, i)),
+             "month_label": marts.month_label} for i in INDICATORS for lv in marts.levels]
 
 
 def units_not_meeting(marts: PublishedMarts) -> list[dict]:
@@ -191,6 +194,8 @@ def units_not_meeting(marts: PublishedMarts) -> list[dict]:
 
 def _tile_html(t: dict) -> str:
     state = {True: "meets", False: "misses", None: "none"}[t["meets_target"]]
+    month_state = ("none" if t["month_value"] is None or t["target"] is None
+                   else "meets" if t["month_value"] >= t["target"] else "misses")
     change = "" if t["change_pp"] is None else f"{points_label(t['change_pp'])} điểm % so với kỳ gốc"
     units = (f"{t['units'][0]}/{t['units'][1]} đơn vị đạt"
              + (f", {t['units'][2]} đơn vị {NOT_JUDGED_LABEL} chưa đánh giá" if t["units"][2] else "")
@@ -200,13 +205,15 @@ def _tile_html(t: dict) -> str:
             f'<div class="level">{LEVEL_LABELS[t["level"]]}</div>'
             f'<div class="value">{percent_label(t["window_value"]) or "–"}</div>'
             f'<div class="target">mục tiêu {percent_label(t["target"], 0) or "–"}</div>'
+            f'<div class="month">tháng {t["month_label"]}: <b class="{month_state}">'
+            f'{percent_label(t["month_value"]) or "–"}</b></div>'
             f'<div class="change">{change}</div><div class="units">{units}</div></div>')
 
 
 def render_dashboard(marts: PublishedMarts) -> str:
     e = html.escape
     charts = ([(f"trend-{i}", trend_spec(marts, i)) for i in INDICATORS]
-              + [(f"ranking-{lv}", ranking_spec(marts, lv)) for lv in UNIT_LEVELS])
+              + [(f"ranking-{lv}", ranking_spec(marts, lv)) for lv in marts.unit_levels])
     tile_rows = "".join(
         f'<section class="indicator"><h3>{e(INDICATOR_LABELS[i])}</h3><div class="tiles">'
         + "".join(_tile_html(t) for t in tiles(marts) if t["indicator"] == i) + "</div></section>"
@@ -265,7 +272,7 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <table id="unexplained"><thead><tr><th>Mã đơn vị</th><th>Tên đơn vị</th><th>Cấp</th><th>Chưa giải trình</th>
 <th>Trong đó trễ quá {rules().unexplained_late_days} ngày</th></tr></thead><tbody>{unexplained_rows}</tbody></table>
 </main>
-<footer>Tạo từ {e(marts.source.name)} – nền tảng dữ liệu TTHC tỉnh Bắc Ninh.</footer>
+<footer>Số liệu từ tệp công bố của nền tảng dữ liệu TTHC tỉnh Bắc Ninh.</footer>
 <script>{vega_bundle()}</script>
 <script>
 const specs = {specs};
@@ -294,7 +301,8 @@ main{padding:0 24px 24px}
 .tile.meets{border-color:#2E7D32}.tile.misses{border-color:#C62828}
 .tile .level{font-size:12px;color:#555}.tile .value{font-size:26px;font-weight:700}
 .tile.meets .value{color:#2E7D32}.tile.misses .value{color:#C62828}
-.tile .target,.tile .change,.tile .units{font-size:12px;color:#444}
+.tile .target,.tile .change,.tile .units,.tile .month{font-size:12px;color:#444}
+.tile .month b.meets{color:#2E7D32}.tile .month b.misses{color:#C62828}
 .grid{display:flex;flex-wrap:wrap;gap:16px}
 .chart{background:#fff;padding:8px;border-radius:6px;box-shadow:0 1px 2px #0002}
 .note{font-size:13px;color:#555;margin:4px 0 10px}

@@ -43,11 +43,31 @@ RULE_LABELS = {
     "superseded": "Đã được báo cáo sau thay thế",
     "missing_report": "Không gửi báo cáo",
 }
+# what the unit does about each rule it broke (the province workbook and the unit's own workbook)
+RULE_ACTIONS = {
+    "not_a_count": "Sửa số liệu (số nguyên, không âm) và gửi lại báo cáo",
+    "part_exceeds_whole": "Kiểm tra lại các số thành phần và gửi lại báo cáo",
+    "unknown_unit": "Báo cáo theo mã đơn vị đang có hiệu lực (đơn vị kế thừa)",
+    "mismatch_with_system": "Đối chiếu với hồ sơ trên hệ thống một cửa điện tử và gửi báo cáo điều chỉnh",
+    "superseded": "Không cần xử lý: báo cáo gửi sau đã thay thế",
+    "missing_report": "Gửi báo cáo định kỳ của tháng",
+}
+assert set(RULE_ACTIONS) == set(RULE_LABELS)
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
+# what a warning of the run that published means, for people (the check ids are for the engineers' quality page)
+CHECK_LABELS = {
+    "no_quarantined_rows": "có dòng dữ liệu bị loại khi nhập",
+    "no_rejected_files": "có tệp dữ liệu bị từ chối",
+    "gx_unit_reports": "có báo cáo định kỳ của đơn vị chưa khớp số liệu",
+    "late_dossiers_explained": "có hồ sơ trễ hạn lâu chưa được giải trình",
+    "dossier_export_is_fresh": "chưa nhận dữ liệu hồ sơ mới trong 36 giờ",
+    "report_month_complete": "tháng báo cáo chưa đủ số liệu",
+}
+OTHER_CHECK_LABEL = "kiểm tra kỹ thuật khác (xem trang chất lượng dữ liệu)"
 MEETS_LABELS = {True: "Đạt", False: "Chưa đạt"}
 
-__all__ = ["INDICATOR_LABELS", "LEVELS", "LEVEL_LABELS", "MEASURE_LABELS", "MEETS_LABELS", "RULE_LABELS",
-           "SEVERITY_LABELS", "STATUS_LABELS", "UNIT_LEVELS"]
+__all__ = ["CHECK_LABELS", "INDICATOR_LABELS", "LEVELS", "LEVEL_LABELS", "MEASURE_LABELS", "MEETS_LABELS",
+           "RULE_ACTIONS", "RULE_LABELS", "SEVERITY_LABELS", "STATUS_LABELS", "UNIT_LEVELS"]
 
 
 def month_label(value) -> str:

@@ -12,7 +12,7 @@ import polars as pl
 
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
-from reporting.labels import month_label
+from reporting.labels import CHECK_LABELS, LEVELS, OTHER_CHECK_LABEL, month_label
 
 
 def open_published(path: Path) -> duckdb.DuckDBPyConnection:
@@ -49,7 +49,8 @@ class QualityStatus:
             return "Chưa có lần kiểm tra nào được ghi nhận"
         text = (f"Lần chạy {self.run_at:%d/%m/%Y %H:%M}: {self.checks} kiểm tra, "
                 + ("mọi kiểm tra chặn đều đạt" if not self.blocking_failed else f"{self.blocking_failed} kiểm tra chặn không đạt"))
-        return text + (f"; {len(self.warnings)} cảnh báo ({', '.join(self.warnings)})" if self.warnings else "; không có cảnh báo")
+        said = sorted({CHECK_LABELS.get(name, OTHER_CHECK_LABEL) for name in self.warnings})
+        return text + (f"; {len(self.warnings)} cảnh báo: {'; '.join(said)}" if self.warnings else "; không có cảnh báo")
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class PublishedMarts:
     units: pl.DataFrame  # unit_code, unit_name, level of every unit valid on the report month's last day
     unit_names: dict[str, str]  # every unit of the reference, ended ones too
     unit_month: pl.DataFrame  # the listed units' months: pooled over predecessors for a current unit
-    unit_levels: dict[str, str]  # every unit of the reference -> its level
+    level_of: dict[str, str]  # every unit of the reference -> its level
     level_month: pl.DataFrame  # kpi_level_month
     overdue: pl.DataFrame  # overdue_dossiers
     discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
@@ -133,6 +134,17 @@ class PublishedMarts:
     @property
     def month_label(self) -> str:
         return month_label(self.month)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The levels the pack shows: the province, and each unit level with a unit valid on the month's last day
+        (the district level ended on 1 July 2025: it is not shown for a later month)."""
+        present = set(self.units.get_column("level").to_list())
+        return tuple(lv for lv in LEVELS if lv == "toan_tinh" or lv in present)
+
+    @property
+    def unit_levels(self) -> tuple[str, ...]:
+        return tuple(lv for lv in self.levels if lv != "toan_tinh")
 
     def meeting(self) -> dict[tuple[str, str], tuple[int, int, int]]:
         """(level, indicator) -> (units meeting, units judged, units not judged: fewer dossiers than the rules'
@@ -241,7 +253,7 @@ def read_published(published: Path, month: date | None = None, provisional: bool
                 "from kpi_current_unit_month k join listed l on l.unit_code = k.current_unit_code and l.is_current "
                 "union all by name select k.* from kpi_unit_month k join listed l on l.unit_code = k.unit_code "
                 "and not l.is_current order by unit_code, period_month"),
-            unit_levels=dict(con.execute("select unit_code, level from unit_lineage").fetchall()),
+            level_of=dict(con.execute("select unit_code, level from unit_lineage").fetchall()),
             level_month=frame("select * from kpi_level_month order by level, period_month"),
             overdue=frame("select dossier_code, unit_code, unit_name, level, procedure_code, status, received_at, "
                           "due_at, days_overdue from overdue_dossiers order by unit_code, days_overdue desc, dossier_code"),

@@ -14,14 +14,13 @@ from contracts.vocabulary import INDICATORS
 from reporting.labels import (
     INDICATOR_LABELS,
     LEVEL_LABELS,
-    LEVELS,
     MEASURE_LABELS,
     MEETS_LABELS,
     NOT_JUDGED_LABEL,
+    RULE_ACTIONS,
     RULE_LABELS,
     SEVERITY_LABELS,
     STATUS_LABELS,
-    UNIT_LEVELS,
     month_label,
 )
 from reporting.published import PublishedMarts
@@ -83,9 +82,8 @@ def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
     book = new_workbook(path)
     styles = Styles(book, provisional=marts.provisional)
     _summary_sheet(book, styles, marts)
-    for level in UNIT_LEVELS:
-        if marts.units.filter(pl.col("level") == level).height:  # a level that ended (the districts) has no sheet
-            _level_sheet(book, styles, marts, level)
+    for level in marts.unit_levels:  # a level that ended (the districts) has no sheet
+        _level_sheet(book, styles, marts, level)
     _trend_sheet(book, styles, marts)
     _overdue_sheet(book, styles, marts.overdue, marts, "Hồ sơ đang xử lý quá hạn, theo đơn vị")
     _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,
@@ -106,7 +104,7 @@ def explanation_rows(marts: PublishedMarts) -> list[dict]:
     names = pl.DataFrame({"unit_code": list(marts.unit_names), "unit_name": list(marts.unit_names.values())},
                          schema={"unit_code": pl.String, "unit_name": pl.String})
     frame = month.join(open_, on="unit_code", how="full", coalesce=True).join(names, on="unit_code", how="left")
-    levels = marts.unit_levels
+    levels = marts.level_of
     return (frame.with_columns(level=pl.col("unit_code").replace_strict(levels, default=None),
                                unexplained=pl.col("unexplained").fill_null(0),
                                unexplained_old=pl.col("unexplained_old").fill_null(0))
@@ -149,7 +147,7 @@ def summary_rows(marts: PublishedMarts) -> list[dict]:
     card = {(r["level"], r["indicator"]): r for r in marts.level_scorecard.iter_rows(named=True)}
     rows = []
     for indicator in INDICATORS:
-        for level in LEVELS:
+        for level in marts.levels:
             r = card.get((level, indicator), {})
             k, n, few = meeting.get((level, indicator), (None, None, None)) if level != "toan_tinh" else (None,) * 3
             rows.append({"indicator": indicator, "level": level, "month_value": month_rates.get((level, indicator)),
@@ -256,7 +254,7 @@ def trend_rows(marts: PublishedMarts) -> list[dict]:
     month_list = sorted({m for _, m in by_key})
     return [{"indicator": i, "level": lv, "period_month": m, "value": by_key[(lv, m)][i] if (lv, m) in by_key else None,
              "target": targets.get((lv, i))}
-            for i in INDICATORS for lv in LEVELS for m in month_list]
+            for i in INDICATORS for lv in marts.levels for m in month_list]
 
 
 LEVEL_COLOURS = {"toan_tinh": "#1F4E79", "tinh": "#C55A11", "huyen": "#548235", "xa": "#7030A0"}
@@ -278,8 +276,8 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     name = sheet.get_name()
     for n, indicator in enumerate(INDICATORS):
         chart = book.add_chart({"type": "line"})
-        for m, level in enumerate(LEVELS):
-            first = data_rows.start + (n * len(LEVELS) + m) * months
+        for m, level in enumerate(marts.levels):
+            first = data_rows.start + (n * len(marts.levels) + m) * months
             last = first + months - 1
             categories = [name, first, 2, last, 2]
             chart.add_series({"name": LEVEL_LABELS[level], "categories": categories, "values": [name, first, 3, last, 3],
@@ -312,16 +310,17 @@ def _overdue_sheet(book, styles: Styles, overdue: pl.DataFrame, marts: Published
 
 def _discrepancy_sheet(book, styles: Styles, discrepancies: pl.DataFrame, marts: PublishedMarts, title: str) -> None:
     sheet = book.add_worksheet(DISCREPANCY_SHEET)
-    header_row = write_title(sheet, styles, [title.upper(), f"Các kỳ báo cáo đến {marts.month_label}; quy tắc theo "
-                                                            f"hợp đồng số liệu (kpis.md)", f"{discrepancies.height} dòng"])
+    header_row = write_title(sheet, styles, [title.upper(), f"Các kỳ báo cáo đến {marts.month_label}: báo cáo định kỳ "
+                                                            "của đơn vị đối chiếu với số liệu hồ sơ trên hệ thống",
+                                             f"{discrepancies.height} dòng"])
     write_table(sheet, styles, header_row,
                 [Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Kỳ báo cáo", "month"), Column("Chỉ số"),
                  Column("Giá trị báo cáo", "number"), Column("Giá trị hệ thống", "number"), Column("Quy tắc"),
-                 Column("Mức độ"), Column("Chi tiết"), Column("Ngày gửi", "datetime")],
+                 Column("Mức độ"), Column("Chi tiết"), Column("Cần làm"), Column("Ngày gửi", "datetime")],
                 [(r["unit_code"], r["unit_name"], r["period_month"], MEASURE_LABELS.get(r["measure"], r["measure"]),
                   r["reported_value"], r["system_value"], RULE_LABELS.get(r["rule"], r["rule"]),
-                  SEVERITY_LABELS.get(r["severity"], r["severity"]), r["detail"], r["submitted_at"])
-                 for r in discrepancies.iter_rows(named=True)], min_widths={8: 40})
+                  SEVERITY_LABELS.get(r["severity"], r["severity"]), r["detail"], RULE_ACTIONS.get(r["rule"], ""),
+                  r["submitted_at"]) for r in discrepancies.iter_rows(named=True)], min_widths={8: 40, 9: 30})
 
 
 # --- one workbook per unit -------------------------------------------------------------------------------------

@@ -148,3 +148,27 @@ def assert_same_tables(ours: dict, theirs: dict) -> None:
     assert ours.keys() == theirs.keys()
     for table, frame in theirs.items():
         assert ours[table].sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table
+
+
+INSTALL_HINT = "install it with `apt-get install -y chromium` (make test does, as root)"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, with the network off for every page."""
+    import os
+    import shutil
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium is missing: {INSTALL_HINT}")
+        pytest.skip(f"chromium is missing: {INSTALL_HINT}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # the network is off for the page: no proxy, every host unresolvable, and every request not to a file refused
+        browser = playwright.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND"])
+        yield browser
+        browser.close()

@@ -4,37 +4,15 @@ check list show what the published file and the warehouse hold."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from orchestration.history import data_quality_page
 from reporting.labels import LEVELS, UNIT_LEVELS, percent_label
-
-INSTALL_HINT = "install it with `apt-get install -y chromium` (make test does, as root)"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium is missing: {INSTALL_HINT}")
-        pytest.skip(f"chromium is missing: {INSTALL_HINT}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # the network is off for the page: no proxy, every host unresolvable, and every request not to a file refused
-        browser = playwright.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND"])
-        yield browser
-        browser.close()
 
 
 class OfflinePage:

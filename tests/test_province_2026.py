@@ -141,3 +141,82 @@ def test_the_new_province_is_calibrated_to_its_first_months_and_scored_by_progra
     assert in_force.exit_code == 0 and in_force.output == shown.output
     unknown = CliRunner().invoke(cli, ["scorecard", "--programme", "kh_2099"])
     assert unknown.exit_code == 1 and "ct10_2023, kh_cds_2026" in unknown.output
+
+
+# --- the documents follow the province as it is in the month they report (issue #23) ---------------------------
+
+def _pack(root):
+    folders = sorted((root / "published" / "reports").iterdir())
+    assert [f.name for f in folders] == ["2026-09"], "the latest complete month"
+    return folders[0]
+
+
+def test_the_pack_scores_the_plan_in_force_on_the_units_of_the_day(province_2026_run):
+    import openpyxl
+
+    from reporting.labels import INDICATOR_LABELS, LEVEL_LABELS
+    from reporting.pack import province_workbook_name
+    from reporting.workbooks import SUMMARY_SHEET
+
+    _, root = province_2026_run
+    book = openpyxl.load_workbook(_pack(root) / province_workbook_name(date(2026, 9, 1)), data_only=True)
+    summary = book[SUMMARY_SHEET]
+    assert "KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2026" in summary["A1"].value and "CHỈ THỊ 10" not in summary["A1"].value
+    assert LEVEL_LABELS["huyen"] not in book.sheetnames, "the district level ended on 1 July 2025"
+    targets = {(lv, i): t for lv, i, t in _marts(root, "select level, indicator, target from marts.programme_scorecard "
+                                                       "where programme_code = 'kh_cds_2026' and scope = 'level'"
+                                                 ).iter_rows()}
+    by_label = {(INDICATOR_LABELS[i], LEVEL_LABELS[lv]): (lv, i) for lv, i in targets}
+    rows = [r for r in summary.iter_rows(min_row=1, values_only=True) if (r[0], r[1]) in by_label]
+    assert len(rows) == len(targets) - 5, "every indicator and level but the districts"
+    for row in rows:
+        assert abs(row[6] - targets[by_label[(row[0], row[1])]]) < 1e-9, row
+    communes = _marts(root, "select unit_code from marts.unit_lineage where level = 'xa' and valid_from <= '2026-09-30' "
+                            "and (valid_to is null or valid_to >= '2026-09-30')")["unit_code"].to_list()
+    listed = [r[1] for r in book[LEVEL_LABELS["xa"]].iter_rows(values_only=True) if r[1] in set(communes)]
+    assert sorted(listed) == sorted(communes) and len(communes) == 99, "the 99 communes of the day, each once"
+
+
+def test_a_merged_communes_workbook_pools_its_predecessors_history(province_2026_run, tmp_path):
+    import openpyxl
+
+    from reporting.pack import build_pack, unit_workbook_name
+    from reporting.workbooks import UNIT_MONTHS_SHEET
+
+    _, root = province_2026_run
+    published = root / "published" / "tthc_marts.duckdb"
+    merged = _marts(root, "select current_unit_code, count(*) as n from marts.unit_lineage where steps > 0 "
+                          "and current_level = 'xa' group by 1 order by n desc, 1 limit 1")["current_unit_code"][0]
+    pack = build_pack(published, date(2025, 8, 1), tmp_path)  # 13 months back: most before the merger
+    sheet = openpyxl.load_workbook(pack.folder / "don_vi" / unit_workbook_name(merged))[UNIT_MONTHS_SHEET]
+    pooled = {m: r for m, r in _marts(root, f"select period_month, received from marts.kpi_current_unit_month "
+                                            f"where current_unit_code = '{merged}'").iter_rows()}
+    shown = {r[0].date(): r[1] for r in sheet.iter_rows(values_only=True) if hasattr(r[0], "year")}
+    before = [m for m in shown if m < date(2025, 7, 1)]
+    assert len(before) >= 10 and all(shown[m] == pooled.get(m) for m in shown), (merged, shown, pooled)
+    assert sum(shown[m] or 0 for m in before) > 0, "the predecessors' dossiers, pooled under today's commune"
+
+
+def test_the_dashboard_of_the_2026_province_offline(province_2026_run, browser):
+    from .test_pages import OfflinePage
+
+    _, root = province_2026_run
+    dashboard = _pack(root) / "dashboard.html"
+    view = OfflinePage(browser, dashboard)
+    try:
+        view.page.evaluate("window.tthcReady")
+        assert view.errors == [] and view.refused == []
+        assert "Kế hoạch chuyển đổi số năm 2026" in view.page.locator("h1").inner_text()
+        assert view.page.locator(".tile[data-level=huyen]").count() == 0 and view.page.locator("#ranking-huyen").count() == 0
+        online = _marts(root, "select level, count(*) as n from marts.programme_scorecard where programme_code = "
+                              "'kh_cds_2026' and scope = 'current_unit' and indicator = 'online_rate' "
+                              "and window_value is not null group by level")
+        for level, n in online.iter_rows():
+            bars = view.page.locator(f"#ranking-{level} g.mark-rect.role-mark path")
+            assert bars.count() == n, level
+        tile = view.page.locator(".tile[data-indicator=digitisation_rate][data-level=xa] .target").inner_text()
+        target = _marts(root, "select target from marts.programme_scorecard where programme_code = 'kh_cds_2026' "
+                              "and scope = 'level' and level = 'xa' and indicator = 'digitisation_rate'")["target"][0]
+        assert tile == f"mục tiêu {target * 100:.0f}%", "the 2026 plan's target, not Directive 10's"
+    finally:
+        view.close()

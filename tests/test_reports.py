@@ -451,3 +451,42 @@ def test_the_scorecard_for_people_and_for_tools(pack_run, tmp_path, monkeypatch)
         below.select("unit_code", "indicator").iter_rows()) and below.height > 0
     unknown = runner.invoke(cli, ["scorecard", "--unit", "000.99.99.H02"])
     assert unknown.exit_code == 1 and "no unit '000.99.99.H02'" in unknown.output
+
+
+ENGINEER_TERMS = re.compile(r"\.md\b|reference/|\.csv\b|ngưỡng|\b[a-z]+_[a-z0-9_]+\b|TTHC_[A-Z_]+")
+
+
+def test_documents_for_people_carry_no_engineer_terms(pack_run):
+    """No file name, contract, variable or check id in what units read: Vietnamese, and what to do."""
+    import html.parser
+
+    published, folder = pack_run
+    month = _latest_complete_month(published)
+    books = [folder / province_workbook_name(month), *sorted((folder / "don_vi").iterdir())[:5]]
+    found = []
+    for path in books:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "s" and ENGINEER_TERMS.search(str(cell.value)):
+                        found.append((path.name, sheet.title, cell.coordinate, cell.value))
+
+    class VisibleText(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.text = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.text.append(data)
+
+    page = VisibleText()
+    page.feed((folder / "dashboard.html").read_text(encoding="utf-8"))
+    found += [("dashboard.html", text) for text in page.text if ENGINEER_TERMS.search(text)]
+    assert found == []

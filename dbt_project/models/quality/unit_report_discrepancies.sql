@@ -48,7 +48,7 @@ breaches as (
         unit_code, period_month, null, null, null, 'unknown_unit', 'error',
         case
             when not is_known_unit
-                then 'Mã đơn vị ' || unit_code || ' không có trong danh mục đơn vị (reference/units.csv)'
+                then 'Mã đơn vị ' || unit_code || ' không có trong danh mục đơn vị của tỉnh'
             else
                 'Mã đơn vị ' || unit_code || ' không còn hiệu lực trong kỳ ' || {{ vn_date('period_month', 'month') }}
                 || coalesce(
@@ -63,8 +63,8 @@ breaches as (
         select
             unit_code, period_month, '{{ m }}', reported_{{ m }}, system_{{ m }}, 'mismatch_with_system', 'error',
             '{{ header }}: báo cáo ' || cast(reported_{{ m }} as bigint) || ', hệ thống ' || system_{{ m }}
-            || ' (chênh ' || cast(abs(reported_{{ m }} - system_{{ m }}) as bigint) || ', vượt ngưỡng '
-            || cast({{ mismatch_tolerance('system_' ~ m) }} as decimal(10, 1)) || ')', submitted_at
+            || ' (chênh ' || cast(abs(reported_{{ m }} - system_{{ m }}) as bigint) || ' hồ sơ, quá mức cho phép '
+            || cast({{ mismatch_tolerance('system_' ~ m) }} as decimal(10, 1)) || ' hồ sơ)', submitted_at
         from counting where mismatch_{{ m }}
     {% endfor %}
 
