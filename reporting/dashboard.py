@@ -130,7 +130,8 @@ def trend_spec(marts: PublishedMarts, indicator: str) -> dict:
 
 
 def ranking_spec(marts: PublishedMarts, level: str) -> dict:
-    """The units of a level ranked by their window rate of the chosen indicator, the level's target as a rule."""
+    """The units of a level by their window rate of the chosen indicator, those below target first (readable with
+    the 99 communes of 2026), values printed, the level's target as a rule; grey: too few dossiers to judge."""
     targets = marts.targets()
     units = marts.unit_names
     values = [{"unit": f"{r['unit_code']} {units.get(r['unit_code']) or ''}".strip(),
@@ -142,6 +143,11 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
     rule_values = [{"indicator": INDICATOR_LABELS[i], "target": t} for i in INDICATORS
                    if (t := targets.get((level, i))) is not None]
     chosen = "datum.indicator == chi_tieu"
+    # units below their target first, the furthest below first; then the others, the highest first
+    ranked = [{"filter": chosen}, {"calculate": "datum.judged && datum.value < datum.target ? datum.value : "
+                                                "2 - datum.value", "as": "order"}]
+    y_ranked = {"field": "unit", "type": "nominal", "sort": {"field": "order", "op": "min", "order": "ascending"},
+                "title": None, "axis": {"labelLimit": 260}}
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": f"{LEVEL_LABELS[level]}: xếp hạng đơn vị, cả giai đoạn",
@@ -150,13 +156,13 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
                              "name": "Chỉ tiêu: "}}],
         "width": 460,
         "layer": [
-            {"data": {"values": values}, "transform": [{"filter": chosen}],
+            {"data": {"values": values}, "transform": ranked,
              "mark": {"type": "bar"},
              "encoding": {
-                 "y": {"field": "unit", "type": "nominal", "sort": "-x", "title": None,
-                       "axis": {"labelLimit": 260}},
-                 "x": {"field": "value", "type": "quantitative", "title": None, "axis": {"format": ".0%"},
-                       "scale": {"domain": [0, 1]}},
+                 "y": y_ranked,
+                 "x": {"field": "value", "type": "quantitative", "title": None,
+                       "axis": {"format": ".0%", "values": [0, 0.2, 0.4, 0.6, 0.8, 1]},
+                       "scale": {"domain": [0, 1.08]}},  # room for the printed values
                  "color": {"condition": [{"test": "!datum.judged", "value": NOT_JUDGED_COLOUR},
                                          {"test": "datum.value >= datum.target", "value": MEETS_COLOUR}],
                            "value": MISSES_COLOUR},
@@ -164,6 +170,10 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
                              {"field": "value", "type": "quantitative", "format": ".1%", "title": "Tỷ lệ"},
                              {"field": "target", "type": "quantitative", "format": ".0%", "title": "Mục tiêu"},
                              {"field": "verdict", "title": "Đánh giá"}]}},
+            {"data": {"values": values}, "transform": ranked,  # each value printed at the end of its bar
+             "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 9},
+             "encoding": {"y": y_ranked, "x": {"field": "value", "type": "quantitative"},
+                          "text": {"field": "value", "type": "quantitative", "format": ".0%"}}},
             {"data": {"values": rule_values}, "transform": [{"filter": chosen}],
              "mark": {"type": "rule", "color": "#333", "strokeDash": [5, 4], "strokeWidth": 2},
              "encoding": {"x": {"field": "target", "type": "quantitative"}}},
@@ -262,7 +272,8 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <p class="note">Đường nét đứt: mục tiêu của từng cấp; vạch dọc: ngày {e(marts.programme_short)} có hiệu lực.</p>
 <div class="grid">{chart_divs}</div>
 <h2>Xếp hạng đơn vị theo cấp</h2>
-<p class="note">Xanh: đạt mục tiêu, đỏ: chưa đạt; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
+<p class="note">Đơn vị chưa đạt mục tiêu đứng đầu, thấp nhất trước. Xanh: đạt mục tiêu, đỏ: chưa đạt, xám: ít hồ sơ,
+chưa đánh giá; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
 <div class="grid">{ranking_divs}</div>
 <h2>Đơn vị chưa đạt mục tiêu ({len({r["unit_code"] for r in lagging})} đơn vị, {len(lagging)} chỉ tiêu)</h2>
 <table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>

@@ -273,6 +273,38 @@ def read_published(published: Path, month: date | None = None, provisional: bool
     missing = set(INDICATORS) - set(marts.level_scorecard.get_column("indicator").to_list())
     if marts.window is not None and missing:
         raise ReportError(f"{published}: the scorecard has no level row for {', '.join(sorted(missing))}")
-    return marts
+    return window_to_date(marts)
+
+
+def window_to_date(marts: PublishedMarts) -> PublishedMarts:
+    """The scorecard over the programme's window from its start to the report month: for an earlier month than
+    the window's last, every window value (levels and listed units) pooled again from the monthly marts, sums of
+    numerators over sums of denominators as kpis.md pools, against the same baseline and targets. The window's
+    last month keeps the published scorecard as it is."""
+    if marts.window is None or _month_end(marts.month) >= marts.window[1]:
+        return marts
+    start, end = marts.window[0].replace(day=1), _month_end(marts.month)
+    measures = sorted({m for pair in rules().rates.values() for m in pair})
+
+    def pooled(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+        sums = (frame.filter(pl.col("period_month").is_between(start, end)).group_by(key)
+                .agg(pl.col(m).sum() for m in measures))
+        return pl.concat([sums.select(key, indicator=pl.lit(rate), to_date_denominator=pl.col(den),
+                                      to_date_value=pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)))
+                          for rate, (num, den) in rules().rates.items()])
+
+    def rescored(card: pl.DataFrame, to_date: pl.DataFrame, key: str) -> pl.DataFrame:
+        value = pl.col("to_date_value")
+        return (card.join(to_date, on=[key, "indicator"], how="left").with_columns(
+            window_end=pl.lit(end), window_value=value, window_denominator=pl.col("to_date_denominator").fill_null(0),
+            change_pp=(value - pl.col("baseline_value")) * 100,
+            meets_target=pl.when(value.is_not_null() & pl.col("target").is_not_null()).then(value >= pl.col("target")))
+            .drop("to_date_value", "to_date_denominator"))
+
+    units = rescored(marts.unit_scorecard, pooled(marts.unit_month, "unit_code"), "unit_code").with_columns(
+        judged=pl.col("window_denominator") >= rules().min_dossiers_to_judge)
+    return replace(marts, window=(marts.window[0], end),
+                   level_scorecard=rescored(marts.level_scorecard, pooled(marts.level_month, "level"), "level"),
+                   unit_scorecard=units)
 
 

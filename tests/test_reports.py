@@ -490,3 +490,29 @@ def test_documents_for_people_carry_no_engineer_terms(pack_run):
     page.feed((folder / "dashboard.html").read_text(encoding="utf-8"))
     found += [("dashboard.html", text) for text in page.text if ENGINEER_TERMS.search(text)]
     assert found == []
+
+
+def test_a_past_months_pack_scores_the_window_to_that_month(pack_run, tmp_path):
+    """--month 2023-10: every window value is the pool of June to October 2023 (numerators over denominators, per
+    kpis.md), not the whole window's; the header says where the window stops."""
+    published, _ = pack_run
+    pack = build_pack(published, date(2023, 10, 1), tmp_path)
+    sheet = openpyxl.load_workbook(pack.province_workbook, data_only=True)[SUMMARY_SHEET]
+    assert "01/06/2023 – 31/10/2023" in sheet["A3"].value
+    _, _, rows = _table(sheet, "Chỉ tiêu")
+    months = _marts(published, "select * from marts.kpi_level_month where period_month between '2023-06-01' "
+                               "and '2023-10-01'")
+    whole = _marts(published, "select level, indicator, window_value from marts.programme_scorecard "
+                              "where programme_code = 'ct10_2023' and scope = 'level'")
+    label_to_indicator = {v: k for k, v in INDICATOR_LABELS.items()}
+    label_to_level = {v: k for k, v in LEVEL_LABELS.items()}
+    differs = 0
+    for row in rows:
+        indicator, level = label_to_indicator[row[0]], label_to_level[row[1]]
+        numerator, denominator = rules().rates[indicator]
+        span = months.filter(pl.col("level") == level)
+        expected = span[numerator].sum() / span[denominator].sum() if span[denominator].sum() else None
+        assert _close(row[3], expected), (row, expected)
+        full = whole.filter((pl.col("level") == level) & (pl.col("indicator") == indicator))["window_value"][0]
+        differs += not _close(row[3], full)
+    assert differs > 0, "the window to October is not the whole window"
