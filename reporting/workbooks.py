@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -126,17 +126,37 @@ def _explanation_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
                  for r in explanation_rows(marts)], freeze_cols=1, min_widths={1: 24})
 
 
+UNEXPLAINED_LISTED = 1000  # a unit's sheet lists its newest unexplained late dossiers, this many at most
+
+
+def unexplained_of_the_window(marts: PublishedMarts, unexplained: pl.DataFrame) -> pl.DataFrame:
+    """A unit's unexplained late dossiers whose late month (of finishing, or of the due date while open) is in the
+    programme's window up to the report month, newest first."""
+    late_on = pl.coalesce("finished_at", "due_at")
+    start = marts.window[0] if marts.window else date.min
+    return (unexplained.filter((late_on.dt.date() >= start.replace(day=1)) & (late_on.dt.date() <= _month_end_of(marts)))
+            .sort(late_on, descending=True))
+
+
+def _month_end_of(marts: PublishedMarts) -> date:
+    following = (marts.month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
 def _unexplained_sheet(book, styles: Styles, unexplained: pl.DataFrame, marts: PublishedMarts, name: str) -> None:
     sheet = book.add_worksheet(UNEXPLAINED_SHEET)
+    listed = unexplained_of_the_window(marts, unexplained)
+    since = f"từ {marts.window[0]:%d/%m/%Y}" if marts.window else ""
+    count = (f"{listed.height} hồ sơ {since}, mới nhất trước" if listed.height <= UNEXPLAINED_LISTED else
+             f"{UNEXPLAINED_LISTED} hồ sơ mới nhất trong tổng số {listed.height} hồ sơ {since}")
     header_row = write_title(sheet, styles, [f"HỒ SƠ TRỄ HẠN CHƯA GIẢI TRÌNH CỦA {name.upper()}",
-                                             "Mỗi hồ sơ trễ hạn phải được giải trình và xin lỗi người dân",
-                                             f"{unexplained.height} hồ sơ"])
+                                             "Mỗi hồ sơ trễ hạn phải được giải trình và xin lỗi người dân", count])
     write_table(sheet, styles, header_row,
                 [Column("Mã hồ sơ"), Column("Mã TTHC"), Column("Ngày hẹn trả", "datetime"),
                  Column("Ngày kết thúc xử lý", "datetime"), Column("Tình trạng"), Column("Số ngày trễ", "count")],
                 [(r["dossier_code"], r["procedure_code"], r["due_at"], r["finished_at"],
                   "Đang xử lý" if r["is_open"] else "Đã giải quyết", r["days_late"])
-                 for r in unexplained.iter_rows(named=True)], freeze_cols=1)
+                 for r in listed.head(UNEXPLAINED_LISTED).iter_rows(named=True)], freeze_cols=1)
 
 
 def summary_rows(marts: PublishedMarts) -> list[dict]:
@@ -182,11 +202,18 @@ def _summary_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
             sheet.write_formula(sheet_row, 10, f'={k}&"/"&{n}', styles.centred, f"{r['units_meeting']}/{r['units_total']}")
     for col in (2, 3):
         compare_with_target(sheet, styles, data_rows, col, xl_rowcol_to_cell(data_rows.start, 6, col_abs=True))
-    if data_rows:
-        cells = (data_rows.start, 7, data_rows.stop - 1, 7)
-        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": '"Đạt"', "format": styles.meets})
-        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": '"Chưa đạt"', "format": styles.misses})
+    colour_verdicts(sheet, styles, data_rows, 7)
     sheet.activate()
+
+
+def colour_verdicts(sheet, styles: Styles, data_rows: range, col: int) -> None:
+    """A verdict column ("Đạt" / "Chưa đạt") green and red, as live rules on its text."""
+    if data_rows:
+        cells = (data_rows.start, col, data_rows.stop - 1, col)
+        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": f'"{MEETS_LABELS[True]}"',
+                                          "format": styles.meets})
+        sheet.conditional_format(*cells, {"type": "cell", "criteria": "==", "value": f'"{MEETS_LABELS[False]}"',
+                                          "format": styles.misses})
 
 
 def level_unit_rows(marts: PublishedMarts, level: str) -> list[dict]:
@@ -375,6 +402,7 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
                               MEETS_LABELS.get(by_indicator.get(i, {}).get("meets_target"), ""))
                              for i in INDICATORS], min_widths={0: 28})
     compare_with_target(directive, styles, data_rows, 1, xl_rowcol_to_cell(data_rows.start, 4, col_abs=True))
+    colour_verdicts(directive, styles, data_rows, 5)
 
     _overdue_sheet(book, styles, overdue, marts, f"Hồ sơ quá hạn của {name}")
     _unexplained_sheet(book, styles, unexplained, marts, name)

@@ -218,7 +218,12 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
     level_month = _marts(published, "select * from marts.kpi_level_month")
     targets = _marts(published, "select level, indicator, target from marts.directive10_summary")
     overdue = _marts(published, "select unit_code, dossier_code from marts.overdue_dossiers")
-    unexplained = _marts(published, "select unit_code, dossier_code from marts.late_dossiers where not explained")
+    # the unexplained late dossiers of the programme's window up to the month, newest first
+    unexplained = _marts(published, f"""
+        select unit_code, dossier_code, coalesce(finished_at, due_at) as late_on from marts.late_dossiers
+        where not explained and coalesce(finished_at, due_at) >= (
+            select min(window_start) from marts.programme_scorecard where programme_code = 'ct10_2023')
+          and coalesce(finished_at, due_at) < date '{month}' + interval 1 month""")
     assert unexplained.height > 0
     months = sorted(m for m in level_month["period_month"].unique() if m <= month)[-UNIT_MONTHS:]
     sample = ["000.00.02.H02", *_units_valid_in(published, month)["unit_code"].sort().to_list()[::25]]
@@ -245,8 +250,13 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
         _, _, own_overdue = _table(book[OVERDUE_SHEET], "Mã hồ sơ")
         assert sorted(r[0] for r in own_overdue) == sorted(overdue.filter(pl.col("unit_code") == unit_code)["dossier_code"])
         _, _, own_unexplained = _table(book[UNEXPLAINED_SHEET], "Mã hồ sơ")
-        assert sorted(r[0] for r in own_unexplained) == sorted(
-            unexplained.filter(pl.col("unit_code") == unit_code)["dossier_code"])
+        own = unexplained.filter(pl.col("unit_code") == unit_code)
+        assert sorted(r[0] for r in own_unexplained) == sorted(own["dossier_code"])
+        shown_on = [r[3] or r[2] for r in own_unexplained]
+        assert shown_on == sorted(shown_on, reverse=True), "newest first"
+        verdicts = {rule.formula[0] for cf in book[UNIT_DIRECTIVE_SHEET].conditional_formatting
+                    for rule in cf.rules if rule.type == "cellIs"}
+        assert verdicts == {'"Đạt"', '"Chưa đạt"'}, "the verdict column is coloured"
 
 
 def test_landing_text_that_looks_like_a_formula_stays_text_in_every_workbook(pack_run):
