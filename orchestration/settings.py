@@ -75,11 +75,26 @@ def _memory_limit(text: str) -> str:
     return text
 
 
+# The warehouse is opened under its file name, which becomes its catalog name: one named like a schema of it would
+# make `raw.x` or `marts.x` ambiguous (the published file is always attached under a fixed alias instead).
+WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "facts", "marts", "quality", "main", "system", "temp",
+                     "memory")
+
+
 def _path(variable: str, default: str) -> Path:
     text = os.environ.get(variable) or default
     if "'" in text or "\0" in text:
         raise SettingsError(f"{variable}={text!r}: a path with a quote cannot be given to DuckDB; choose another")
     return Path(text)
+
+
+def _warehouse_path() -> Path:
+    path = _path("TTHC_WAREHOUSE", "data/warehouse/tthc.duckdb")
+    if path.stem.lower() in WAREHOUSE_SCHEMAS:
+        raise SettingsError(f"TTHC_WAREHOUSE={str(path)!r}: a warehouse file named like one of its schemas "
+                            f"({', '.join(WAREHOUSE_SCHEMAS[:6])}) makes its tables ambiguous; name it otherwise, "
+                            "e.g. tthc.duckdb")
+    return path
 
 
 def _storage_version(text: str) -> str:
@@ -126,7 +141,7 @@ class Settings:
         version = os.environ.get("TTHC_PUBLISHED_STORAGE_VERSION") or DEFAULT_PUBLISHED_STORAGE_VERSION
         return cls(
             landing_dir=_path("TTHC_LANDING_DIR", "data/landing"),
-            warehouse=_path("TTHC_WAREHOUSE", "data/warehouse/tthc.duckdb"),
+            warehouse=_warehouse_path(),
             published=_path("TTHC_PUBLISHED", "data/published/tthc_marts.duckdb"),
             pii_key=(key or DEVELOPMENT_PII_KEY).encode("utf-8"),
             pii_key_is_default=not key,

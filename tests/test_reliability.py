@@ -513,6 +513,7 @@ def test_dagster_home_gets_run_monitoring_and_keeps_a_yaml_of_its_own(tmp_path, 
     ("TTHC_SETTLE_SECONDS", "-1", "0 or more"),
     ("TTHC_PUBLISHED", "/tmp/o'clock/marts.duckdb", "a path with a quote"),
     ("TTHC_WAREHOUSE", "data/it's.duckdb", "a path with a quote"),
+    ("TTHC_WAREHOUSE", "/srv/tthc/marts.duckdb", "named like one of its schemas"),
     ("TTHC_PUBLISHED_STORAGE_VERSION", "v9.9", "not a DuckDB version"),
 ])
 def test_bad_settings_are_refused_naming_the_variable(tmp_path, monkeypatch, variable, value, said):
