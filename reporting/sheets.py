@@ -19,7 +19,8 @@ NUMBER_FORMATS = {
     "text": None,
     "count": "#,##0",
     "number": "#,##0.##",
-    "rate": "0.0%",
+    "rate": "0.0%",  # a rate that does not apply (no dossier in its denominator) is written "–"
+    "series": "0.0%",  # a rate in a chart's data: left empty when it does not apply (a chart plots text as 0)
     "points": "+0.0;-0.0;0.0",
     "month": "mm/yyyy",
     "date": "dd/mm/yyyy",
@@ -76,8 +77,13 @@ class Styles:
         self.cells = {kind: book.add_format({"num_format": fmt} if fmt else {}) for kind, fmt in NUMBER_FORMATS.items()}
 
 
+NOT_APPLICABLE = "–"  # a rate with no dossier in its denominator (a unit with no fee-bearing dossier)
+
+
 def write_cell(sheet, styles: Styles, row: int, col: int, value, kind: str = "text") -> None:
-    if value is None:
+    if value is None and kind == "rate":
+        sheet.write_string(row, col, NOT_APPLICABLE, styles.centred)
+    elif value is None:
         sheet.write_blank(row, col, None, styles.cells[kind])
     elif kind == "text" or isinstance(value, str):
         sheet.write_string(row, col, str(value), styles.cells["text"])

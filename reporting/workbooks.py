@@ -73,7 +73,8 @@ def _header_lines(marts: PublishedMarts, title: str) -> list[str]:
     return [title,
             f"Số liệu tháng {marts.month_label}; dữ liệu hệ thống cập nhật đến {as_of}",
             f"Giai đoạn {marts.programme_title}: {_span_label(marts.window)}; kỳ gốc: {_span_label(marts.baseline)}",
-            f"Chất lượng dữ liệu: {marts.quality.label}"]
+            f"Chất lượng dữ liệu: {marts.quality.label}",
+            "–: không áp dụng (không có hồ sơ nào thuộc diện tính của chỉ tiêu, ví dụ đơn vị không có hồ sơ có phí)"]
 
 
 # --- the province workbook -------------------------------------------------------------------------------------
@@ -293,8 +294,8 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     header_row = write_title(sheet, styles, lines)
     rows = trend_rows(marts)
     data_rows = write_table(sheet, styles, header_row,
-                            [Column("Chỉ tiêu"), Column("Cấp"), Column("Tháng", "month"), Column("Tỷ lệ", "rate"),
-                             Column("Mục tiêu", "rate")],
+                            [Column("Chỉ tiêu"), Column("Cấp"), Column("Tháng", "month"), Column("Tỷ lệ", "series"),
+                             Column("Mục tiêu", "series")],
                             [(INDICATOR_LABELS[r["indicator"]], LEVEL_LABELS[r["level"]], r["period_month"], r["value"],
                               r["target"]) for r in rows], min_widths={0: 26})
     months = len({r["period_month"] for r in rows})

@@ -59,6 +59,8 @@ def _table(sheet, header_text: str) -> tuple[int, list[str], list[tuple]]:
 
 
 def _close(a, b) -> bool:
+    """A cell's value against the marts': "–" (does not apply) where the marts have no value."""
+    a = None if a == "–" else a
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9)
 
 
