@@ -31,12 +31,14 @@ from reporting.sheets import (
     compare_with_target,
     mark_not_judged,
     new_workbook,
+    print_setup,
     write_table,
     write_title,
 )
 
 SUMMARY_SHEET = "Tổng hợp"
 TREND_SHEET = "Xu hướng"
+TREND_DATA_SHEET = "Số liệu xu hướng"
 OVERDUE_SHEET = "Hồ sơ quá hạn"
 DISCREPANCY_SHEET = "Sai lệch báo cáo"
 EXPLANATION_SHEET = "Giải trình trễ hạn"
@@ -85,7 +87,7 @@ def write_province_workbook(marts: PublishedMarts, path: Path) -> Path:
     _summary_sheet(book, styles, marts)
     for level in marts.unit_levels:  # a level that ended (the districts) has no sheet
         _level_sheet(book, styles, marts, level)
-    _trend_sheet(book, styles, marts)
+    _trend_sheet(book, styles, marts)  # and its data sheet after it
     _overdue_sheet(book, styles, marts.overdue, marts, "Hồ sơ đang xử lý quá hạn, theo đơn vị")
     _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,
                        "Sai lệch giữa báo cáo định kỳ của đơn vị và số liệu hệ thống")
@@ -288,12 +290,19 @@ def trend_rows(marts: PublishedMarts) -> list[dict]:
 LEVEL_COLOURS = {"toan_tinh": "#1F4E79", "tinh": "#C55A11", "huyen": "#548235", "xa": "#7030A0"}
 
 
+CHART_ROWS = 24  # one chart a printed page: its title rows, the chart, and a page break after it
+
+
 def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
+    """The charts on `Xu hướng`, one a printed page; the monthly series they draw on a sheet of their own."""
     sheet = book.add_worksheet(TREND_SHEET)
-    lines = _header_lines(marts, f"XU HƯỚNG THEO THÁNG ĐẾN {marts.month_label}")
-    header_row = write_title(sheet, styles, lines)
+    data = book.add_worksheet(TREND_DATA_SHEET)
+    header_row = write_title(sheet, styles, _header_lines(marts, f"XU HƯỚNG THEO THÁNG ĐẾN {marts.month_label}"))
+    print_setup(sheet, header_row - 1)
+    data_header = write_title(data, styles, _header_lines(
+        marts, f"SỐ LIỆU XU HƯỚNG THEO THÁNG ĐẾN {marts.month_label} (CÁC BIỂU ĐỒ Ở TRANG {TREND_SHEET.upper()})"))
     rows = trend_rows(marts)
-    data_rows = write_table(sheet, styles, header_row,
+    data_rows = write_table(data, styles, data_header,
                             [Column("Chỉ tiêu"), Column("Cấp"), Column("Tháng", "month"), Column("Tỷ lệ", "series"),
                              Column("Mục tiêu", "series")],
                             [(INDICATOR_LABELS[r["indicator"]], LEVEL_LABELS[r["level"]], r["period_month"], r["value"],
@@ -301,7 +310,7 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
     months = len({r["period_month"] for r in rows})
     if not months:
         return
-    name = sheet.get_name()
+    name = data.get_name()
     for n, indicator in enumerate(INDICATORS):
         chart = book.add_chart({"type": "line"})
         for m, level in enumerate(marts.levels):
@@ -319,8 +328,9 @@ def _trend_sheet(book, styles: Styles, marts: PublishedMarts) -> None:
         chart.set_x_axis({"date_axis": True, "num_format": "mm/yyyy", "major_unit": 3, "major_unit_type": "months"})
         chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
         chart.set_legend({"position": "right"})
-        chart.set_size({"width": 820, "height": 300})
-        sheet.insert_chart(header_row + n * 16, 7, chart)
+        chart.set_size({"width": 900, "height": 400})
+        sheet.insert_chart(header_row + n * CHART_ROWS, 0, chart)
+    sheet.set_h_pagebreaks([header_row + n * CHART_ROWS for n in range(1, len(INDICATORS))])
 
 
 def _overdue_sheet(book, styles: Styles, overdue: pl.DataFrame, marts: PublishedMarts, title: str) -> None:

@@ -23,6 +23,7 @@ from reporting.workbooks import (
     EXPLANATION_SHEET,
     OVERDUE_SHEET,
     SUMMARY_SHEET,
+    TREND_DATA_SHEET,
     TREND_SHEET,
     UNEXPLAINED_SHEET,
     UNIT_DIRECTIVE_SHEET,
@@ -80,8 +81,8 @@ def test_the_summary_sheet_is_the_published_scorecard_by_level(pack_run):
     published, folder = pack_run
     month = _latest_complete_month(published)
     book = openpyxl.load_workbook(folder / province_workbook_name(month), data_only=True)  # cached formula values
-    assert book.sheetnames == [SUMMARY_SHEET, *(LEVEL_LABELS[lv] for lv in UNIT_LEVELS), TREND_SHEET, OVERDUE_SHEET,
-                               DISCREPANCY_SHEET, EXPLANATION_SHEET]
+    assert book.sheetnames == [SUMMARY_SHEET, *(LEVEL_LABELS[lv] for lv in UNIT_LEVELS), TREND_SHEET,
+                               TREND_DATA_SHEET, OVERDUE_SHEET, DISCREPANCY_SHEET, EXPLANATION_SHEET]
     sheet = book[SUMMARY_SHEET]
     header_row, header, rows = _table(sheet, "Chỉ tiêu")
     card = _marts(published, "select level, indicator, window_value, baseline_value, change_pp, target, meets_target "
@@ -181,8 +182,10 @@ def test_the_trend_sheet_has_native_line_charts_over_the_published_series(pack_r
     published, folder = pack_run
     month = _latest_complete_month(published)
     path = folder / province_workbook_name(month)
-    sheet = openpyxl.load_workbook(path)[TREND_SHEET]
-    _, _, rows = _table(sheet, "Chỉ tiêu")
+    book = openpyxl.load_workbook(path)
+    _, _, rows = _table(book[TREND_DATA_SHEET], "Chỉ tiêu")  # the long series on a sheet of its own
+    breaks = [b.id for b in book[TREND_SHEET].row_breaks.brk]
+    assert len(breaks) == len(INDICATORS) - 1, "each chart on a printed page of its own"
     level_month = _marts(published, f"select * from marts.kpi_level_month where period_month <= '{month}'")
     assert len(rows) == len(INDICATORS) * len(LEVELS) * level_month["period_month"].n_unique()
     by_label = {(INDICATOR_LABELS[i], LEVEL_LABELS[lv]): (i, lv) for i in INDICATORS for lv in LEVELS}
@@ -195,7 +198,7 @@ def test_the_trend_sheet_has_native_line_charts_over_the_published_series(pack_r
     assert len(charts) == len(INDICATORS)
     for chart in charts:
         assert "<c:lineChart>" in chart and chart.count("<c:ser>") == 2 * len(LEVELS)  # each level and its target
-        assert "Xu hướng" in chart
+        assert f"'{TREND_DATA_SHEET}'!" in chart
 
 
 def test_overdue_and_discrepancy_sheets_list_the_published_rows(pack_run):
