@@ -153,6 +153,7 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
         "title": f"{LEVEL_LABELS[level]}: xếp hạng đơn vị, cả giai đoạn",
         "params": [{"name": "chi_tieu", "value": INDICATOR_LABELS["online_rate"],
                     "bind": {"input": "select", "options": [INDICATOR_LABELS[i] for i in INDICATORS],
+                             "element": f"#chooser-{level}",  # above the chart, not below 99 bars
                              "name": "Chỉ tiêu: "}}],
         "width": 460,
         "layer": [
@@ -249,7 +250,8 @@ def render_dashboard(marts: PublishedMarts) -> str:
     provisional_note = (f'<p id="provisional" class="note">Tháng {marts.month_label} chưa đủ số liệu: các số liệu còn '
                         "thay đổi, chưa dùng để đánh giá.</p>" if marts.provisional else "")
     chart_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[:len(INDICATORS)])
-    ranking_divs = "".join(f'<div class="chart" id="{name}"></div>' for name, _ in charts[len(INDICATORS):])
+    ranking_divs = "".join(f'<div class="ranking"><div class="chooser" id="chooser-{name.removeprefix("ranking-")}">'
+                           f'</div><div class="chart" id="{name}"></div></div>' for name, _ in charts[len(INDICATORS):])
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

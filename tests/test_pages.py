@@ -78,7 +78,9 @@ def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values
             assert chart.locator("g.mark-rect.role-mark path").count() == expected
             assert chart.locator("g.mark-rule.role-mark line").count() == 1
         # choosing another indicator redraws the ranking with that indicator's units
-        view.page.locator("#ranking-tinh select").select_option(label="Tỷ lệ giải quyết đúng hạn")
+        chooser = view.page.locator("#chooser-tinh select")  # above the chart
+        assert chooser.bounding_box()["y"] < view.page.locator("#ranking-tinh").bounding_box()["y"]
+        chooser.select_option(label="Tỷ lệ giải quyết đúng hạn")
         view.page.wait_for_timeout(200)
         assert view.page.locator("#ranking-tinh g.mark-rect.role-mark path").count() > 0
         assert view.page.locator("#lagging tbody tr").count() == lagging
