@@ -106,23 +106,16 @@ def test_batches_written_by_a_run_killed_before_validating_them_are_validated_by
     assert unvalidated == 0
 
 
-def test_a_full_disk_during_ingestion_says_so_and_the_run_after_space_is_freed_publishes(clean, tmp_path):
+@pytest.mark.parametrize("folder,size", [("warehouse", "3m"), ("published", "256k")],
+                         ids=["during ingestion", "during publication"])
+def test_a_full_disk_says_so_leaves_no_staging_file_and_the_run_after_space_is_freed_publishes(clean, tmp_path,
+                                                                                             folder, size):
     root = _copy(clean, tmp_path)
-    with small_disk(root / "warehouse", "3m") as resize:
+    with small_disk(root / folder, size) as resize:
         outcome = _run(root)
         assert not outcome.ok and not outcome.published
-        assert "no space left on device writing" in outcome.error and str(root / "warehouse") in outcome.error
-        resize("500m")
-        _publishes_what_the_clean_run_publishes(root, clean)
-
-
-def test_a_full_disk_during_publication_says_so_leaves_no_staging_file_and_the_next_run_publishes(clean, tmp_path):
-    root = _copy(clean, tmp_path)
-    with small_disk(root / "published", "256k") as resize:
-        outcome = _run(root)
-        assert not outcome.ok and not outcome.published
-        assert "no space left on device writing" in outcome.error and str(root / "published") in outcome.error
-        assert [p.name for p in (root / "published").iterdir() if p.name.startswith(".")] == [], "no .tmp, .tmp.wal"
+        assert "no space left on device writing" in outcome.error and str(root / folder) in outcome.error
+        assert [p.name for p in (root / folder).iterdir() if p.name.startswith(".")] == [], "no .tmp, .tmp.wal"
         resize("500m")
         _publishes_what_the_clean_run_publishes(root, clean)
 
