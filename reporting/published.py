@@ -79,8 +79,8 @@ def choose_programme(programmes: list[Programme], month: date, wanted: str | Non
                               f"{', '.join(sorted(p.code for p in programmes)) or 'none yet'}")
         chosen = found[0]
         return replace(chosen, ended=chosen.window[1] < month)
-    month_end = _month_end(month)
-    containing = [p for p in programmes if p.window[0] <= month_end and p.window[1] >= month]
+    last_day = month_end(month)
+    containing = [p for p in programmes if p.window[0] <= last_day and p.window[1] >= month]
     if containing:
         return max(containing, key=lambda p: (p.window[0], p.code))
     ended = [p for p in programmes if p.window[1] < month]
@@ -89,7 +89,8 @@ def choose_programme(programmes: list[Programme], month: date, wanted: str | Non
     return min(programmes, key=lambda p: (p.window[0], p.code)) if programmes else None
 
 
-def _month_end(month: date) -> date:
+def month_end(month: date) -> date:
+    """The last day of the month of `month`."""
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
@@ -208,7 +209,7 @@ def read_published(published: Path, month: date | None = None, provisional: bool
                               f"{chosen.window[0]:%d/%m/%Y}; months with data: {month_label(months[0])} to "
                               f"{month_label(months[-1])}): give a later --month, or --provisional")
         # the units valid on the month's last day; one that is still current is scored over its predecessors
-        last_day = _month_end(month)
+        last_day = month_end(month)
         listed = (f"select unit_code, unit_name, level, current_unit_code = unit_code as is_current from unit_lineage "
                   f"where valid_from <= date '{last_day}' and (valid_to is null or valid_to >= date '{last_day}')")
         scorecard = frame(
@@ -281,9 +282,9 @@ def window_to_date(marts: PublishedMarts) -> PublishedMarts:
     the window's last, every window value (levels and listed units) pooled again from the monthly marts, sums of
     numerators over sums of denominators as kpis.md pools, against the same baseline and targets. The window's
     last month keeps the published scorecard as it is."""
-    if marts.window is None or _month_end(marts.month) >= marts.window[1]:
+    if marts.window is None or month_end(marts.month) >= marts.window[1]:
         return marts
-    start, end = marts.window[0].replace(day=1), _month_end(marts.month)
+    start, end = marts.window[0].replace(day=1), month_end(marts.month)
     measures = sorted({m for pair in rules().rates.values() for m in pair})
 
     def pooled(frame: pl.DataFrame, key: str) -> pl.DataFrame:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +23,7 @@ from reporting.labels import (
     STATUS_LABELS,
     month_label,
 )
-from reporting.published import PublishedMarts
+from reporting.published import PublishedMarts, month_end
 from reporting.sheets import (
     Column,
     Styles,
@@ -137,13 +137,8 @@ def unexplained_of_the_window(marts: PublishedMarts, unexplained: pl.DataFrame) 
     programme's window up to the report month, newest first."""
     late_on = pl.coalesce("finished_at", "due_at")
     start = marts.window[0] if marts.window else date.min
-    return (unexplained.filter((late_on.dt.date() >= start.replace(day=1)) & (late_on.dt.date() <= _month_end_of(marts)))
+    return (unexplained.filter((late_on.dt.date() >= start.replace(day=1)) & (late_on.dt.date() <= month_end(marts.month)))
             .sort(late_on, descending=True))
-
-
-def _month_end_of(marts: PublishedMarts) -> date:
-    following = (marts.month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
 
 
 def _unexplained_sheet(book, styles: Styles, unexplained: pl.DataFrame, marts: PublishedMarts, name: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import polars as pl
+import pytest
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
@@ -531,3 +532,22 @@ def test_a_past_months_pack_scores_the_window_to_that_month(pack_run, tmp_path):
         full = whole.filter((pl.col("level") == level) & (pl.col("indicator") == indicator))["window_value"][0]
         differs += not _close(row[3], full)
     assert differs > 0, "the window to October is not the whole window"
+
+
+def test_the_programme_in_force_is_the_one_whose_window_holds_the_month():
+    from reporting.published import Programme, ReportError, choose_programme
+
+    ct10 = Programme("ct10_2023", "Chỉ thị 10/CT-UBND", (date(2023, 6, 1), date(2025, 6, 30)), None)
+    plan = Programme("kh_cds_2026", "Kế hoạch 2026", (date(2026, 1, 1), date(2026, 9, 30)), None)
+    bridge = Programme("kh_2025", "Kế hoạch 2025", (date(2025, 1, 1), date(2025, 12, 31)), None)
+    both = [ct10, plan, bridge]
+    assert choose_programme(both, date(2024, 1, 1)) == ct10
+    assert choose_programme(both, date(2025, 3, 1)) == bridge, "two hold the month: the latest start wins"
+    assert choose_programme(both, date(2026, 9, 1)) == plan
+    ended = choose_programme([ct10], date(2026, 9, 1))
+    assert ended.code == "ct10_2023" and ended.ended and "đã kết thúc 30/06/2025" in ended.title
+    assert choose_programme(both, date(2022, 6, 1)) == ct10, "before every window: the first (refused unless provisional)"
+    assert choose_programme(both, date(2024, 1, 1), wanted="kh_cds_2026") == plan
+    assert choose_programme([], date(2024, 1, 1)) is None
+    with pytest.raises(ReportError, match="no programme 'kh_2099'.*ct10_2023, kh_2025, kh_cds_2026"):
+        choose_programme(both, date(2024, 1, 1), wanted="kh_2099")
