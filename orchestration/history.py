@@ -24,8 +24,9 @@ def _value(metadata: dict, key: str):
 
 
 def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable[dg.AssetCheckResult]) -> int:
-    """Append one row per check result; returns how many."""
-    run_at = datetime.now().replace(microsecond=0)
+    """Append one row per check result; returns how many. `run_at` keeps its microseconds: the latest run is the one
+    with the latest check, and two runs can record checks within one second (a run with nothing new right after)."""
+    run_at = datetime.now()
     rows = []
     for r in results:
         metadata = dict(r.metadata or {})
@@ -40,7 +41,7 @@ def record_expectations(con: duckdb.DuckDBPyConnection, run_id: str, asset: str,
     """Append one row per expectation of a suite's outcome (expectations.engine.SuiteOutcome): what the data
     quality page shows expectation by expectation."""
     con.execute(DDL)
-    run_at = datetime.now().replace(microsecond=0)
+    run_at = datetime.now()
     rows = [(run_id, run_at, outcome.suite, asset, o.expectation, o.column,
              json.dumps(o.arguments, ensure_ascii=False, default=str, sort_keys=True) if o.arguments else None,
              o.success, o.element_count, o.unexpected_count, o.detail[:4000]) for o in outcome.outcomes]

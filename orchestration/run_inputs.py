@@ -165,7 +165,7 @@ def record_nothing_new(settings: Settings, run_id: str, found: NothingNew) -> Pa
     are still fresh (the one check whose answer moves with the clock); the data quality page says it too."""
     from orchestration.freshness_rule import dossier_export_freshness
 
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now()  # to the microsecond, as every check row (orchestration.history.record_checks)
     with duckdb_files.connect(settings.warehouse, settings) as con:
         fresh = dossier_export_freshness(con, now)
         append_check_rows(con, [

@@ -71,7 +71,7 @@ def test_a_run_with_nothing_new_leaves_the_published_file_and_records_the_run(ni
         checks, at = con.execute("select list(check_name order by check_name), max(run_at) from quality.check_runs "
                                  "where run_id = ?", [run_id]).fetchone()
         latest = con.execute("select max(run_at) from quality.check_runs").fetchone()[0]
-    assert checks == ["dossier_export_is_fresh", NOTHING_NEW_CHECK] and at == latest  # (run_at is to the second)
+    assert checks == ["dossier_export_is_fresh", NOTHING_NEW_CHECK] and at == latest
     page = (root / "published" / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert run_id in page and "nothing new since run" in page
 
