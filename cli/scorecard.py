@@ -17,11 +17,10 @@ from rich.text import Text
 from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVELS, MEETS_LABELS
 from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
-from reporting.published import Programme, choose_programme, open_published
+from reporting.published import choose_programme, open_published, scored_programmes
 
 LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
 INDICATOR_ORDER = {indicator: n for n, indicator in enumerate(INDICATORS)}
-FORMATS = ("table", "csv", "json")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -39,11 +38,9 @@ def programme_in_force(published: Path) -> str | None:
     """The code of the programme in force in the latest complete month of the published file (kpis.md,
     Programmes; reporting.published.choose_programme), or None when none is scored yet."""
     with open_published(published) as con:
-        rows = con.execute("select distinct programme_code, programme_name, window_start, window_end "
-                           "from programme_scorecard where scope = 'level'").fetchall()
+        programmes = scored_programmes(con)
         latest = con.execute("select max(period_month) from kpi_level_month where is_complete_month").fetchall()[0][0]
-    chosen = choose_programme([Programme(code, name or code, (start, end), None) for code, name, start, end in rows],
-                              latest or date.max.replace(day=1))
+    chosen = choose_programme(programmes, latest or date.max.replace(day=1))
     return chosen.code if chosen else None
 
 

@@ -67,7 +67,8 @@ def read_csv(path: Path, raw: bytes, shown_as: str | None = None) -> LandedTable
                            "or LF: save it again as \"CSV UTF-8\"")
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if len(first_line) > MAX_HEADER_LINE_CHARS:
-        raise RejectedFile(f"{name}: its first line is {len(first_line):,} characters long with no line end: "
+        ending = "" if "\n" in text else " with no line end"
+        raise RejectedFile(f"{name}: its first line is {len(first_line):,} characters long{ending}: "
                            "not the header row of an export")
     if not first_line.strip():
         raise RejectedFile(f"{name}: empty file or no header row")

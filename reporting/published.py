@@ -68,6 +68,14 @@ class Programme:
         return f"{self.name} (đã kết thúc {self.window[1]:%d/%m/%Y})" if self.ended else self.name
 
 
+def scored_programmes(con: duckdb.DuckDBPyConnection) -> list[Programme]:
+    """Every programme of the published scorecard (a connection from open_published), with its window and baseline."""
+    return [Programme(code, name or code, (start, end), (b_start, b_end) if b_start else None)
+            for code, name, start, end, b_start, b_end in con.execute(
+                "select distinct programme_code, programme_name, window_start, window_end, baseline_start, "
+                "baseline_end from programme_scorecard where scope = 'level'").fetchall()]
+
+
 def choose_programme(programmes: list[Programme], month: date, wanted: str | None = None) -> Programme | None:
     """The programme in force in `month` (kpis.md, Programmes): the one whose window contains the month, the latest
     start winning when two do; when none does, the latest that ended before it (marked ended). `wanted`: that
@@ -199,11 +207,7 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             raise ReportError(f"{month_label(month)} is not a complete month in {published} ({available}; "
                               f"months with data: {month_label(months[0])} to {month_label(months[-1])}): give "
                               f"--month, or --provisional for a pack marked provisional")
-        programmes = [Programme(code, name or code, (start, end), (b_start, b_end) if b_start else None)
-                      for code, name, start, end, b_start, b_end in con.execute(
-                          "select distinct programme_code, programme_name, window_start, window_end, baseline_start, "
-                          "baseline_end from programme_scorecard where scope = 'level'").fetchall()]
-        chosen = choose_programme(programmes, month, programme)
+        chosen = choose_programme(scored_programmes(con), month, programme)
         if chosen is not None and month < chosen.window[0].replace(day=1) and not provisional:
             raise ReportError(f"{month_label(month)} is before the window of {chosen.name} (from "
                               f"{chosen.window[0]:%d/%m/%Y}; months with data: {month_label(months[0])} to "
