@@ -2,6 +2,10 @@
 
 The generator does not draw online/digitised/paid flags coin by coin: it gives every unit and phase (baseline,
 window) an exact quota, solved so that the pooled level rates hit the reported figures at any scale and seed.
+Within those totals units differ as real ones do: some communes stay below their targets and a few far below
+(COMMUNE_LAGGARDS), the others carrying the level's figure; and a unit's flags gather in the later months of the
+window (adoption_weights), each unit adopting at its own pace, so rates ramp up after the Directive instead of
+jumping in its first month.
 """
 
 from __future__ import annotations
@@ -41,6 +45,18 @@ SPREAD = {
 # Units designed below the online target keep these window rates; the others are solved.
 ONLINE_LOW_WINDOW = {"tinh": (0.58, 0.72), "huyen": (0.86, 0.86)}
 ONLINE_HIGH_TINH = (0.88, 0.97)
+
+# Communes are not alike (issue #23): in the window a share of them stays below the commune target and a few far
+# below it, the others carrying the level's figure. (share below, share far below) of the communes per indicator;
+# fewer for digitisation, whose commune figure (97%) leaves little room above the laggards.
+COMMUNE_LAGGARDS = {"online_rate": (0.12, 0.03), "digitisation_rate": (0.05, 0.02),
+                    "online_payment_rate": (0.12, 0.03), "on_time_rate": (0.10, 0.02), "e_result_rate": (0.10, 0.02)}
+# Adoption after a programme starts: a unit's first rows weigh RAMP_START against 1 once it has adopted; units take
+# between MONTHS_TO_ADOPT[0] and [1] months (each unit its own pace).
+RAMP_START = 0.15
+MONTHS_TO_ADOPT = (0.5, 4.0)
+BELOW_BY = (0.02, 0.10)  # a commune below its target misses it by this many (fraction, not points)
+FAR_BELOW_OF = (0.60, 0.80)  # a commune far below reaches this share of its target
 
 
 def level_targets(indicator: str, phase: int) -> dict[str, float]:
@@ -101,16 +117,48 @@ class QuotaPlan:
     rates: np.ndarray  # shape (units, 2)
 
 
+def laggard_rates(rates: np.ndarray, lag: np.ndarray, target: float, shares: tuple[float, float]) -> np.ndarray:
+    """`rates`, except for the units whose draw `lag` ranks in the lowest shares[1] (far below `target`: FAR_BELOW_OF
+    of it) or the lowest shares[0] (below it by BELOW_BY), spread evenly within those bands by their rank."""
+    below, far = shares
+    lag = (np.argsort(np.argsort(lag, kind="stable"), kind="stable") + 0.5) / max(len(lag), 1)
+    u_below = (lag - far) / max(below - far, 1e-9)
+    u_far = lag / max(far, 1e-9)
+    return np.where(lag < far, target * (FAR_BELOW_OF[0] + (FAR_BELOW_OF[1] - FAR_BELOW_OF[0]) * u_far),
+                    np.where(lag < below, target - (BELOW_BY[0] + (BELOW_BY[1] - BELOW_BY[0]) * u_below), rates))
+
+
+def commune_window_base(solved_base: np.ndarray, weights: np.ndarray, lag: np.ndarray, target: float,
+                        pooled: float, shares: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Window rates of the communes before solving, and which of them are adjustable.
+
+    lag: a uniform draw per commune; those under shares[1] are far below `target`, those under shares[0] below it
+    (fixed rates, not adjusted); the others keep `solved_base` and are solved to carry the pooled figure. Laggards
+    are given back to the others, the largest first, while the others could not reach `pooled` even at 100%.
+    """
+    base = laggard_rates(solved_base, lag, target, shares)
+    fixed = base != solved_base
+    total = weights.sum()
+    for i in np.argsort(-weights, kind="stable"):
+        if total == 0 or (np.where(fixed, base, 1.0) * weights).sum() / total >= pooled:
+            break
+        if fixed[i]:
+            fixed[i], base[i] = False, solved_base[i]
+    return np.clip(base, 0, 1), (~fixed).astype(float)
+
+
 def plan_quotas(indicator: str, unit_codes: list[str], levels: np.ndarray, online_low: np.ndarray,
-                counts: np.ndarray, rng: np.random.Generator) -> QuotaPlan:
+                counts: np.ndarray, rng: np.random.Generator, commune_target: float | None = None) -> QuotaPlan:
     """Solve unit quotas so that the pooled tinh, huyen and province figures hit the calibration.
 
     counts: shape (units, 2), the denominators (received, or fee-bearing received) per unit and phase.
+    commune_target: the communes' window target; with it, some communes are designed below it (COMMUNE_LAGGARDS).
     """
     n_units = len(unit_codes)
     rates = np.zeros((n_units, 2))
     quotas = np.zeros((n_units, 2), dtype=np.int64)
     noise = rng.uniform(-1, 1, size=(n_units, 2))
+    lag = rng.random(n_units)
     for phase in (0, 1):
         targets = level_targets(indicator, phase)
         n = counts[:, phase].astype(float)
@@ -145,21 +193,37 @@ def plan_quotas(indicator: str, unit_codes: list[str], levels: np.ndarray, onlin
             raise ValueError(f"cannot calibrate {indicator}: communes would need a rate of {t_xa:.3f}")
         base = t_xa + spread * noise[mask, phase]
         adjustable = np.ones(mask.sum())
+        if phase == 1 and commune_target is not None and indicator in COMMUNE_LAGGARDS:
+            base, adjustable = commune_window_base(base, n[mask], lag[mask], commune_target, t_xa,
+                                                   COMMUNE_LAGGARDS[indicator])
         solved = solve_shift(base, n[mask], adjustable, t_xa)
         quotas[mask, phase] = integer_quotas(solved, counts[mask, phase], adjustable, max(k_xa, 0))
         rates[mask, phase] = solved
     return QuotaPlan(unit_codes, quotas, rates)
 
 
+def adoption_weights(months_since_start: np.ndarray, months_to_adopt: np.ndarray) -> np.ndarray:
+    """How likely a row is to be flagged, relative to others of its unit and phase, as a unit adopts a practice
+    after a programme starts: RAMP_START at the start, rising towards 1 over about `months_to_adopt` months
+    (rows before the start weigh 1)."""
+    t = np.maximum(months_since_start, 0.0)
+    return np.where(months_since_start < 0, 1.0, 1 - (1 - RAMP_START) * np.exp(-t / months_to_adopt))
+
+
 def assign_by_quota(group: np.ndarray, eligible: np.ndarray, quota_of_group: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
-    """Flag exactly quota_of_group[g] randomly chosen eligible rows of each group g."""
+                    rng: np.random.Generator, weight: np.ndarray | None = None) -> np.ndarray:
+    """Flag exactly quota_of_group[g] randomly chosen eligible rows of each group g; with `weight`, a row is chosen
+    before another in proportion to its weight (an exponential race), so a group's quota stays exact while its
+    flags gather where the weight is high."""
     flags = np.zeros(len(group), dtype=bool)
     idx = np.flatnonzero(eligible)
     if len(idx) == 0:
         return flags
     g = group[idx]
-    order = np.lexsort((rng.random(len(idx)), g))
+    race = rng.exponential(size=len(idx))
+    if weight is not None:
+        race = race / weight[idx]
+    order = np.lexsort((race, g))
     sorted_g = g[order]
     starts = np.searchsorted(sorted_g, sorted_g, side="left")
     position = np.arange(len(idx)) - starts

@@ -14,7 +14,7 @@ import polars as pl
 
 from contracts.rules import rules
 from sample_province import calibration
-from sample_province.reference import Procedure, Unit
+from sample_province.reference import TARGETS, Procedure, Unit
 
 DAY = 86_400
 HOUR = 3_600
@@ -44,6 +44,14 @@ class ProfileRates:
     paid_online: np.ndarray
     on_time: np.ndarray
     e_result: np.ndarray
+    months_to_adopt: np.ndarray  # per unit: how fast it moves from its rates before `switch` to those after
+
+    def at(self, table: np.ndarray, unit_idx: np.ndarray, months_since_switch: np.ndarray) -> np.ndarray:
+        """Each row's probability: its unit's rate before the switch, then moving to the rate after it."""
+        before, after = table[unit_idx, 0], table[unit_idx, 1]
+        progress = np.where(months_since_switch < 0, 0.0,
+                            1 - np.exp(-np.maximum(months_since_switch, 0) / self.months_to_adopt[unit_idx]))
+        return before + (after - before) * progress
 
 
 def to_seconds(d: date) -> int:
@@ -140,22 +148,27 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
     online_low = np.array([u.online_low for u in units])
     unit_codes = [u.code for u in units]
 
+    months_to_adopt = rng.uniform(*calibration.MONTHS_TO_ADOPT, n_units)
+    since_directive = (day_start - to_seconds(period.directive)) / (30.44 * DAY)
+    adoption = np.where(phase == 1, calibration.adoption_weights(since_directive, months_to_adopt[unit_idx]), 1.0)
+
     def quota_flags(indicator: str, eligible: np.ndarray) -> np.ndarray:
         per_group = np.bincount(group[eligible], minlength=n_units * 3).reshape(n_units, 3)
-        plan = calibration.plan_quotas(indicator, unit_codes, levels, online_low, per_group[:, :2], rng)
+        plan = calibration.plan_quotas(indicator, unit_codes, levels, online_low, per_group[:, :2], rng,
+                                       commune_target=TARGETS[(indicator, "xa")])
         outside = np.round(plan.rates[:, 1] * per_group[:, 2]).astype(np.int64)
         quota = np.column_stack([plan.quotas, outside]).ravel()
-        return calibration.assign_by_quota(group, eligible, quota, rng)
+        return calibration.assign_by_quota(group, eligible, quota, rng, adoption)
 
     if rates is None:
         online = quota_flags("online_rate", received)
         digitised = quota_flags("digitisation_rate", received)
         paid = quota_flags("online_payment_rate", fee_bearing)
     else:
-        after = (day_start >= to_seconds(rates.switch)).astype(np.int64)
-        online = received & (rng.random(n) < rates.online[unit_idx, after])
-        digitised = received & (rng.random(n) < rates.digitised[unit_idx, after])
-        paid = fee_bearing & (rng.random(n) < rates.paid_online[unit_idx, after])
+        since_switch = (day_start - to_seconds(rates.switch)) / (30.44 * DAY)
+        online = received & (rng.random(n) < rates.at(rates.online, unit_idx, since_switch))
+        digitised = received & (rng.random(n) < rates.at(rates.digitised, unit_idx, since_switch))
+        paid = fee_bearing & (rng.random(n) < rates.at(rates.paid_online, unit_idx, since_switch))
 
     channel = np.where(online, 2, np.where(rng.random(n) < 0.95, 1, 3))
     channel = np.where(abandoned, 2, channel)
@@ -172,8 +185,22 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
     accepted_at = received_at + accept_delay
     accept_day = accepted_at - accepted_at % DAY
     due_at = accept_day + np.ceil(legal_days[proc_idx] * 1.4).astype(np.int64) * DAY + 17 * HOUR
-    phase_for_rates = np.where(phase == 0, 0, 1)
-    p_on_time = _lookup_on_time(level, phase_for_rates) if rates is None else rates.on_time[unit_idx, after]
+    if rates is None:  # the window's probabilities per unit: some communes below their targets
+        commune, lag = levels == "xa", rng.random((n_units, 2))
+
+        def window_by_unit(indicator: str, by_level: np.ndarray, draw: np.ndarray) -> np.ndarray:
+            target, shares = TARGETS[(indicator, "xa")], calibration.COMMUNE_LAGGARDS[indicator]
+            by_unit = by_level.astype(float)
+            by_unit[commune] = calibration.laggard_rates(by_level[commune], draw[commune], target, shares)
+            return by_unit
+
+        on_time_window = window_by_unit("on_time_rate", _lookup_on_time(levels, np.ones(n_units, int)), lag[:, 0])
+        e_result_window = window_by_unit("e_result_rate", np.full(n_units, E_RESULT[1]), lag[:, 1])
+        p_on_time = np.where(phase == 0, _lookup_on_time(level, np.zeros(n, int)), on_time_window[unit_idx])
+        p_e_result = np.where(phase == 0, E_RESULT[0], e_result_window[unit_idx])
+    else:
+        p_on_time = rates.at(rates.on_time, unit_idx, since_switch)
+        p_e_result = rates.at(rates.e_result, unit_idx, since_switch)
     on_time = rng.random(n) < p_on_time
     on_time_finish = accepted_at + (rng.uniform(0.05, 1.0, n) * (due_at - accepted_at)).astype(np.int64)
     late_finish = due_at - 17 * HOUR + rng.integers(1, 16, n) * DAY + rng.integers(8 * HOUR, 17 * HOUR, n)
@@ -225,8 +252,7 @@ def simulate(units: list[Unit], procedures: dict[str, Procedure], period: Period
     # fields that arrive during the life; the last visible snapshot always shows the final value
     dig_from = np.minimum(np.where(rng.random(n) < 0.85, 0, 1), last_ordinal)
     pay_from = np.minimum(np.where(registered_online & (rng.random(n) < 0.6), 0, rng.integers(1, 3, n)), last_ordinal)
-    e_result = rng.random(n) < (np.where(phase == 0, E_RESULT[0], E_RESULT[1]) if rates is None
-                                else rates.e_result[unit_idx, after])
+    e_result = rng.random(n) < p_e_result
     paid_code = np.where(paid, np.where(rng.random(n) < 0.7, 1, 2), 0)
     s_digitised = digitised[dossier_of] & (ordinal >= dig_from[dossier_of])
     s_paid = np.where((paid_code[dossier_of] > 0) & (ordinal >= pay_from[dossier_of]), paid_code[dossier_of], 0)

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from sample_province import calibration
 from sample_province.dossiers import ProfileRates
 from sample_province.reference import CATALOGUE, DEPARTMENTS, UNCATALOGUED_PROCEDURES, Unit, _commune_names
 from sample_province.reference import build_units as build_bac_ninh_units
@@ -136,19 +137,33 @@ def handover_targets(units: list[Unit]) -> dict[str, str]:
 
 
 def rates(units: list[Unit], rng: np.random.Generator) -> ProfileRates:
-    """Per-unit probabilities before and after the merger, spread a little around the province's figures."""
+    """Per-unit probabilities before and after the merger, spread around the province's figures: after it, some
+    units stay below the 2026 plan's targets and a few far below (calibration.laggard_rates), and each unit reaches
+    its new rates at its own pace (calibration.MONTHS_TO_ADOPT)."""
     n = len(units)
-
-    def around(before: float, after: float, spread: float) -> np.ndarray:
-        noise = rng.uniform(-spread, spread, size=(n, 2))
-        return np.clip(np.column_stack([np.full(n, before), np.full(n, after)]) + noise, 0, 1)
-
     level = np.array([u.level for u in units])
+
+    def around(indicator: str, before: float, after: float, spread: float) -> np.ndarray:
+        noise = rng.uniform(-spread, spread, size=(n, 2))
+        table = np.clip(np.column_stack([np.full(n, before), np.full(n, after)]) + noise, 0, 1)
+        return with_laggards(indicator, table)
+
+    def with_laggards(indicator: str, table: np.ndarray) -> np.ndarray:
+        lag = rng.random(n)
+        for lv in ("tinh", "xa"):
+            mask = level == lv
+            table[mask, 1] = calibration.laggard_rates(table[mask, 1], lag[mask], TARGETS_2026[(indicator, lv)],
+                                                       calibration.COMMUNE_LAGGARDS[indicator])
+        return np.clip(table, 0, 1)
+
     on_time = np.column_stack([np.select([level == "tinh", level == "huyen"], [0.975, 0.97], 0.99),
-                               np.select([level == "tinh"], [0.965], 0.985)])
-    return ProfileRates(switch=MERGER, online=around(0.88, 0.895, 0.03), digitised=around(0.95, 0.945, 0.02),
-                        paid_online=around(0.45, 0.62, 0.08), on_time=np.clip(on_time, 0, 1),
-                        e_result=around(0.70, 0.985, 0.02))
+                               np.select([level == "tinh"], [0.985], 0.993)])
+    return ProfileRates(switch=MERGER, online=around("online_rate", 0.88, 0.91, 0.03),
+                        digitised=around("digitisation_rate", 0.95, 0.955, 0.02),
+                        paid_online=around("online_payment_rate", 0.45, 0.66, 0.08),
+                        on_time=with_laggards("on_time_rate", on_time.astype(float)),
+                        e_result=around("e_result_rate", 0.70, 0.985, 0.02),
+                        months_to_adopt=rng.uniform(*calibration.MONTHS_TO_ADOPT, n))
 
 
 def handed_over(dossiers: pl.DataFrame, snapshots: pl.DataFrame, units: list[Unit]) -> pl.DataFrame:

@@ -125,6 +125,16 @@ def test_programme_summary_counts_units_and_current_units_meeting_each_target(pr
             assert (row[total], row[meeting]) == (values.len(), (values >= target).sum()), (row, scope)
 
 
+def test_some_current_units_stay_below_the_2026_plan_on_every_indicator(province_2026_run):
+    _, root = province_2026_run
+    scored = _marts(root, "select level, indicator, window_value, target from marts.programme_scorecard "
+                          "where programme_code = 'kh_cds_2026' and scope = 'current_unit' and level = 'xa'")
+    for indicator in rules().rates:
+        values = scored.filter(pl.col("indicator") == indicator)
+        below = values.filter(pl.col("window_value") < pl.col("target")).height
+        assert 1 <= below <= values.height // 2, (indicator, below, values.height)
+
+
 def test_the_new_province_is_calibrated_to_its_first_months_and_scored_by_programme(province_2026_run, monkeypatch):
     _, root = province_2026_run
     plan = _marts(root, "select indicator, window_value from marts.programme_scorecard "

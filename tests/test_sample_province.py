@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from contracts.rules import rules
 from contracts.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
 from sample_province import calibration, dossiers, reference, truth
 from sample_province.generate import generate
@@ -131,11 +132,11 @@ def default_truth():
     levels = {u.code: u.level for u in units}
     return (truth.level_phase_rates(per_unit_month, levels, period),
             truth.unit_window_rates(per_unit_month, period).with_columns(level=pl.col("unit_code").replace_strict(levels)),
-            d.height)
+            d.height, per_unit_month.with_columns(level=pl.col("unit_code").replace_strict(levels)))
 
 
 def test_calibration_reproduces_the_february_2024_report(default_truth):
-    rates, _, n = default_truth
+    rates, _, n, _ = default_truth
     assert 600_000 < n < 800_000  # ~35,000 dossiers a month
     lookup = {(r["level"], r["phase"]): r for r in rates.iter_rows(named=True)}
     for (indicator, level), (window, change) in calibration.ARTICLE.items():
@@ -147,12 +148,59 @@ def test_calibration_reproduces_the_february_2024_report(default_truth):
 
 
 def test_calibration_reproduces_the_units_meeting_their_online_target(default_truth):
-    _, per_unit, _ = default_truth
+    _, per_unit, _, _ = default_truth
     for (indicator, level), (meeting, total) in calibration.ARTICLE_UNITS_MEETING.items():
         target = reference.TARGETS[(indicator, level)]
         units = per_unit.filter(pl.col("level") == level)
         assert units.height == total
         assert units.filter(pl.col(indicator) >= target).height == meeting
+
+
+def test_communes_differ_some_below_every_target_a_few_far_below(default_truth):
+    _, per_unit, _, _ = default_truth
+    communes = per_unit.filter(pl.col("level") == "xa")
+    for indicator, (below_share, far_share) in calibration.COMMUNE_LAGGARDS.items():
+        target = reference.TARGETS[(indicator, "xa")]
+        values = communes[indicator]
+        below = int((values < target).sum())
+        far = int((values < target * calibration.FAR_BELOW_OF[1] + 0.01).sum())
+        assert round(below_share * communes.height * 0.6) <= below <= round(below_share * communes.height) + 3, \
+            (indicator, below)
+        assert far >= max(1, round(far_share * communes.height * 0.6)), (indicator, far)
+        assert values.max() - values.min() > 0.2 * target, indicator  # not one figure 122 times
+
+
+def test_adoption_ramps_over_months_after_the_directive_each_unit_at_its_pace(default_truth):
+    _, _, _, per_unit_month = default_truth
+    num, den = rules().rates["online_rate"]
+    start = reference.DIRECTIVE_EFFECTIVE
+    months = sorted(m for m in per_unit_month["period_month"].unique() if start <= m < date(2024, 2, 1))
+    province = (per_unit_month.group_by("period_month").agg(pl.col(num).sum(), pl.col(den).sum())
+                .with_columns(rate=pl.col(num) / pl.col(den)))
+    by_month = dict(province.select("period_month", "rate").iter_rows())
+    before = by_month[date(start.year, start.month - 1, 1)]
+    assert before < by_month[months[0]] < by_month[months[1]] < by_month[months[3]] < by_month[months[-1]]
+    assert by_month[months[-1]] - by_month[months[0]] > 0.15  # not a single jump in the Directive's month
+    first = per_unit_month.filter((pl.col("period_month") == months[0]) & (pl.col("level") == "xa")
+                                  & (pl.col(den) >= 50)).select(rate=pl.col(num) / pl.col(den))["rate"]
+    assert first.quantile(0.9) - first.quantile(0.1) > 0.15  # some communes faster than others
+
+
+def test_laggards_are_ranked_not_drawn_so_their_number_is_exact():
+    values = calibration.laggard_rates(np.full(100, 0.95), np.random.default_rng(1).random(100), 0.8, (0.12, 0.03))
+    assert (values < 0.8).sum() == 12 and (values < 0.8 * calibration.FAR_BELOW_OF[1]).sum() == 3
+    assert (values == 0.95).sum() == 88
+
+
+def test_a_weighted_quota_stays_exact_and_gathers_where_the_weight_is():
+    rng = np.random.default_rng(3)
+    group = np.repeat([0, 1], 1000)
+    weight = np.tile(np.linspace(0.1, 1, 1000), 2)
+    flags = calibration.assign_by_quota(group, np.ones(2000, bool), np.array([700, 300]), rng, weight)
+    assert flags[:1000].sum() == 700 and flags[1000:].sum() == 300
+    assert flags[:500].sum() < flags[500:1000].sum()
+    ramp = calibration.adoption_weights(np.array([-1.0, 0.0, 1.0, 12.0]), np.array([1.0, 1.0, 1.0, 1.0]))
+    assert ramp[0] == 1.0 and ramp[1] == pytest.approx(calibration.RAMP_START) and ramp[1] < ramp[2] < ramp[3] < 1.0
 
 
 def _tthc(*args, env=None):
