@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -172,3 +175,32 @@ def browser():
             "--no-sandbox", "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND"])
         yield browser
         browser.close()
+
+
+DUCKDB_1 = "duckdb>=1.5,<2"
+
+
+def _uv() -> list[str] | None:
+    if shutil.which("uv"):
+        return [shutil.which("uv")]
+    probe = subprocess.run(["python3", "-m", "uv", "--version"], capture_output=True)
+    return ["python3", "-m", "uv"] if probe.returncode == 0 else None
+
+
+@pytest.fixture(scope="session")
+def duckdb1_python(tmp_path_factory) -> Path:
+    """A small venv with a DuckDB 1.x client, as an analyst's notebook or SQL client bundles it."""
+    uv = _uv()
+    venv = tmp_path_factory.mktemp("duckdb1") / "venv"
+    done = None
+    if uv:
+        done = subprocess.run([*uv, "venv", "-q", str(venv)], capture_output=True, text=True)
+        if done.returncode == 0:
+            done = subprocess.run([*uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), DUCKDB_1],
+                                  capture_output=True, text=True, timeout=600)
+    if done is None or done.returncode != 0:
+        reason = f"cannot set up a DuckDB 1.x client ({DUCKDB_1}) with uv: {done.stderr[-500:] if done else 'no uv'}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason + "; `make setup` installs uv")
+    return venv / "bin" / "python"

@@ -4,45 +4,13 @@ read no DuckDB at all (issue: what analysts send every month, section 4)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import textwrap
-from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 
 from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, publish
-
-DUCKDB_1 = "duckdb>=1.5,<2"
-
-
-def _uv() -> list[str] | None:
-    if shutil.which("uv"):
-        return [shutil.which("uv")]
-    probe = subprocess.run(["python3", "-m", "uv", "--version"], capture_output=True)
-    return ["python3", "-m", "uv"] if probe.returncode == 0 else None
-
-
-@pytest.fixture(scope="session")
-def duckdb1_python(tmp_path_factory) -> Path:
-    """A small venv with a DuckDB 1.x client, as an analyst's notebook or SQL client bundles it."""
-    uv = _uv()
-    venv = tmp_path_factory.mktemp("duckdb1") / "venv"
-    done = None
-    if uv:
-        done = subprocess.run([*uv, "venv", "-q", str(venv)], capture_output=True, text=True)
-        if done.returncode == 0:
-            done = subprocess.run([*uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), DUCKDB_1],
-                                  capture_output=True, text=True, timeout=600)
-    if done is None or done.returncode != 0:
-        reason = f"cannot set up a DuckDB 1.x client ({DUCKDB_1}) with uv: {done.stderr[-500:] if done else 'no uv'}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason + "; `make setup` installs uv")
-    return venv / "bin" / "python"
 
 
 def test_a_duckdb_1_client_opens_the_published_file_and_reads_every_table(small_built, tmp_path, duckdb1_python):

@@ -17,6 +17,13 @@ from orchestration import duckdb_files
 from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
+from orchestration.published_docs import (
+    PARQUET_DESCRIPTION_KEY,
+    TableDoc,
+    parquet_metadata,
+    published_docs,
+    write_comments,
+)
 from orchestration.resources import WarehouseResource
 from orchestration.run_inputs import mark_completed
 from orchestration.settings import Settings
@@ -39,9 +46,13 @@ PUBLISHED_TABLES = {
     "explanation_issues": "marts.explanation_issues",
     "data_quality_runs": "quality.check_runs",
     "ingestion_ledger": "marts.ingestion_ledger",
+    "targets": "marts.targets",
+    "dim_units": "facts.dim_units",
+    "dim_procedures": "facts.dim_procedures",
 }
 PERSONAL_DATA = re.compile(PERSONAL_DATA_COLUMNS)
-MART_DEPS = [dg.AssetKey(["marts", t]) for t in PUBLISHED_TABLES if t != "data_quality_runs"]
+PARQUET_BATCH_ROWS = 100_000
+MART_DEPS = [dg.AssetKey(relation.split(".")) for t, relation in PUBLISHED_TABLES.items() if t != "data_quality_runs"]
 
 
 def staging_file(published: Path, pid: int) -> Path:
@@ -68,8 +79,14 @@ def remove_stale_staging_files(published: Path) -> list[Path]:
 
 
 def publish(warehouse: Path, published: Path, settings: Settings | None = None,
-            log: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Copy the published tables into a new file beside `published`, verify it, and rename it into place."""
+            log: Callable[[str], None] | None = None, manifest: Path | None = None) -> dict[str, int]:
+    """Copy the published tables into a new file beside `published`, with their descriptions from the dbt YAML
+    (`manifest`, by default the dbt project's), verify it, and rename it into place."""
+    if manifest is None:
+        from orchestration.assets.warehouse import ensure_manifest
+
+        manifest = ensure_manifest()
+    docs = published_docs(manifest, PUBLISHED_TABLES)
     settings = (settings or Settings.from_env()).with_paths(warehouse=warehouse, published=published)
     published.parent.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_staging_files(published):
@@ -85,12 +102,13 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
             con.execute("create schema published.marts")
             for table, relation in PUBLISHED_TABLES.items():
                 con.execute(f"create table published.marts.{table} as select * from {relation}")
+            write_comments(con, "published.marts", docs)
             con.execute("detach published")
         counts = verify(staging)
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, published)
-        export_parquet(published)
+        export_parquet(published, docs)
         return counts
     except BaseException as exc:
         full = duckdb_files.no_space_left(exc, staging if staging.exists() else published)
@@ -105,18 +123,30 @@ def parquet_folder(published: Path) -> Path:
     return published.parent / "parquet"
 
 
-def export_parquet(published: Path) -> list[Path]:
-    """Every published table as `parquet/<table>.parquet` beside the file, for tools that read no DuckDB; each
-    written beside and renamed into place, like the file itself."""
+def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None) -> list[Path]:
+    """Every published table as `parquet/<table>.parquet` beside the file, for tools that read no DuckDB, each
+    column's description as its field metadata and the table's as the file's; each written beside and renamed into
+    place, like the file itself."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = docs or {}
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with open_published(published) as con:
         for table in PUBLISHED_TABLES:
+            doc = docs.get(table, TableDoc(""))
             target = folder / f"{table}.parquet"
             staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             try:
-                con.execute(f"copy published.marts.{table} to '{staging}' (format parquet)")
+                reader = con.sql(f"select * from published.marts.{table}").to_arrow_reader(PARQUET_BATCH_ROWS)
+                schema = pa.schema(
+                    [f.with_metadata({PARQUET_DESCRIPTION_KEY: doc.columns.get(f.name, "")}) for f in reader.schema],
+                    metadata=parquet_metadata(doc, table))
+                with pq.ParquetWriter(staging, schema, compression="snappy") as writer:
+                    for batch in reader:
+                        writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
                 os.replace(staging, target)
             finally:
                 staging.unlink(missing_ok=True)

@@ -31,11 +31,16 @@ late as (
 latest_explanations as (
     select * from {{ ref('stg_tthc__explanations') }}
     where recency = 1
+),
+
+units as (
+    select unit_code, unit_name from {{ ref('dim_units') }}
 )
 
 select
     late.dossier_code,
     late.unit_code,
+    u.unit_name,
     late.procedure_code,
     late.due_at,
     late.finished_at,
@@ -48,3 +53,4 @@ select
 from late
 left join latest_explanations as e
     on late.dossier_code = e.dossier_code and late.unit_code = e.unit_code
+left join units as u on late.unit_code = u.unit_code

@@ -1,0 +1,102 @@
+"""The published file explains itself (issue #24, sections 1 and 2): every table and column carries its
+"Vietnamese — English" description from the dbt YAML, in the DuckDB file and in the Parquet copies, and the
+dimensions an analyst joins (units, procedures, targets) are published beside the marts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, publish
+from orchestration.published_docs import TableDoc, is_bilingual, undescribed
+
+
+@pytest.fixture(scope="module")
+def published(small_built, tmp_path_factory):
+    path = tmp_path_factory.mktemp("published_docs") / "published" / "tthc_marts.duckdb"
+    publish(small_built, path)
+    return path
+
+
+def test_a_duckdb_1_client_sees_a_description_on_every_published_table_and_column(published, duckdb1_python):
+    script = textwrap.dedent(f"""
+        import duckdb, json
+        con = duckdb.connect({str(published)!r}, read_only=True)
+        print(json.dumps({{
+            "version": duckdb.__version__,
+            "tables": con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+                                  ).fetchall(),
+            "columns": con.execute("select table_name, column_name, comment from duckdb_columns() "
+                                   "where schema_name = 'marts'").fetchall()}}))
+    """)
+    done = subprocess.run([str(duckdb1_python), "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert seen["version"].startswith("1.")
+    tables = dict(seen["tables"])
+    assert set(tables) == set(PUBLISHED_TABLES)
+    assert [t for t, comment in tables.items() if not is_bilingual(comment or "")] == []
+    assert [f"{t}.{c}" for t, c, comment in seen["columns"] if not is_bilingual(comment or "")] == []
+    comments = {(t, c): comment for t, c, comment in seen["columns"]}
+    assert comments[("kpi_unit_month", "online_rate")].startswith("Tỷ lệ hồ sơ trực tuyến — ")
+    assert "percentage points" in comments[("programme_scorecard", "change_pp")]
+    assert comments[("data_quality_runs", "severity")].startswith("Mức độ — ")
+
+
+def test_the_parquet_copies_carry_the_same_descriptions_as_field_and_file_metadata(published):
+    with duckdb.connect(str(published), read_only=True) as con:
+        comments = {(t, c): comment for t, c, comment in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'").fetchall()}
+        table_comments = dict(con.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
+    for table in PUBLISHED_TABLES:
+        path = parquet_folder(published) / f"{table}.parquet"
+        schema = pq.read_schema(path)
+        for column in schema.names:
+            assert schema.field(column).metadata[b"description"].decode() == comments[(table, column)], (table, column)
+        file_meta = pq.read_metadata(path).metadata
+        assert file_meta[b"description"].decode() == table_comments[table]
+        for column in schema.names:
+            assert file_meta[f"description.{column}".encode()].decode() == comments[(table, column)]
+    # and DuckDB reads the same file's key-value metadata
+    with duckdb.connect() as con:
+        keys = {k.decode() if isinstance(k, bytes) else k for (k,) in con.execute(
+            f"select key from parquet_kv_metadata('{parquet_folder(published) / 'targets.parquet'}')").fetchall()}
+    assert {"description", "description.target", "table"} <= keys
+
+
+def test_a_column_without_a_bilingual_description_is_named():
+    docs = {"t": TableDoc("Bảng — a table", {"a": "Cột a — column a", "b": "only English", "c": ""})}
+    assert undescribed(docs, {"t": ["a", "b", "c", "d"]}) == ["t.b", "t.c", "t.d"]
+    assert undescribed({"u": TableDoc("no Vietnamese part")}, {"u": []}) == ["u"]
+    assert not is_bilingual(" — English only") and is_bilingual("Mã — code")
+
+
+def _published(path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def test_units_procedures_and_targets_are_published_for_analysts_to_join(published, small_landing):
+    units = pl.read_csv(small_landing / "reference" / "units.csv", infer_schema=False)
+    dim_units = _published(published, "select * from marts.dim_units")
+    assert dim_units.height == units.height and dim_units["unit_name"].null_count() == 0
+    procedures = _published(published, "select * from marts.dim_procedures")
+    assert procedures.height > 0 and {"procedure_name", "field", "online_service_level", "paper_result",
+                                      "has_fee"} <= set(procedures.columns)
+    targets_csv = pl.read_csv(small_landing / "reference" / "targets.csv")
+    targets = _published(published, "select * from marts.targets")
+    assert targets.height == targets_csv.height
+    assert targets["programme_name"].null_count() == 0
+    joined = targets.join(targets_csv.select("indicator", "level", pl.col("target").alias("in_csv")),
+                          on=["indicator", "level"])
+    assert joined.height == targets.height and (joined["target"] == joined["in_csv"]).all()
+    late = _published(published, "select l.unit_name, u.unit_name as expected from marts.late_dossiers l "
+                                  "join marts.dim_units u using (unit_code)")
+    assert late.height > 0 and (late["unit_name"] == late["expected"]).all()
