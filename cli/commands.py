@@ -309,6 +309,24 @@ def report(month: str | None, out: Path | None, provisional: bool, programme: st
                   f"  don_vi/  {len(pack.unit_workbooks)} unit workbooks, one per unit")
 
 
+@cli.command()
+def docs() -> None:
+    """Write the data dictionary: dbt's documentation of every table, column and test as one static page beside
+    the published file (data_dictionary.html), which opens from the file system with no server or network."""
+    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+    from orchestration.data_dictionary import write_data_dictionary
+
+    settings = Settings.from_env()
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: run `tthc run` first")
+    try:
+        page, _ = write_data_dictionary(settings, ensure_manifest(), dbt_executable(), DBT_PROJECT_DIR, force=True)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"[green]data dictionary[/] {page} ({page.stat().st_size / 1e6:.1f} MB): open it in a browser, "
+                  f"no server needed ({page.resolve().as_uri()})")
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+from urllib.parse import urlparse
 
 import duckdb
 import polars as pl
@@ -100,3 +101,35 @@ def test_units_procedures_and_targets_are_published_for_analysts_to_join(publish
     late = _published(published, "select l.unit_name, u.unit_name as expected from marts.late_dossiers l "
                                   "join marts.dim_units u using (unit_code)")
     assert late.height > 0 and (late["unit_name"] == late["expected"]).all()
+
+
+def test_the_data_dictionary_opens_offline_from_the_file_and_shows_the_marts_and_their_columns(
+        small_built, tmp_path, browser):
+    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+    from orchestration.data_dictionary import write_data_dictionary
+    from orchestration.settings import Settings
+    from tests.test_pages import OfflinePage
+
+    settings = Settings.from_env().with_paths(warehouse=small_built, published=tmp_path / "published" / "m.duckdb")
+    page, written = write_data_dictionary(settings, ensure_manifest(), dbt_executable(), DBT_PROJECT_DIR)
+    assert written and page == tmp_path / "published" / "data_dictionary.html"
+    again = write_data_dictionary(settings, ensure_manifest(), dbt_executable(), DBT_PROJECT_DIR)
+    assert again == (page, False)  # nothing it shows changed: not written again
+
+    opened = OfflinePage(browser, page)
+    failed: list[str] = []
+    opened.page.on("requestfailed", lambda request: failed.append(request.url))
+    try:
+        opened.page.goto(page.resolve().as_uri() + "#!/model/model.tthc.kpi_unit_month")
+        opened.page.wait_for_selector("text=Tỷ lệ hồ sơ trực tuyến", timeout=20_000)
+        body = opened.page.inner_text("body")
+        for mart in ("kpi_unit_month", "programme_scorecard", "late_dossiers", "targets"):
+            assert mart in body, mart
+        assert "Tỷ lệ hồ sơ trực tuyến — received_online / received" in body
+        assert opened.refused == []  # nothing was asked of the network
+        # nor of a host through a file URL (dbt's usage tracker would be `file://<cdn>/sp.js`: its flag is off)
+        assert [u for u in opened.requests if urlparse(u).scheme == "file" and urlparse(u).netloc] == []
+        # dbt's own page asks for icons through templates it has not rendered yet; nothing else may fail
+        assert [u for u in failed if "%7B" not in u] == []
+    finally:
+        opened.close()

@@ -15,6 +15,7 @@ import dagster as dg
 from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
 from orchestration.check_history import DDL as CHECK_HISTORY_DDL
+from orchestration.data_dictionary import write_data_dictionary
 from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
 from orchestration.published_docs import (
@@ -191,6 +192,26 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "storage_version": settings.published_storage_version,
         **{f"rows_{t}": n for t, n in counts.items()},
     })
+
+
+@dg.asset(
+    key="data_dictionary",
+    deps=["published_marts"],
+    group_name="publication",
+    kinds={"dbt", "html"},
+    description="The data dictionary: dbt's documentation of every table, column and test (descriptions in "
+                "Vietnamese and English, types, lineage) as one static page, data_dictionary.html beside the "
+                "published file, that opens from the file system with no server or network. Written again only "
+                "when the dbt project or the warehouse's tables and columns changed; `tthc docs` writes it on demand.",
+)
+def data_dictionary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+
+    settings = warehouse.settings()
+    page, written = write_data_dictionary(settings, ensure_manifest(), dbt_executable(), DBT_PROJECT_DIR,
+                                          log=context.log.info)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page.resolve())),
+                                          "written": written, "bytes": page.stat().st_size})
 
 
 class ReportConfig(dg.Config):
