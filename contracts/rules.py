@@ -1,4 +1,4 @@
-"""The rules of ../shared/contracts/kpis.md as data: the vars of dbt_project/dbt_project.yml, defined there once.
+"""The rules of docs/contracts/kpis.md as data: the vars of dbt_project/dbt_project.yml, defined there once.
 
 dbt's macros (dbt_project/macros/rules.sql) read the vars; Python (the generator's ground truth, the suites, the
 tests) reads the same file here, so a rule changed there changes everywhere, and nowhere else holds a copy.

@@ -1,5 +1,5 @@
-"""The contracts' vocabulary: headers, codes and labels exactly as ../shared/contracts/landing.md, and the
-names of the measures and rates of ../shared/contracts/kpis.md (their rules: contracts/rules.py).
+"""The contracts' vocabulary: headers, codes and labels exactly as docs/contracts/landing.md, and the
+names of the measures and rates of docs/contracts/kpis.md (their rules: contracts/rules.py).
 
 The readers (ingestion), the sample-province generator and the Great Expectations suites all use these tables,
 so they can never disagree about what a header, a label or a measure is.

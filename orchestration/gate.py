@@ -12,7 +12,7 @@ import dagster as dg
 BLOCKING_CHECKS: dict[str, str] = {
     # "asset:check" -> why a failure must stop publication
     "raw/ingestion_ledger:no_held_batch":
-        "a batch with more than 5% of its rows quarantined waits for an engineer's review (landing.md)",
+        "a batch with more than 5% of its rows quarantined waits for an engineer's review (docs/contracts/landing.md)",
     "raw/dossier_snapshots:dossiers_loaded":
         "no dossier at all: an empty or wrongly pointed landing folder would publish empty marts",
     "raw/dossier_snapshots:raw_dossier_batch_suite": "loaded dossier rows break the landing contract",

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, STATUS_LABELS
+from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, HOLD_QUARANTINED_SHARE, STATUS_LABELS
 
 TIMESTAMP_FORMS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 TIMESTAMP_WEIGHTS = [0.45, 0.15, 0.05, 0.2, 0.15]
@@ -173,11 +173,14 @@ def _header(name: str, style: str) -> str:
 
 
 def _corrupt(rows: pl.DataFrame, rng: np.random.Generator, known_units: set[str]) -> tuple[pl.DataFrame, dict]:
-    """Corrupted copies of a few snapshots, one quarantine reason each (values already text)."""
+    """Corrupted copies of a few snapshots, one quarantine reason each (values already text); never so many that the
+    file would be held for review (HOLD_QUARANTINED_SHARE of its rows: the sample is an ordinary landing)."""
     n = rows.height
     copies, counts = [], {}
+    budget = int(n * HOLD_QUARANTINED_SHARE * 0.8)
     for reason in QUARANTINE_REASONS:
-        k = int(rng.binomial(n, BAD_ROW_RATE)) if n else 0
+        k = min(int(rng.binomial(n, BAD_ROW_RATE)) if n else 0, budget)
+        budget -= k
         if k == 0:
             continue
         sample = rows[rng.choice(n, size=k, replace=False)]

@@ -18,7 +18,7 @@ def gx_context(warehouse: WarehouseResource):
 
 @dg.asset_check(asset=DISCREPANCIES, name="gx_unit_reports", blocking=False,
                 additional_deps=[dg.AssetKey(["quality", "int_unit_report_rules"])],
-                description="Every unit report that counts breaks no rule of kpis.md (Great Expectations suite "
+                description="Every unit report that counts breaks no rule of docs/contracts/kpis.md (Great Expectations suite "
                             "unit_reports, on the data quality page). Warns; never blocks publication.")
 @recorded
 def gx_unit_reports(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
