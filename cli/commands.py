@@ -313,8 +313,9 @@ def report(month: str | None, out: Path | None, provisional: bool, programme: st
 def docs() -> None:
     """Write the data dictionary: dbt's documentation of every table, column and test as one static page beside
     the published file (data_dictionary.html), which opens from the file system with no server or network."""
-    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+    from orchestration.assets.warehouse import dbt_executable, ensure_manifest
     from orchestration.data_dictionary import write_data_dictionary
+    from orchestration.settings import DBT_PROJECT_DIR
 
     settings = Settings.from_env()
     if not settings.warehouse.exists():

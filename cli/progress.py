@@ -47,7 +47,7 @@ class StepPrinter(logging.Handler):
             if record.levelno >= logging.WARNING:
                 console.print(f"  [yellow]warning:[/] {message}")
             elif record.levelno >= logging.INFO and message and (
-                    meta.get("step_key") not in QUIET_STEPS or message.startswith(("Done.", "Finished running"))):
+                    meta.get("step_key") not in QUIET_STEPS or message.startswith(("Done.", "Finished running", "dbt build:"))):
                 console.print(f"  {message.strip()}", style="dim")
             return
         kind = event.event_type_value

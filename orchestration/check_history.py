@@ -62,6 +62,7 @@ def data_quality_page(settings) -> Path:
 def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: int = 30) -> Path:
     """The project's own data docs (`data_docs/index.html`): the latest runs' checks and expectations, rendered
     from the history tables, self-contained (it opens without a network), replaced atomically."""
+    from orchestration.check_descriptions import project_manifest, vietnamese_descriptions
     from reporting.quality_page import render_quality_page
 
     con.execute(DDL)
@@ -79,7 +80,8 @@ def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: in
         from quality.expectation_results
         qualify run_at = max(run_at) over (partition by suite)
         order by suite, success, expectation, column_name""").pl()
-    page = render_quality_page(recent, checks, expectations, generated_at=datetime.now().replace(microsecond=0))
+    page = render_quality_page(recent, checks, expectations, generated_at=datetime.now().replace(microsecond=0),
+                               descriptions=vietnamese_descriptions(project_manifest()))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     staging.write_text(page, encoding="utf-8")

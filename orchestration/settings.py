@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEVELOPMENT_PII_KEY = "tthc-development-key-not-for-production"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"  # its manifest: target/manifest.json
 # DuckDB takes 80% of the machine's memory by default, and the kernel kills the process beyond it: every
 # connection gets this share of the machine's memory instead, and spills to its temp directory past it.
 # A quarter of 24 GiB (6 GiB) keeps the whole run under 8 GiB on the 2-core machine it is sized for.

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import polars as pl
 
-SEVERITY_LABELS = {"error": "chặn (error)", "warn": "cảnh báo (warn)"}
+SEVERITY_LABELS = {"error": "chặn công bố", "warn": "cảnh báo"}
 
 
 def _cell(value) -> str:
@@ -31,18 +31,23 @@ def _state(passed: bool | None, severity: str | None = "error") -> str:
 
 
 def render_quality_page(runs: pl.DataFrame, checks: pl.DataFrame, expectations: pl.DataFrame,
-                        generated_at: datetime) -> str:
+                        generated_at: datetime, descriptions: dict[str, str] | None = None) -> str:
+    """The page, in Vietnamese: each check by what it verifies (`descriptions`: check name -> Vietnamese), its id
+    small beneath for the engineer who looks it up in Dagster or the README."""
     latest = runs.row(0, named=True) if runs.height else None
+    descriptions = descriptions or {}
+
     def check_rows(rows: pl.DataFrame) -> str:
         return "".join(
             f'<tr class="{_state(r["passed"], r["severity"])}" data-check="{html.escape(r["check_name"])}">'
-            f'<td>{_cell(r["check_name"])}</td><td>{_cell(r["asset"])}</td>'
+            f'<td>{_cell(descriptions.get(r["check_name"], r["check_name"]))}'
+            f'<br><code class="id">{_cell(r["check_name"])}</code></td><td><code>{_cell(r["asset"])}</code></td>'
             f'<td>{SEVERITY_LABELS.get(r["severity"], _cell(r["severity"]))}</td><td class="badge">{_cell(r["passed"])}</td>'
             f'<td class="num">{_cell(r["failed_rows"])}</td><td class="detail">{_cell(r["detail"])}</td></tr>'
             for r in rows.iter_rows(named=True))
 
-    header = ('<thead><tr><th>Kiểm tra</th><th>Tài sản</th><th>Mức</th><th>Kết quả</th><th>Dòng lỗi</th>'
-              '<th>Chi tiết</th></tr></thead>')
+    header = ('<thead><tr><th>Kiểm tra</th><th>Bảng</th><th>Mức độ</th><th>Kết quả</th><th>Số dòng lỗi</th>'
+              '<th>Chi tiết kỹ thuật</th></tr></thead>')
     passed = checks.filter(pl.col("passed"))
     not_passed = checks.filter(~pl.col("passed"))
     suites = []
@@ -59,7 +64,7 @@ def render_quality_page(runs: pl.DataFrame, checks: pl.DataFrame, expectations: 
         suites.append(
             f'<section class="suite" id="suite-{html.escape(suite)}"><h3>{html.escape(suite)} '
             f'<span class="{"fail" if failed else "pass"}">{rows.height - failed}/{rows.height} kỳ vọng đạt</span></h3>'
-            f'<p class="note">Tài sản {html.escape(first["asset"])}, kiểm tra lúc {_cell(first["run_at"])}</p>'
+            f'<p class="note">Bảng <code>{html.escape(first["asset"])}</code>, kiểm tra lúc {_cell(first["run_at"])}</p>'
             f'<table><thead><tr><th>Kỳ vọng</th><th>Cột</th><th>Tham số</th><th>Kết quả</th><th>Số dòng</th>'
             f'<th>Dòng không đạt</th><th>Chi tiết</th></tr></thead><tbody>{body}</tbody></table></section>')
     run_rows = "".join(
@@ -86,7 +91,7 @@ kiểm tra của kho dữ liệu (quality.check_runs, quality.expectation_result
 <table id="checks-failed">{header}<tbody>{check_rows(not_passed)}</tbody></table>
 <details><summary>Đạt ({passed.height})</summary>
 <table id="checks-passed">{header}<tbody>{check_rows(passed)}</tbody></table></details>
-<h2>Bộ kỳ vọng Great Expectations (lần kiểm tra gần nhất của mỗi bộ)</h2>
+<h2>Bộ kỳ vọng về dữ liệu (Great Expectations, lần kiểm tra gần nhất của mỗi bộ)</h2>
 {"".join(suites) or '<p class="note">Chưa có bộ kỳ vọng nào được kiểm tra.</p>'}
 <h2>Các lần chạy gần đây</h2>
 <table id="runs"><thead><tr><th>Lúc</th><th>Lần chạy</th><th>Kiểm tra</th><th>Chặn không đạt</th><th>Cảnh báo</th></tr>
@@ -108,5 +113,5 @@ tr.fail td.badge,span.fail{color:#fff;background:#C62828}tr.warn td.badge{backgr
 tr.pass td.badge,span.pass{color:#fff;background:#2E7D32}span.pass,span.fail{padding:1px 6px;border-radius:3px;font-size:12px}
 #summary{font-weight:600;padding:4px 8px;border-radius:4px;display:inline-block}
 #summary.fail{background:#C62828}#summary.warn{background:#8a6d00}#summary.pass{background:#2E7D32}
-.note{font-size:13px;color:#555}
+.note{font-size:13px;color:#555}code.id{font-size:11px;color:#777}
 """

@@ -71,7 +71,7 @@ def test_the_gate_is_one_list_that_the_graph_and_the_readme_follow():
 def test_lineage_runs_from_the_landing_files_to_the_published_marts():
     graph = defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
-    assert groups == {"ingestion", "warehouse", "quality", "publication"}
+    assert groups == {"ingestion", "staging", "intermediate", "facts", "marts", "quality", "publication"}
     assert dg.AssetKey(["raw", "dossier_snapshots"]) in graph.get(
         dg.AssetKey(["staging", "stg_tthc__dossier_snapshots"])).parent_keys
     published = graph.get(dg.AssetKey("published_marts"))

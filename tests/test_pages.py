@@ -111,6 +111,14 @@ def test_the_data_quality_page_renders_offline_with_the_latest_checks_and_suites
         shown_failed = sorted(view.page.locator("#checks-failed tr[data-check]").evaluate_all(
             "rows => rows.map(r => r.dataset.check)"))
         assert shown_failed == failed and "gx_unit_reports" in failed
+        # each check by what it verifies, in Vietnamese; its id small beneath, for the engineer
+        from orchestration.check_descriptions import PYTHON_CHECKS_VI
+
+        row = view.page.locator('#checks-failed tr[data-check="gx_unit_reports"] td').first.inner_text()
+        assert row.splitlines() == [PYTHON_CHECKS_VI["gx_unit_reports"], "gx_unit_reports"]
+        grain = view.page.locator('#checks-passed tr[data-check="unique_current_unit_month"] td').first
+        assert grain.text_content().startswith("Mỗi bộ (current_unit_code, period_month) chỉ có một dòng")
+        assert "(error)" not in view.page.inner_text("body") and "(warn)" not in view.page.inner_text("body")
         assert view.page.locator("#checks-passed tr[data-check]").count() == latest.filter(pl.col("passed")).height
         assert sorted(suites) == ["raw_dossier_batch", "raw_unit_report_batch", "unit_reports"]
         for suite in suites:

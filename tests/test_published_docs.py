@@ -105,9 +105,9 @@ def test_units_procedures_and_targets_are_published_for_analysts_to_join(publish
 
 def test_the_data_dictionary_opens_offline_from_the_file_and_shows_the_marts_and_their_columns(
         small_built, tmp_path, browser):
-    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+    from orchestration.assets.warehouse import dbt_executable, ensure_manifest
     from orchestration.data_dictionary import write_data_dictionary
-    from orchestration.settings import Settings
+    from orchestration.settings import DBT_PROJECT_DIR, Settings
     from tests.test_pages import OfflinePage
 
     settings = Settings.from_env().with_paths(warehouse=small_built, published=tmp_path / "published" / "m.duckdb")

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_current_unit_month'}}}) }}
+-- vi: Gộp theo đơn vị hiện nay không làm mất hay nhân đôi hồ sơ của đơn vị nào
 -- The current-unit view loses and doubles nothing: for every month, each measure summed over the current units
 -- equals the same measure summed over the units as they were.
 with units as (

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'directive10_scorecard'}}}) }}
+-- vi: Kỳ đánh giá và kỳ gốc của mỗi chương trình đúng như quy định
 -- Directive 10's default window starts on the effective date and ends on the last day of the latest complete
 -- month (the month before the latest update), its baseline exactly the 12 months before the effective date; every
 -- programme's window ends there or on its end_date if earlier, its baseline is its baseline_months; the scorecards

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_unit_month'}}}) }}
+-- vi: Mọi đơn vị trong danh mục đều có số liệu trong các tháng còn hiệu lực
 -- Every unit of the reference has its figures in the months it was valid: a unit missing from kpi_unit_month would
 -- silently leave its level. A unit valid in none of the data's months (it ended before they begin) is not expected.
 select units.unit_code

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_level_month'}}}) }}
+-- vi: Số liệu của mỗi cấp bằng tổng số liệu các đơn vị thuộc cấp đó
 -- Level figures are pooled: every measure of a level-month equals the sum over the units of that level
 -- (toan_tinh: over every unit).
 with units as (

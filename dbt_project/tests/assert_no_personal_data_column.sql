@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'ingestion_ledger'}}}) }}
+-- vi: Không công bố cột nào chứa dữ liệu cá nhân (tên, số giấy tờ của người nộp)
 -- No column of what is published (the marts, the check history) may carry personal data: applicant names, ids or
 -- id hashes (kpis.md). The pattern is the vars' personal_data_columns. It runs after every mart:
 -- depends_on: {{ ref('ingestion_ledger') }}, {{ ref('kpi_unit_month') }}, {{ ref('kpi_level_month') }}

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_unit_month'}}}) }}
+-- vi: Phần không lớn hơn tổng (ví dụ hồ sơ trực tuyến không vượt hồ sơ tiếp nhận)
 -- A part never exceeds its whole, in the unit and level marts and in the scorecard.
 {% set pairs = var('part_whole') %}
 {% for relation in ['kpi_unit_month', 'kpi_level_month'] %}

@@ -1,4 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'directive10_scorecard'}}}) }}
+-- vi: Mọi tỷ lệ nằm trong khoảng 0 đến 1, chỉ để trống khi mẫu số bằng 0
 -- Every rate of every mart is a fraction in [0, 1], NULL only on a zero denominator.
 {% set rates = kpi_indicators() %}
 {% for relation in ['kpi_unit_month', 'kpi_level_month'] %}

@@ -205,7 +205,8 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 "when the dbt project or the warehouse's tables and columns changed; `tthc docs` writes it on demand.",
 )
 def data_dictionary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from orchestration.assets.warehouse import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+    from orchestration.assets.warehouse import dbt_executable, ensure_manifest
+    from orchestration.settings import DBT_PROJECT_DIR
 
     settings = warehouse.settings()
     page, written = write_data_dictionary(settings, ensure_manifest(), dbt_executable(), DBT_PROJECT_DIR,

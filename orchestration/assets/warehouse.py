@@ -13,7 +13,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
-from orchestration.gate import is_blocking
+from orchestration.check_descriptions import describe_test
+from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
 from orchestration.history import recorded
 from orchestration.resources import WarehouseResource
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.spark_marts import copied_relations, copy_spark_tables
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -61,7 +62,6 @@ class ProjectDbtCli(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     return ProjectDbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())
-GROUP_OF_FOLDER = {"quality": "quality"}  # models/<folder>/ -> Dagster group; every other folder: warehouse
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
@@ -90,13 +90,27 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        """A dbt test blocks publication when the gate lists it (dbt runs every test at severity warn)."""
+        """A dbt test blocks publication when the gate lists it (dbt runs every test at severity warn), and says in
+        one line what makes it fail (check_descriptions.describe_test), after why it blocks."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        return spec._replace(blocking=is_blocking(spec.asset_key, spec.name)) if spec is not None else None
+        if spec is None:
+            return None
+        blocking = is_blocking(spec.asset_key, spec.name)
+        description = describe_test(manifest["nodes"].get(unique_id, {}))[1]
+        if blocking:
+            description = f"Blocks publication: {BLOCKING_CHECKS[check_key(spec.asset_key, spec.name)]}. {description}"
+        return spec._replace(blocking=blocking, description=description)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's or source's description from the dbt YAML, without dagster-dbt's appended raw SQL (the
+        catalog showed "#### Raw SQL" under every model; the SQL is in the data dictionary)."""
+        return (dbt_resource_props.get("description") or "").strip() or \
+            f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        folder = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else ""
-        return GROUP_OF_FOLDER.get(folder, "warehouse")
+        """The layer: the model's folder (staging, intermediate, facts, marts, quality)."""
+        fqn = dbt_resource_props["fqn"]
+        return fqn[1] if len(fqn) > 2 else "warehouse"
 
 
 translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -120,7 +134,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target], context=context,
                          raise_on_error=False)
-    yield from invocation.stream()
+    yield from with_progress(invocation.stream(), build_size(), context.log.info)
     exit_code = invocation.process.wait()
     keep_partial_parse(Path(invocation.target_path))
     prune_invocation_targets(Path(invocation.target_path).parent)
@@ -133,6 +147,28 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
                                        copied_relations(Path(invocation.target_path) / "manifest.json"))
         context.log.info(f"copied {len(copied)} tables from Spark into the warehouse: "
                          f"{sum(copied.values()):,} rows")
+
+
+BUILT_RESOURCES = ("model", "test", "seed", "snapshot")  # what `dbt build` runs here (unit tests excluded)
+PROGRESS_STEPS = 10  # a line at every tenth of the build
+
+
+def build_size(project: DbtProject = dbt_project) -> int:
+    """How many models and tests a whole `dbt build` runs."""
+    manifest = json.loads(ensure_manifest(project).read_text())
+    return sum(1 for node in manifest["nodes"].values() if node["resource_type"] in BUILT_RESOURCES)
+
+
+def with_progress(events, total: int, say) -> Iterator:
+    """The build's events, saying "dbt build: k/n models and tests done" at every tenth (dbt's longest step
+    otherwise shows nothing until it ends): each model or test finished yields one event."""
+    done, next_line = 0, 1
+    for event in events:
+        done += 1
+        if total and done * PROGRESS_STEPS >= next_line * total:
+            say(f"dbt build: {min(done, total)}/{total} models and tests done")
+            next_line = done * PROGRESS_STEPS // total + 1
+        yield event
 
 
 def keep_partial_parse(invocation_target: Path, project: DbtProject = dbt_project) -> None:
