@@ -251,14 +251,25 @@ def quarantine(sha256: str, out: Path | None) -> None:
 @click.option("--codes", is_flag=True, help="Indicator codes (online_rate, ...) instead of their Vietnamese labels.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="A table for people, or CSV / JSON (codes and labels, rates as fractions) on standard output.")
-def scorecard(programme: str | None, unit: str | None, show_units: bool, failing: bool, codes: bool, fmt: str) -> None:
+@click.option("--year", type=int, default=None, metavar="YYYY",
+              help="The annual assessment of that year instead: every current unit's year values against the "
+                   "targets, criteria met k/n, and whether it may be proposed for a high award (--failing: may not).")
+def scorecard(programme: str | None, unit: str | None, show_units: bool, failing: bool, codes: bool, fmt: str,
+              year: int | None) -> None:
     """Print a programme's scorecard from the published marts file: levels, targets, units meeting them."""
     published = Settings.from_env().published
     if not published.exists():
         raise UserError(f"no published marts at {published}: run `tthc run` first")
-    from cli.scorecard import programme_in_force, render_scorecard
+    from cli.scorecard import programme_in_force, render_scorecard, render_year
     from contracts.rules import rules
 
+    if year is not None:
+        try:
+            render_year(published, Console(width=None if sys.stdout.isatty() else 200), year, programme=programme,
+                        unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout)
+        except LookupError as exc:
+            raise UserError(str(exc)) from exc
+        return
     try:
         render_scorecard(published, console=Console(width=None if sys.stdout.isatty() else 160),
                          programme=programme or programme_in_force(published) or rules().default_programme,
@@ -276,13 +287,25 @@ def scorecard(programme: str | None, unit: str | None, show_units: bool, failing
                    "is marked TẠM TÍNH on every sheet and page, and goes to OUT/<YYYY-MM>_tam_tinh/.")
 @click.option("--programme", default=None, metavar="CODE",
               help="The programme to score (default: the one in force in the report month; see tthc scorecard).")
-def report(month: str | None, out: Path | None, provisional: bool, programme: str | None) -> None:
+@click.option("--year", type=int, default=None, metavar="YYYY",
+              help="Instead of a month's pack, the annual assessment workbook danh_gia_nam_YYYY.xlsx in OUT/.")
+def report(month: str | None, out: Path | None, provisional: bool, programme: str | None, year: int | None) -> None:
     """Write the monthly report pack from the published marts: the province workbook, one workbook per unit, and
-    the offline dashboard."""
+    the offline dashboard (or, with --year, the year's assessment workbook)."""
     from datetime import datetime
 
     from reporting.pack import build_pack
     from reporting.published import ReportError
+
+    if year is not None:
+        from reporting.annual import build_annual
+
+        try:
+            path = build_annual(Settings.from_env().published, year, out, programme)
+        except ReportError as exc:
+            raise UserError(str(exc)) from exc
+        console.print(f"[green]annual assessment[/] {year}: {path}")
+        return
 
     try:
         chosen = datetime.strptime(month, "%Y-%m").date() if month else None

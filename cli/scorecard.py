@@ -10,6 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -166,3 +167,63 @@ def render_scorecard(published: Path, console: Console, programme: str, show_uni
                                _pct(r["baseline_value"]), "" if r["change_pp"] is None else f"{r['change_pp']:+.1f}",
                                _pct(r["target"]), MEETS_LABELS.get(r["meets_target"], ""))
         console.print(unit_table)
+
+
+def render_year(published: Path, console: Console, year: int, programme: str | None = None,
+                unit: str | None = None, failing: bool = False, codes: bool = False, fmt: str = "table",
+                out: io.TextIOBase | None = None) -> None:
+    """The annual assessment of `year` (reporting.annual): per level, every current unit with each indicator's year
+    value against its target, the criteria met k/n and whether it may be proposed for a high award; one unit
+    (`unit`) or the units that may not (`failing`)."""
+    from reporting.annual import AWARD_LABEL, AWARD_VALUES, read_annual
+    from reporting.published import ReportError
+
+    try:
+        assessment = read_annual(published, year, programme)
+    except ReportError as exc:
+        raise LookupError(str(exc)) from exc
+    rows = assessment.units
+    if unit is not None:
+        rows = rows.filter(pl.col("unit_code") == unit)
+        if rows.is_empty():
+            raise LookupError(f"no current unit {unit!r} is assessed in {year} (see `tthc scorecard --year {year}`)")
+    if failing:
+        rows = rows.filter(~pl.col("award_eligible"))
+    if fmt in ("csv", "json"):
+        records = [{"programme_code": assessment.programme_code, "year": year,
+                    "is_complete_year": assessment.is_complete_year, **r,
+                    "level_label": LEVEL_NAMES.get(r["level"], r["level"]),
+                    "indicator_label": INDICATOR_LABELS.get(r["indicator"], r["indicator"])}
+                   for r in rows.iter_rows(named=True)]
+        if fmt == "json":
+            out.write(json.dumps(records, ensure_ascii=False, default=str, indent=1) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["unit_code"],
+                                    lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+        return
+    indicators = [i for i in INDICATORS if i in set(rows["indicator"])]
+    for level in [lv for lv in LEVELS if lv in set(rows["level"])]:
+        at_level = rows.filter(pl.col("level") == level)
+        table = Table(title=landing_text(f"{assessment.title} — {LEVEL_NAMES.get(level, level)}"))
+        table.add_column("đơn vị")
+        for indicator in indicators:
+            table.add_column(indicator if codes else INDICATOR_LABELS.get(indicator, indicator), justify="right")
+        table.add_column("tiêu chí đạt", justify="right")
+        table.add_column(AWARD_LABEL)
+        for (code,), unit_rows in at_level.group_by("unit_code", maintain_order=True):
+            values = {r["indicator"]: r for r in unit_rows.iter_rows(named=True)}
+            first = unit_rows.row(0, named=True)
+            cells = []
+            for indicator in indicators:
+                r = values.get(indicator)
+                if r is None or r["value"] is None:
+                    cells.append("–")
+                else:
+                    mark = "" if r["meets_target"] is None else (" ✓" if r["meets_target"] else " ✗")
+                    cells.append(f"{_pct(r['value'])} / {_pct(r['target'])}{mark}")
+            table.add_row(landing_text(f"{code} {first['unit_name'] or ''}"), *cells,
+                          f"{first['criteria_met']}/{first['criteria_total']}",
+                          AWARD_VALUES[bool(first["award_eligible"])])
+        console.print(table)

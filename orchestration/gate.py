@@ -39,6 +39,9 @@ BLOCKING_CHECKS: dict[str, str] = {
         "the current-unit view would lose or double a unit's dossiers",
     "marts/programme_scorecard:unique_programme_scorecard_row":
         "a programme's unit, level or current unit would be scored twice",
+    "marts/programme_unit_year:unique_programme_unit_year_row": "a unit-year would be scored twice",
+    "marts/programme_unit_year:assert_criteria_met_within_total":
+        "a unit-year would meet more criteria than it is scored on, or be proposed for an award it missed",
 }
 
 

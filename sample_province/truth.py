@@ -137,7 +137,6 @@ def programme_scores(per_unit_month: pl.DataFrame, units, programmes, as_of) -> 
 
     last_complete_day = date(as_of.year, as_of.month, 1) - timedelta(days=1)
     level_of = {u.code: u.level for u in units}
-    successor = {u.code: u.successor_code for u in units if u.successor_code}
     out = []
     for code, _, effective, _, end in programmes:
         window_end = min(last_complete_day, end or last_complete_day)
@@ -151,21 +150,55 @@ def programme_scores(per_unit_month: pl.DataFrame, units, programmes, as_of) -> 
                   _rates(window, ["level"]).with_columns(scope=pl.lit("level"), unit_code=pl.lit(None, pl.String)),
                   _rates(window.with_columns(level=pl.lit("toan_tinh")), ["level"]).with_columns(
                       scope=pl.lit("level"), unit_code=pl.lit(None, pl.String))]
-        valid = {u.code for u in units if u.valid_from <= window_end and (u.valid_to is None or u.valid_to >= window_end)}
-        members = []
-        for u in units:  # every unit pooled under each valid unit its chain passes through (itself included)
-            hop = u.code
-            while True:
-                if hop in valid:
-                    members.append((u.code, hop))
-                if hop not in successor:
-                    break
-                hop = successor[hop]
-        pooled = window.join(pl.DataFrame(members, schema=["unit_code", "current_unit_code"], orient="row"),
-                             on="unit_code").drop("unit_code", "level")
-        scored.append(_rates(pooled.rename({"current_unit_code": "unit_code"}).with_columns(
-            level=pl.col("unit_code").replace_strict(level_of)), ["unit_code", "level"]).with_columns(
-            scope=pl.lit("current_unit")))
+        scored.append(_current_unit_rates(window, units, window_end))
         out += [s.select("scope", "unit_code", "level", "indicator", "window_value").with_columns(
             programme_code=pl.lit(code)) for s in scored]
+    return pl.concat(out)
+
+
+def _current_unit_rates(window: pl.DataFrame, units, day) -> pl.DataFrame:
+    """Scope current_unit: the units valid on `day`, each pooled over itself and every predecessor its chain passes
+    through (`window`: unit-months with their level)."""
+    level_of = {u.code: u.level for u in units}
+    successor = {u.code: u.successor_code for u in units if u.successor_code}
+    valid = {u.code for u in units if u.valid_from <= day and (u.valid_to is None or u.valid_to >= day)}
+    members = []
+    for u in units:
+        hop = u.code
+        while True:
+            if hop in valid:
+                members.append((u.code, hop))
+            if hop not in successor:
+                break
+            hop = successor[hop]
+    pooled = window.join(pl.DataFrame(members, schema=["unit_code", "current_unit_code"], orient="row"),
+                         on="unit_code").drop("unit_code", "level")
+    return _rates(pooled.rename({"current_unit_code": "unit_code"}).with_columns(
+        level=pl.col("unit_code").replace_strict(level_of)), ["unit_code", "level"]).with_columns(
+        scope=pl.lit("current_unit"))
+
+
+def programme_years(per_unit_month: pl.DataFrame, units, programmes, as_of) -> pl.DataFrame:
+    """The annual assessment's values (kpis.md, Annual assessment): per programme and calendar year, the part of
+    the year inside the programme's window, by scope unit and current_unit (valid on that part's last day)."""
+    from datetime import date, timedelta
+
+    last_complete_day = date(as_of.year, as_of.month, 1) - timedelta(days=1)
+    level_of = {u.code: u.level for u in units}
+    years = sorted({m.year for m in per_unit_month["period_month"]})
+    out = []
+    for code, _, effective, _, end in programmes:
+        window_end = min(last_complete_day, end or last_complete_day)
+        for year in years:
+            start, stop = max(effective, date(year, 1, 1)), min(window_end, date(year, 12, 31))
+            if stop < start:
+                continue
+            window = per_unit_month.filter(pl.col("period_month").is_between(
+                date(start.year, start.month, 1), date(stop.year, stop.month, 1))).with_columns(
+                level=pl.col("unit_code").replace_strict(level_of))
+            for scored in (_rates(window, ["unit_code", "level"]).with_columns(scope=pl.lit("unit")),
+                           _current_unit_rates(window, units, stop)):
+                out.append(scored.select("scope", "unit_code", "level", "indicator", value="window_value")
+                           .with_columns(programme_code=pl.lit(code), year=pl.lit(year),
+                                         is_complete_year=pl.lit(stop == date(year, 12, 31))))
     return pl.concat(out)

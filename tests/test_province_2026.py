@@ -230,3 +230,88 @@ def test_the_dashboard_of_the_2026_province_offline(province_2026_run, browser):
         assert tile == f"mục tiêu {target * 100:.0f}%", "the 2026 plan's target, not Directive 10's"
     finally:
         view.close()
+
+
+def test_the_annual_assessment_pools_each_year_and_counts_the_criteria_a_unit_meets(province_2026_run):
+    """programme_unit_year against an independent computation from the generator's ground truth: every value of
+    every programme, year, scope and unit; the targets of the programme; criteria and award eligibility counted
+    here from the contract's words."""
+    result, root = province_2026_run
+    expected = truth.programme_years(result.truth_unit_month, result.units, result.programmes, result.as_of)
+    marts = _marts(root, "select * from marts.programme_unit_year")
+    keys = ["programme_code", "year", "scope", "unit_code", "indicator"]
+    assert expected.join(marts, on=keys, how="anti").is_empty()
+    # a unit valid in the year without a single dossier has its rows (kpi_unit_month's zeros), every value NULL
+    idle = marts.join(expected, on=keys, how="anti")
+    assert idle["value"].is_null().all() and (idle["denominator"] == 0).all()
+    joined = marts.join(expected, on=keys, how="inner", suffix="_truth")
+    both = joined.filter(pl.col("value").is_not_null() | pl.col("value_truth").is_not_null())
+    assert (both["value"] - both["value_truth"]).abs().max() < 1e-12
+    assert (joined["is_complete_year"] == joined["is_complete_year_truth"]).all()
+    assert set(marts["year"]) == {2024, 2025, 2026}
+    # 2026 is still running (the data ends in October); the plan of 2026 is scored in 2026 only
+    assert not marts.filter(pl.col("year") == 2026)["is_complete_year"].any()
+    assert set(marts.filter(pl.col("programme_code") == "kh_cds_2026")["year"]) == {2026}
+    targets = {"ct10_2023": reference.TARGETS, "kh_cds_2026": province_2026.TARGETS_2026}
+    for row in marts.filter(pl.col("target").is_not_null()).iter_rows(named=True):
+        assert row["target"] == targets[row["programme_code"]][(row["indicator"], row["level"])]
+    per_unit = marts.group_by("programme_code", "year", "scope", "unit_code").agg(
+        total=(pl.col("target").is_not_null() & pl.col("value").is_not_null()).sum(),
+        met=(pl.col("value") >= pl.col("target")).fill_null(False).sum(),
+        criteria_total=pl.col("criteria_total").first(), criteria_met=pl.col("criteria_met").first(),
+        eligible=pl.col("award_eligible").first())
+    assert (per_unit["total"] == per_unit["criteria_total"]).all() and (per_unit["met"] == per_unit["criteria_met"]).all()
+    assert (per_unit["eligible"] == ((per_unit["total"] > 0) & (per_unit["met"] == per_unit["total"]))).all()
+    # the sample's spread: some current communes are eligible for a high award in 2026, some are not
+    communes_2026 = per_unit.join(marts.select("unit_code", "level").unique(), on="unit_code").filter(
+        (pl.col("programme_code") == "kh_cds_2026") & (pl.col("scope") == "current_unit") & (pl.col("level") == "xa"))
+    assert 0 < communes_2026["eligible"].sum() < communes_2026.height
+
+
+def test_the_annual_workbook_and_scorecard_show_each_current_unit_against_the_plan(province_2026_run, tmp_path,
+                                                                                   monkeypatch):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from cli.commands import cli
+    from reporting.annual import AWARD_LABEL, AWARD_VALUES
+
+    _, root = province_2026_run
+    monkeypatch.setenv("TTHC_PUBLISHED", str(root / "published" / "tthc_marts.duckdb"))
+    marts = _marts(root, "select * from marts.programme_unit_year where year = 2026 and scope = 'current_unit' "
+                         "and programme_code = 'kh_cds_2026'")
+    done = CliRunner().invoke(cli, ["report", "--year", "2026", "--out", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    book = load_workbook(tmp_path / "danh_gia_nam_2026.xlsx")
+    assert book.sheetnames == ["Cấp tỉnh", "Cấp xã"]  # the districts ended in 2025: no sheet
+    sheet = book["Cấp xã"]
+    assert "ĐÁNH GIÁ NĂM 2026" in sheet["A1"].value and "năm chưa kết thúc" in sheet["A1"].value.lower()
+    rows = list(sheet.iter_rows(values_only=True))
+    header_at = next(n for n, r in enumerate(rows) if r[0] == "Mã đơn vị")
+    header = list(rows[header_at])
+    shown = {r[0]: dict(zip(header, r, strict=True)) for r in rows[header_at + 1:] if r[0]}
+    communes = marts.filter(pl.col("level") == "xa")
+    assert set(shown) == set(communes["unit_code"])  # every current commune, once
+    for row in communes.iter_rows(named=True):
+        cell = shown[row["unit_code"]]
+        from reporting.labels import INDICATOR_LABELS
+
+        value = cell[INDICATOR_LABELS[row["indicator"]]]
+        assert (value == "–") if row["value"] is None else abs(value - row["value"]) < 1e-12
+        assert cell["Tiêu chí đạt"] == f"{row['criteria_met']}/{row['criteria_total']}"
+        assert cell[AWARD_LABEL] == AWARD_VALUES[row["award_eligible"]]
+    targets = rows[header_at - 1]
+    assert targets[2] == province_2026.TARGETS_2026[("online_rate", "xa")]
+
+    printed = CliRunner().invoke(cli, ["scorecard", "--year", "2026", "--failing", "--format", "csv"])
+    assert printed.exit_code == 0, printed.output
+    failing = list(csv.DictReader(io.StringIO(printed.output)))
+    not_eligible = marts.filter(~pl.col("award_eligible"))
+    assert {(r["unit_code"], r["indicator"]) for r in failing} == set(
+        not_eligible.select("unit_code", "indicator").iter_rows())
+    table = CliRunner().invoke(cli, ["scorecard", "--year", "2026"])
+    assert table.exit_code == 0 and "khen thưởng cao" in table.output and "Kế hoạch chuyển đổi số năm 2026" in table.output
+    missing = CliRunner().invoke(cli, ["scorecard", "--year", "2019"])
+    assert missing.exit_code == 1 and "years assessed: 2024, 2025, 2026" in missing.output

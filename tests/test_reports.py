@@ -551,3 +551,41 @@ def test_the_programme_in_force_is_the_one_whose_window_holds_the_month():
     assert choose_programme([], date(2024, 1, 1)) is None
     with pytest.raises(ReportError, match="no programme 'kh_2099'.*ct10_2023, kh_2025, kh_cds_2026"):
         choose_programme(both, date(2024, 1, 1), wanted="kh_2099")
+
+
+def test_the_december_pack_brings_the_years_assessment_workbook(pack_run, tmp_path):
+    """The `reports` asset for December (what a run in January writes) also writes danh_gia_nam_<YYYY>.xlsx,
+    read back against the annual mart; November's does not."""
+    import shutil
+
+    import dagster as dg
+    from openpyxl import load_workbook
+
+    from orchestration.assets.publication import reports
+    from orchestration.resources import WarehouseResource
+
+    published, _ = pack_run
+    root = tmp_path / "copy"
+    shutil.copytree(published.parents[1] / "warehouse", root / "warehouse")
+    (root / "published").mkdir(parents=True)
+    shutil.copy(published, root / "published" / published.name)
+    resource = WarehouseResource(landing_dir=str(root / "landing"), warehouse_path=str(root / "warehouse" / "tthc.duckdb"),
+                                 published_path=str(root / "published" / published.name))
+    annual = root / "published" / "reports" / "danh_gia_nam_2023.xlsx"
+    for month, written in (("2023-11", False), ("2023-12", True)):
+        result = dg.materialize([reports], resources={"warehouse": resource}, instance=dg.DagsterInstance.ephemeral(),
+                                run_config={"ops": {"reports": {"config": {"month": month}}}})
+        assert result.success and annual.exists() is written, month
+    with duckdb.connect(str(published), read_only=True) as con:
+        expected = con.sql("select unit_code, any_value(award_eligible) as eligible, any_value(criteria_met) as met, "
+                           "any_value(criteria_total) as total from marts.programme_unit_year where year = 2023 "
+                           "and scope = 'current_unit' and programme_code = 'ct10_2023' and level = 'xa' "
+                           "group by unit_code").pl()
+    rows = list(load_workbook(annual)["Cấp xã"].iter_rows(values_only=True))
+    header_at = next(n for n, r in enumerate(rows) if r[0] == "Mã đơn vị")
+    shown = {r[0]: r for r in rows[header_at + 1:] if r[0]}
+    assert set(shown) == set(expected["unit_code"])
+    for r in expected.iter_rows(named=True):
+        assert shown[r["unit_code"]][-4:] == (f"{r['met']}/{r['total']}", r["met"], r["total"],
+                                              "Có" if r["eligible"] else "Không")
+    assert "(năm chưa kết thúc" not in rows[0][0]  # December 2023 is complete in the data (it runs to February 2024)

@@ -42,6 +42,7 @@ PUBLISHED_TABLES = {
     "kpi_current_unit_month": "marts.kpi_current_unit_month",
     "programme_scorecard": "marts.programme_scorecard",
     "programme_summary": "marts.programme_summary",
+    "programme_unit_year": "marts.programme_unit_year",
     "late_dossiers": "marts.late_dossiers",
     "late_explanations_unit_month": "marts.late_explanations_unit_month",
     "explanation_issues": "marts.explanation_issues",
@@ -237,7 +238,8 @@ REPORTS = dg.AssetKey("reports")
     description="The monthly report pack from the published file: the province workbook tong_hop_YYYY-MM.xlsx, "
                 "one workbook per unit (don_vi/UNIT_CODE.xlsx) and the offline dashboard.html, under "
                 "reports/YYYY-MM/ beside the published file, for the latest complete month; while no month is "
-                "complete, a provisional pack of the latest month (reports/YYYY-MM_tam_tinh/).",
+                "complete, a provisional pack of the latest month (reports/YYYY-MM_tam_tinh/). When that month is "
+                "December (a run in January), also the year's assessment, reports/danh_gia_nam_YYYY.xlsx.",
 )
 @recorded
 def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource):
@@ -258,6 +260,12 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
             if pack.provisional else f"report pack for {pack.month:%m/%Y}")
     (context.log.warning if pack.provisional else context.log.info)(
         f"{said} in {pack.folder} ({pack.seconds:.1f} s)")
+    annual = None
+    if pack.month.month == 12 and not pack.provisional:  # December complete (a run in January): the year's assessment
+        from reporting.annual import build_annual
+
+        annual = build_annual(settings.published, pack.month.year, programme=config.programme)
+        context.log.info(f"annual assessment {pack.month.year}: {annual}")
     with warehouse.connect(log=context.log.warning) as con:
         mark_completed(con, context.run.run_id, settings.published)  # the next run with nothing new can stop early
     yield dg.MaterializeResult(metadata={
@@ -269,6 +277,7 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
         "dashboard_bytes": pack.dashboard.stat().st_size,
         "unit_workbooks": len(pack.unit_workbooks),
         "seconds": round(pack.seconds, 1),
+        **({"annual_workbook": dg.MetadataValue.path(str(annual.resolve()))} if annual else {}),
     })
     yield dg.AssetCheckResult(
         check_name="report_month_complete", asset_key=REPORTS, passed=not pack.provisional,
