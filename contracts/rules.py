@@ -17,6 +17,25 @@ DBT_PROJECT_YML = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_pro
 
 
 @dataclass(frozen=True)
+class IndexMetric:
+    """A metric of the 766 index estimate (kpis.md, "Service index estimate")."""
+
+    name: str
+    group: str
+    max_points: float
+    ratio: tuple[str, str]  # (numerator, denominator) measures
+    full_at: float | None  # the ratio that scores full points (points = max × min(1, ratio / full_at))
+    fails: dict[str, str]  # what a dossier counted against it failed -> the Vietnamese reason
+
+    def points(self, numerator: float, denominator: float) -> float | None:
+        """The metric's points for a ratio numerator / denominator; None when the denominator is 0."""
+        if not denominator:
+            return None
+        ratio = numerator / denominator
+        return self.max_points * (min(1.0, ratio / self.full_at) if self.full_at else ratio)
+
+
+@dataclass(frozen=True)
 class Rules:
     directive_effective_date: date
     baseline_months: int
@@ -35,6 +54,7 @@ class Rules:
     received_drop_share: float  # a complete month's received falling by more than this share stops publication
     received_drop_min_unit: int  # ... for a unit that had at least this many (the province always)
     min_dossiers_to_judge: int  # documents judge a unit's window value only above this denominator
+    index766: dict[str, IndexMetric]  # the 766 estimate's metrics, in contract order
 
     @property
     def report_part_whole(self) -> tuple[tuple[str, str], ...]:
@@ -65,6 +85,11 @@ def parse(variables: dict) -> Rules:
         received_drop_share=float(variables["received_drop"]["share"]),
         received_drop_min_unit=int(variables["received_drop"]["min_unit_received"]),
         min_dossiers_to_judge=int(variables["min_dossiers_to_judge"]),
+        index766={name: IndexMetric(name, str(spec["group"]), float(spec["max_points"]),
+                                    (spec["ratio"][0], spec["ratio"][1]),
+                                    float(spec["full_at"]) if spec.get("full_at") is not None else None,
+                                    dict(spec["fails"]))
+                  for name, spec in variables["index766"].items()},
     )
 
 

@@ -42,6 +42,11 @@ BLOCKING_CHECKS: dict[str, str] = {
     "marts/programme_unit_year:unique_programme_unit_year_row": "a unit-year would be scored twice",
     "marts/programme_unit_year:assert_criteria_met_within_total":
         "a unit-year would meet more criteria than it is scored on, or be proposed for an award it missed",
+    "marts/index766_unit_month:unique_index766_unit_month_row": "a unit-month's 766 metric would be scored twice",
+    "marts/index766_unit_month:assert_index766_points_within_max":
+        "a 766 metric would score more than its maximum, or score with nothing to score",
+    "marts/index766_unit_month:assert_index766_levels_pool_units":
+        "a level's 766 estimate would not be the pool of its units",
 }
 
 

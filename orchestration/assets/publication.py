@@ -43,6 +43,8 @@ PUBLISHED_TABLES = {
     "programme_scorecard": "marts.programme_scorecard",
     "programme_summary": "marts.programme_summary",
     "programme_unit_year": "marts.programme_unit_year",
+    "index766_unit_month": "marts.index766_unit_month",
+    "index766_dossier_losses": "marts.index766_dossier_losses",
     "late_dossiers": "marts.late_dossiers",
     "late_explanations_unit_month": "marts.late_explanations_unit_month",
     "explanation_issues": "marts.explanation_issues",
