@@ -16,13 +16,16 @@ import duckdb
 
 # the schemas whose tables Python reads from the warehouse: marts (suites, publication), quality (unit-report suite)
 COPIED_SCHEMAS = ("marts", "quality")
+# and the dimensions published beside the marts (orchestration.assets.publication.PUBLISHED_TABLES)
+COPIED_TABLES = (("facts", "dim_units"), ("facts", "dim_procedures"))
 
 
 def copied_relations(manifest: Path) -> list[tuple[str, str]]:
-    """The (schema, table) of every model that dbt materialises as a table in COPIED_SCHEMAS."""
+    """The (schema, table) of every model that dbt materialises as a table in COPIED_SCHEMAS, and COPIED_TABLES."""
     nodes = json.loads(manifest.read_text())["nodes"].values()
     return sorted((node["schema"], node["alias"] or node["name"]) for node in nodes
-                  if node["resource_type"] == "model" and node["schema"] in COPIED_SCHEMAS
+                  if node["resource_type"] == "model"
+                  and (node["schema"] in COPIED_SCHEMAS or (node["schema"], node["alias"] or node["name"]) in COPIED_TABLES)
                   and node["config"].get("materialized") in ("table", "incremental"))
 
 

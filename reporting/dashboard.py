@@ -19,10 +19,13 @@ import polars as pl
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import (
+    INDEX766_NOTE,
+    INDEX766_TITLE,
     INDICATOR_LABELS,
     LEVEL_LABELS,
     LEVELS,
     MEETS_LABELS,
+    METRIC_LABELS,
     NOT_JUDGED_LABEL,
     NOT_JUDGED_NOTE,
     PROVISIONAL_MARK,
@@ -183,6 +186,88 @@ def ranking_spec(marts: PublishedMarts, level: str) -> dict:
     }
 
 
+def index766_trend_spec(marts: PublishedMarts) -> dict:
+    """The province's 766 estimate by month: its points out of those at stake."""
+    province = (marts.index766.filter((pl.col("scope") == "level") & (pl.col("level") == "toan_tinh"))
+                .group_by("period_month").agg(pl.col("total_points").first(), pl.col("total_max_points").first())
+                .sort("period_month"))
+    values = [{"month": _iso(r["period_month"]), "points": r["total_points"], "max": r["total_max_points"]}
+              for r in province.iter_rows(named=True) if r["total_points"] is not None]
+    return {
+        "$schema": VEGA_LITE_SCHEMA, "title": "Toàn tỉnh: điểm ước tính theo tháng", "width": 430, "height": 200,
+        "data": {"values": values}, "mark": {"type": "line", "point": True, "color": LEVEL_COLOURS["toan_tinh"]},
+        "encoding": {
+            "x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": None,
+                  "axis": {"format": "%m/%Y", "labelAngle": -40}},
+            "y": {"field": "points", "type": "quantitative", "title": "điểm", "scale": {"domain": [0, 42]}},
+            "tooltip": [{"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": "Tháng",
+                         "format": "%m/%Y"},
+                        {"field": "points", "type": "quantitative", "format": ".1f", "title": "Điểm"},
+                        {"field": "max", "type": "quantitative", "format": ".0f", "title": "Trên"}]},
+    }
+
+
+def index766_losses_spec(marts: PublishedMarts) -> dict:
+    """The points the province lost on each metric in the report month (maximum minus points)."""
+    rows = marts.index766.filter((pl.col("scope") == "level") & (pl.col("level") == "toan_tinh")
+                                 & (pl.col("period_month") == marts.month))
+    values = [{"metric": METRIC_LABELS[r["metric"]], "lost": r["max_points"] - (r["points"] or 0),
+               "max": r["max_points"]} for r in rows.iter_rows(named=True)]
+    return {
+        "$schema": VEGA_LITE_SCHEMA, "title": f"Toàn tỉnh: điểm bị mất theo tiêu chí, tháng {marts.month_label}",
+        "width": 380, "data": {"values": values}, "height": {"step": 26},
+        "layer": [
+            {"mark": {"type": "bar", "color": MISSES_COLOUR},
+             "encoding": {"y": {"field": "metric", "type": "nominal", "title": None, "sort": "-x",
+                                "axis": {"labelLimit": 220}},
+                          "x": {"field": "lost", "type": "quantitative", "title": "điểm bị mất"},
+                          "tooltip": [{"field": "metric", "title": "Tiêu chí"},
+                                      {"field": "lost", "type": "quantitative", "format": ".2f", "title": "Mất"},
+                                      {"field": "max", "type": "quantitative", "format": ".0f", "title": "Trên"}]}},
+            {"mark": {"type": "text", "align": "left", "dx": 3},
+             "encoding": {"y": {"field": "metric", "type": "nominal", "sort": "-x"},
+                          "x": {"field": "lost", "type": "quantitative"},
+                          "text": {"field": "lost", "type": "quantitative", "format": ".2f"}}},
+        ],
+    }
+
+
+def index766_ranking_rows(marts: PublishedMarts, level: str) -> list[dict]:
+    """The listed units of a level in the report month, by their rank on the 766 estimate (unranked last)."""
+    listed = set(marts.units.filter(pl.col("level") == level)["unit_code"])
+    rows = (marts.index766.filter((pl.col("scope") == "current_unit") & (pl.col("level") == level)
+                                  & (pl.col("period_month") == marts.month) & pl.col("unit_code").is_in(listed))
+            .group_by("unit_code").agg(pl.col("rank_in_level").first(), pl.col("score_pct").first(),
+                                       pl.col("total_points").first(), pl.col("total_max_points").first()))
+    return sorted(({**r, "unit_name": marts.unit_names.get(r["unit_code"])} for r in rows.iter_rows(named=True)),
+                  key=lambda r: (r["rank_in_level"] is None, r["rank_in_level"] or 0, r["unit_code"]))
+
+
+def _points(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def _index766_section(marts: PublishedMarts) -> str:
+    if marts.index766 is None or marts.index766.is_empty():
+        return ""
+    e = html.escape
+    tables = []
+    for level in marts.unit_levels:
+        rows = "".join(
+            f'<tr data-unit="{e(r["unit_code"])}"><td class=num>{r["rank_in_level"] or "–"}</td>'
+            f'<td>{e(r["unit_code"])}</td><td>{e(r["unit_name"] or "")}</td>'
+            f'<td class=num>{percent_label(r["score_pct"]) or "–"}</td>'
+            f'<td class=num>{_points(r["total_points"])} / {r["total_max_points"]:.0f}</td></tr>'
+            for r in index766_ranking_rows(marts, level))
+        tables.append(f'<div class="ranking766"><h3>{e(LEVEL_LABELS[level])}: xếp hạng tháng {marts.month_label}</h3>'
+                      f'<table class="index766-ranking" data-level="{level}"><thead><tr><th>Hạng</th><th>Mã đơn vị</th>'
+                      f'<th>Tên đơn vị</th><th>Tỷ lệ điểm</th><th>Điểm</th></tr></thead><tbody>{rows}</tbody></table></div>')
+    return (f'<section id="index766"><h2>{e(INDEX766_TITLE)}</h2><p class="note">{e(INDEX766_NOTE)}</p>'
+            f'<div class="grid"><div class="chart" id="index766-trend"></div>'
+            f'<div class="chart" id="index766-losses"></div></div>'
+            f'<div class="grid">{"".join(tables)}</div></section>')
+
+
 def tiles(marts: PublishedMarts) -> list[dict]:
     meeting = marts.meeting()
     month = {(r["level"], i): r[i] for r in marts.level_month.filter(pl.col("period_month") == marts.month)
@@ -225,6 +310,9 @@ def render_dashboard(marts: PublishedMarts) -> str:
     e = html.escape
     charts = ([(f"trend-{i}", trend_spec(marts, i)) for i in INDICATORS]
               + [(f"ranking-{lv}", ranking_spec(marts, lv)) for lv in marts.unit_levels])
+    index766 = _index766_section(marts)
+    extra_charts = ([("index766-trend", index766_trend_spec(marts)), ("index766-losses", index766_losses_spec(marts))]
+                    if index766 else [])
     tile_rows = "".join(
         f'<section class="indicator"><h3>{e(INDICATOR_LABELS[i])}</h3><div class="tiles">'
         + "".join(_tile_html(t) for t in tiles(marts) if t["indicator"] == i) + "</div></section>"
@@ -245,7 +333,7 @@ def render_dashboard(marts: PublishedMarts) -> str:
     baseline = f"{marts.baseline[0]:%d/%m/%Y} – {marts.baseline[1]:%d/%m/%Y}" if marts.baseline else "chưa có"
     as_of = f"{marts.as_of:%d/%m/%Y %H:%M}" if marts.as_of else "không rõ"
     quality_state = "ok" if marts.quality.run_id and not marts.quality.blocking_failed else "bad"
-    specs = script_json(dict(charts))
+    specs = script_json(dict(charts + extra_charts))
     provisional_prefix = f"{PROVISIONAL_MARK} – " if marts.provisional else ""
     provisional_note = (f'<p id="provisional" class="note">Tháng {marts.month_label} chưa đủ số liệu: các số liệu còn '
                         "thay đổi, chưa dùng để đánh giá.</p>" if marts.provisional else "")
@@ -277,6 +365,7 @@ def render_dashboard(marts: PublishedMarts) -> str:
 <p class="note">Đơn vị chưa đạt mục tiêu đứng đầu, thấp nhất trước. Xanh: đạt mục tiêu, đỏ: chưa đạt, xám: ít hồ sơ,
 chưa đánh giá; vạch nét đứt: mục tiêu của cấp. Chọn chỉ tiêu trong từng biểu đồ.</p>
 <div class="grid">{ranking_divs}</div>
+{index766}
 <h2>Đơn vị chưa đạt mục tiêu ({len({r["unit_code"] for r in lagging})} đơn vị, {len(lagging)} chỉ tiêu)</h2>
 <table id="lagging"><thead><tr><th>Cấp</th><th>Chỉ tiêu</th><th>Mã đơn vị</th><th>Tên đơn vị</th>
 <th>Cả giai đoạn</th><th>Mục tiêu</th><th>Chênh lệch (điểm %)</th></tr></thead><tbody>{lagging_rows}</tbody></table>
@@ -322,6 +411,7 @@ main{padding:0 24px 24px}
 table{border-collapse:collapse;background:#fff;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}th{background:#DDEBF7}td.num{text-align:right}
 footer{font-size:12px;color:#666;padding:12px 24px}
+.ranking766{max-height:520px;overflow:auto}
 """
 
 

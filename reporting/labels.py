@@ -28,6 +28,19 @@ INDICATOR_LABELS = {
 assert tuple(INDICATOR_LABELS) == INDICATORS, "every indicator of the contract has a label"
 
 # the unit-report headers where a measure has one (the measure's name as a unit's officer reads it)
+INDEX766_TITLE = "Chỉ số 766 (ước tính, 42/100 điểm từ dữ liệu hồ sơ)"
+INDEX766_NOTE = ("Ước tính từ dữ liệu hồ sơ của nền tảng, không phải điểm chính thức của Cổng Dịch vụ công quốc gia: "
+                 "42 trên 100 điểm của Chỉ số 766 (tiến độ giải quyết 20, nộp trực tuyến 6, thanh toán trực tuyến 6, "
+                 "kết quả điện tử 6, số hóa hồ sơ 4).")
+METRIC_LABELS = {
+    "on_time": "Tiến độ giải quyết (đúng hạn)",
+    "online_submission": "Nộp hồ sơ trực tuyến",
+    "online_payment": "Thanh toán trực tuyến",
+    "e_result": "Cấp kết quả điện tử",
+    "digitisation": "Số hóa hồ sơ",
+}
+assert set(METRIC_LABELS) == set(rules().index766), "every metric of the 766 estimate has a label"
+
 MEASURE_LABELS = {
     **{measure: header for measure, header in rules().report_measures.items()},
     "paper_result_resolved": "Số hồ sơ giải quyết có kết quả bản giấy",
@@ -66,7 +79,7 @@ CHECK_LABELS = {
 OTHER_CHECK_LABEL = "kiểm tra kỹ thuật khác (xem trang chất lượng dữ liệu)"
 MEETS_LABELS = {True: "Đạt", False: "Chưa đạt"}
 
-__all__ = ["CHECK_LABELS", "INDICATOR_LABELS", "LEVELS", "LEVEL_LABELS", "MEASURE_LABELS", "MEETS_LABELS",
+__all__ = ["CHECK_LABELS", "INDEX766_NOTE", "INDEX766_TITLE", "INDICATOR_LABELS", "METRIC_LABELS", "LEVELS", "LEVEL_LABELS", "MEASURE_LABELS", "MEETS_LABELS",
            "RULE_ACTIONS", "RULE_LABELS", "SEVERITY_LABELS", "STATUS_LABELS", "UNIT_LEVELS"]
 
 

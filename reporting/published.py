@@ -102,6 +102,9 @@ def month_end(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
+LOSSES_LISTED = 1000  # a unit's dossiers that cost it 766 points, listed in its workbook (with the total)
+
+
 @dataclass(frozen=True)
 class PublishedMarts:
     """Frames of the published marts, with the report month and the programme (window, targets) they are scored
@@ -128,6 +131,10 @@ class PublishedMarts:
     discrepancies: pl.DataFrame  # unit_report_discrepancies, with unit_name
     unexplained: pl.DataFrame  # late_dossiers not explained, with unit_name and level
     explanations_month: pl.DataFrame  # late_explanations_unit_month
+    # the 766 estimate (index766_unit_month, both scopes) up to the report month, and the report month's dossiers
+    # that cost points: per current unit the LOSSES_LISTED that would give most back, with the unit's total
+    index766: pl.DataFrame | None = None
+    index766_losses: pl.DataFrame | None = None
     provisional: bool = False  # the report month is not complete: its figures may still change
     programme: Programme | None = None  # the programme scored; None while none is (no complete month yet)
 
@@ -267,6 +274,14 @@ def read_published(published: Path, month: date | None = None, provisional: bool
                               "left join unit_lineage u using (unit_code) where not l.explained "
                               "order by l.unit_code, l.days_late desc, l.dossier_code"),
             explanations_month=frame("select * from late_explanations_unit_month order by unit_code, period_month"),
+            index766=frame("select * from index766_unit_month where period_month <= $1 "
+                           "order by scope, level, unit_code, period_month", [month]),
+            index766_losses=frame(
+                "select current_unit_code as unit_code, dossier_code, procedure_code, metric, reason, "
+                "points_if_passed, count(*) over (partition by current_unit_code) as lost_total "
+                "from index766_dossier_losses where period_month = $1 qualify row_number() over ("
+                "partition by current_unit_code order by points_if_passed desc, dossier_code, metric) <= $2 "
+                "order by unit_code, points_if_passed desc, dossier_code, metric", [month, LOSSES_LISTED]),
             provisional=month not in complete,
             programme=chosen,
             discrepancies=frame("select d.unit_code, u.unit_name, d.period_month, d.measure, d.reported_value, "

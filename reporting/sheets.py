@@ -19,6 +19,8 @@ NUMBER_FORMATS = {
     "text": None,
     "count": "#,##0",
     "number": "#,##0.##",
+    "score": "0.00",  # points of the 766 estimate
+    "gain": "0.0000",  # points one dossier would give back (often a hundredth)
     "rate": "0.0%",  # a rate that does not apply (no dossier in its denominator) is written "–"
     "series": "0.0%",  # a rate in a chart's data: left empty when it does not apply (a chart plots text as 0)
     "points": "+0.0;-0.0;0.0",
@@ -44,7 +46,7 @@ class Column:
             return 16
         if self.kind == "rate":
             return 6
-        if self.kind in ("count", "number", "points"):
+        if self.kind in ("count", "number", "points", "score", "gain"):
             return len(f"{value:,.0f}") + (2 if self.kind != "count" else 0)
         return len(str(value))
 

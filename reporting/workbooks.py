@@ -12,10 +12,13 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import (
+    INDEX766_NOTE,
+    INDEX766_TITLE,
     INDICATOR_LABELS,
     LEVEL_LABELS,
     MEASURE_LABELS,
     MEETS_LABELS,
+    METRIC_LABELS,
     NOT_JUDGED_LABEL,
     RULE_ACTIONS,
     RULE_LABELS,
@@ -32,6 +35,7 @@ from reporting.sheets import (
     mark_not_judged,
     new_workbook,
     print_setup,
+    write_cell,
     write_table,
     write_title,
 )
@@ -45,6 +49,7 @@ EXPLANATION_SHEET = "Giải trình trễ hạn"
 UNEXPLAINED_SHEET = "Trễ hạn chưa giải trình"
 UNIT_MONTHS_SHEET = "Kết quả 13 tháng"
 UNIT_DIRECTIVE_SHEET = "Kết quả giai đoạn"  # the unit's result over the programme's window
+UNIT_INDEX766_SHEET = "Chỉ số 766"
 UNIT_MONTHS = 13
 RANKED_BY = "online_rate"
 
@@ -410,8 +415,63 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
     compare_with_target(directive, styles, data_rows, 1, xl_rowcol_to_cell(data_rows.start, 4, col_abs=True))
     colour_verdicts(directive, styles, data_rows, 5)
 
+    if marts.index766 is not None:
+        _index766_sheet(book, styles, marts, unit["unit_code"], name)
     _overdue_sheet(book, styles, overdue, marts, f"Hồ sơ quá hạn của {name}")
     _unexplained_sheet(book, styles, unexplained, marts, name)
     _discrepancy_sheet(book, styles, discrepancies, marts, f"Sai lệch báo cáo định kỳ của {name}")
     book.close()
     return path
+
+
+def index766_unit_rows(marts: PublishedMarts, unit_code: str) -> list[dict]:
+    """The unit's 766 estimate for its last 13 months: per month each metric's points, the total, the maximum at
+    stake, the share and the rank in its level."""
+    months = set(marts.last_months(UNIT_MONTHS))
+    rows = marts.index766.filter((pl.col("scope") == "current_unit") & (pl.col("unit_code") == unit_code)
+                                 & pl.col("period_month").is_in(months))
+    out = []
+    for (month,), group in rows.group_by("period_month"):
+        first = group.row(0, named=True)
+        out.append({"period_month": month, **{r["metric"]: r["points"] for r in group.iter_rows(named=True)},
+                    "total_points": first["total_points"], "total_max_points": first["total_max_points"],
+                    "score_pct": first["score_pct"], "rank_in_level": first["rank_in_level"]})
+    return sorted(out, key=lambda r: r["period_month"])
+
+
+def _index766_sheet(book, styles: Styles, marts: PublishedMarts, unit_code: str, name: str) -> None:
+    """The unit's 766 estimate by month, and the report month's dossiers that cost it points, those that would
+    give most back first (the first LOSSES_LISTED of them, with the total)."""
+    sheet = book.add_worksheet(UNIT_INDEX766_SHEET)
+    metrics = list(rules().index766)
+    row = write_title(sheet, styles, [f"{name}: {INDEX766_TITLE.upper()}", INDEX766_NOTE,
+                                      f"{UNIT_MONTHS} tháng đến {marts.month_label}; hạng: thứ hạng trong các đơn vị "
+                                      "cùng cấp (1 là cao nhất)"])
+    columns = [Column("Tháng", "month"),
+               *(Column(f"{METRIC_LABELS[m]} (tối đa {rules().index766[m].max_points:.0f})", "score") for m in metrics),
+               Column("Tổng điểm", "score"), Column("Điểm tối đa", "score"), Column("Tỷ lệ điểm", "rate"),
+               Column("Hạng trong cấp", "count")]
+    sheet.set_row(row, 32)
+    for col, column in enumerate(columns):
+        sheet.write_string(row, col, column.header, styles.header)
+        sheet.set_column(col, col, 16 if col else 9)
+    for r in index766_unit_rows(marts, unit_code):
+        row += 1
+        for col, (column, value) in enumerate(zip(columns, (
+                r["period_month"], *(r.get(m) for m in metrics), r["total_points"], r["total_max_points"],
+                r["score_pct"], r["rank_in_level"]), strict=True)):
+            write_cell(sheet, styles, row, col, value, column.kind)
+    losses = marts.index766_losses.filter(pl.col("unit_code") == unit_code)
+    total = losses["lost_total"][0] if losses.height else 0
+    row += 2
+    listed = f" ({losses.height} hồ sơ đầu tiên)" if total > losses.height else ""
+    sheet.write_string(row, 0, f"Hồ sơ làm mất điểm tháng {marts.month_label}: {total} hồ sơ{listed}, hồ sơ lấy lại "
+                               "được nhiều điểm nhất trước", styles.title)
+    header_row = row + 1
+    data = [(r["dossier_code"], r["procedure_code"], METRIC_LABELS.get(r["metric"], r["metric"]), r["reason"],
+             r["points_if_passed"]) for r in losses.iter_rows(named=True)]
+    write_table(sheet, styles, header_row, [Column("Mã hồ sơ"), Column("Mã thủ tục"), Column("Tiêu chí"),
+                                            Column("Lý do mất điểm"), Column("Điểm có thể lấy lại", "gain")],
+                data, min_widths={0: 22, 3: 40})
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.repeat_rows(header_row)  # on paper, the list's header (not the month table) on every page

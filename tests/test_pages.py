@@ -87,6 +87,26 @@ def test_the_dashboard_renders_offline_with_every_chart_and_the_published_values
         assert view.page.locator("#unexplained tbody tr").count() == units_unexplained > 0
         assert view.page.locator("#as-of").inner_text() == f"{as_of:%d/%m/%Y %H:%M}"
         assert "mọi kiểm tra chặn đều đạt" in view.page.locator("#quality").inner_text()
+        # the 766 estimate: the province by month, the points lost per metric, each level's current units ranked
+        section = view.page.locator("#index766")
+        assert "ước tính, 42/100 điểm" in section.locator("h2").inner_text()
+        assert "không phải điểm chính thức" in section.inner_text()
+        month = folder.name
+        with duckdb.connect(str(published), read_only=True) as con:
+            province = con.sql("select count(distinct period_month) from marts.index766_unit_month "
+                               f"where scope = 'level' and level = 'toan_tinh' and period_month <= '{month}-01' "
+                               "and total_points is not null").fetchall()[0][0]
+            ranked = con.sql("select level, unit_code, any_value(rank_in_level) as rank from marts.index766_unit_month "
+                             f"where scope = 'current_unit' and period_month = '{month}-01' group by all").pl()
+        assert section.locator("#index766-trend g.mark-symbol.role-mark path").count() == province
+        assert section.locator("#index766-losses g.mark-rect.role-mark path").count() == len(rules().index766)
+        for level in UNIT_LEVELS:
+            rows = section.locator(f'table.index766-ranking[data-level="{level}"] tbody tr')
+            expected = ranked.filter(pl.col("level") == level).sort("rank", "unit_code", nulls_last=True)
+            assert rows.count() == expected.height
+            first = rows.nth(0).locator("td")
+            assert first.nth(0).inner_text() == str(expected["rank"][0]) == "1"
+            assert first.nth(1).inner_text() == expected["unit_code"][0]
         assert view.errors == [] and view.refused == []
     finally:
         view.close()

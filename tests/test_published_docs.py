@@ -133,3 +133,13 @@ def test_the_data_dictionary_opens_offline_from_the_file_and_shows_the_marts_and
         assert [u for u in failed if "%7B" not in u] == []
     finally:
         opened.close()
+
+
+def test_a_spark_build_copies_every_table_the_publication_reads():
+    """TTHC_ENGINE=spark builds the models on Spark and copies what Python reads into DuckDB: every published
+    relation but the check history (written by the run itself) must be among the copies."""
+    from orchestration.assets.warehouse import ensure_manifest
+    from orchestration.spark_marts import copied_relations
+
+    copied = {f"{schema}.{table}" for schema, table in copied_relations(ensure_manifest())}
+    assert {r for t, r in PUBLISHED_TABLES.items() if t != "data_quality_runs"} <= copied

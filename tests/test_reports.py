@@ -28,6 +28,7 @@ from reporting.workbooks import (
     TREND_SHEET,
     UNEXPLAINED_SHEET,
     UNIT_DIRECTIVE_SHEET,
+    UNIT_INDEX766_SHEET,
     UNIT_MONTHS,
     UNIT_MONTHS_SHEET,
 )
@@ -237,8 +238,8 @@ def test_each_unit_workbook_holds_its_last_13_months_against_target_and_level(pa
         unit = unit_month.filter(pl.col("unit_code") == unit_code)
         level = unit["level"][0]
         book = openpyxl.load_workbook(folder / "don_vi" / unit_workbook_name(unit_code))
-        assert book.sheetnames == [UNIT_MONTHS_SHEET, UNIT_DIRECTIVE_SHEET, OVERDUE_SHEET, UNEXPLAINED_SHEET,
-                                   DISCREPANCY_SHEET]
+        assert book.sheetnames == [UNIT_MONTHS_SHEET, UNIT_DIRECTIVE_SHEET, UNIT_INDEX766_SHEET, OVERDUE_SHEET,
+                                   UNEXPLAINED_SHEET, DISCREPANCY_SHEET]
         sheet = book[UNIT_MONTHS_SHEET]
         header_row, header, rows = _table(sheet, "Tháng")
         assert [r[0].date() for r in rows] == months
@@ -589,3 +590,43 @@ def test_the_december_pack_brings_the_years_assessment_workbook(pack_run, tmp_pa
         assert shown[r["unit_code"]][-4:] == (f"{r['met']}/{r['total']}", r["met"], r["total"],
                                               "Có" if r["eligible"] else "Không")
     assert "(năm chưa kết thúc" not in rows[0][0]  # December 2023 is complete in the data (it runs to February 2024)
+
+
+def test_each_unit_workbook_shows_its_766_estimate_and_the_dossiers_that_cost_it_points(pack_run):
+    from openpyxl import load_workbook
+
+    from reporting.published import LOSSES_LISTED
+
+    published, folder = pack_run
+    month = folder.name
+    with duckdb.connect(str(published), read_only=True) as con:
+        unit = con.sql(f"select current_unit_code from marts.index766_dossier_losses where period_month = "
+                       f"'{month}-01' group by 1 order by count(*) desc limit 1").fetchall()[0][0]
+        months = con.sql(f"select period_month, metric, points, total_points, rank_in_level "
+                         f"from marts.index766_unit_month where scope = 'current_unit' and unit_code = '{unit}' "
+                         f"and period_month <= '{month}-01' order by period_month desc").pl()
+        losses = con.sql(f"select dossier_code, metric, points_if_passed from marts.index766_dossier_losses "
+                         f"where current_unit_code = '{unit}' and period_month = '{month}-01' "
+                         f"order by points_if_passed desc, dossier_code, metric").pl()
+    sheet = load_workbook(folder / "don_vi" / f"{unit}.xlsx")[UNIT_INDEX766_SHEET]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "ước tính" in rows[0][0].lower() and "không phải điểm chính thức" in rows[1][0]
+    header_at = next(n for n, r in enumerate(rows) if r[0] == "Tháng")
+    shown_months = [r for r in rows[header_at + 1:header_at + 14] if r[0] is not None]
+    last_13 = sorted(set(months["period_month"]))[-13:]
+    assert [r[0].date() for r in shown_months] == last_13
+    latest = shown_months[-1]
+    expected = months.filter(pl.col("period_month") == last_13[-1])
+    metrics = list(rules().index766)
+    for n, metric in enumerate(metrics, start=1):
+        points = expected.filter(pl.col("metric") == metric)["points"][0]
+        assert (latest[n] is None) if points is None else abs(latest[n] - points) < 1e-9, metric
+    assert abs(latest[len(metrics) + 1] - expected["total_points"][0]) < 1e-9
+    assert latest[-1] == expected["rank_in_level"][0]
+    list_at = next(n for n, r in enumerate(rows) if r[0] == "Mã hồ sơ")
+    assert f"{losses.height} hồ sơ" in rows[list_at - 1][0]
+    listed = [r for r in rows[list_at + 1:] if r[0]]
+    assert len(listed) == min(losses.height, LOSSES_LISTED)
+    gains = [r[4] for r in listed]
+    assert gains == sorted(gains, reverse=True)  # the dossiers that would give most back first
+    assert abs(gains[0] - losses["points_if_passed"][0]) < 1e-12

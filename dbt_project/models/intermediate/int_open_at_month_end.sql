@@ -6,7 +6,7 @@
   of its current state (the unit that resolves it), as resolutions are.
 #}
 with dossiers as (
-    select dossier_code, unit_code, received_at, finished_at, due_at
+    select dossier_code, unit_code, procedure_code, received_at, finished_at, due_at
     from {{ ref('fct_dossiers') }}
     where is_received and status not in {{ statuses('withdrawn_or_stopped') }}
 ),
@@ -21,6 +21,7 @@ months as (
 select
     d.dossier_code,
     d.unit_code,
+    d.procedure_code,
     m.period_month,
     d.due_at,
     coalesce(d.due_at >= m.month_end_at, false) as is_not_yet_due

@@ -19,6 +19,7 @@ receptions as (
     select
         dossier_code,
         coalesce(received_unit_code, unit_code) as unit_code,
+        procedure_code,
         received_month as period_month,
         is_online,
         is_fee_bearing,
@@ -33,27 +34,27 @@ units as (
 ),
 
 against as (
-    select r.dossier_code, r.unit_code, r.resolved_month as period_month, 'on_time' as metric, 'late' as failure
+    select r.dossier_code, r.unit_code, r.procedure_code, r.resolved_month as period_month, 'on_time' as metric, 'late' as failure
     from resolutions as r
     where not r.is_on_time
     union all
-    select o.dossier_code, o.unit_code, o.period_month, 'on_time' as metric, 'open_past_due' as failure
+    select o.dossier_code, o.unit_code, o.procedure_code, o.period_month, 'on_time' as metric, 'open_past_due' as failure
     from {{ ref('int_open_at_month_end') }} as o
     where not o.is_not_yet_due
     union all
-    select r.dossier_code, r.unit_code, r.resolved_month as period_month, 'e_result' as metric, 'no_e_result' as failure
+    select r.dossier_code, r.unit_code, r.procedure_code, r.resolved_month as period_month, 'e_result' as metric, 'no_e_result' as failure
     from resolutions as r
     where r.is_paper_result and not r.is_e_result_issued
     union all
-    select r.dossier_code, r.unit_code, r.period_month, 'online_submission' as metric, 'not_online' as failure
+    select r.dossier_code, r.unit_code, r.procedure_code, r.period_month, 'online_submission' as metric, 'not_online' as failure
     from receptions as r
     where not r.is_online
     union all
-    select r.dossier_code, r.unit_code, r.period_month, 'online_payment' as metric, 'not_paid_online' as failure
+    select r.dossier_code, r.unit_code, r.procedure_code, r.period_month, 'online_payment' as metric, 'not_paid_online' as failure
     from receptions as r
     where r.is_fee_bearing and not r.is_paid_online
     union all
-    select r.dossier_code, r.unit_code, r.period_month, 'digitisation' as metric, 'not_digitised' as failure
+    select r.dossier_code, r.unit_code, r.procedure_code, r.period_month, 'digitisation' as metric, 'not_digitised' as failure
     from receptions as r
     where not r.is_digitised
 ),
@@ -85,6 +86,7 @@ gains as (
 select
     a.dossier_code,
     u.current_unit_code,
+    a.procedure_code,
     a.period_month,
     a.metric,
     f.reason,
