@@ -243,6 +243,8 @@ def read_published(published: Path, month: date | None = None, provisional: bool
             "coalesce(list(distinct check_name order by check_name) filter (not passed and severity = 'warn'), []) "
             "from data_quality_runs where run_id = ?", [run[0] if run else None]).fetchall()[0]
         as_of = con.execute("select max(as_of) from overdue_dossiers").fetchall()[0][0]
+        has_766 = bool(con.execute("select count(*) from information_schema.tables where table_catalog = 'published' "
+                                   "and table_name = 'index766_dossier_losses'").fetchall()[0][0])
         marts = PublishedMarts(
             source=published,
             month=month,
@@ -274,9 +276,10 @@ def read_published(published: Path, month: date | None = None, provisional: bool
                               "left join unit_lineage u using (unit_code) where not l.explained "
                               "order by l.unit_code, l.days_late desc, l.dossier_code"),
             explanations_month=frame("select * from late_explanations_unit_month order by unit_code, period_month"),
-            index766=frame("select * from index766_unit_month where period_month <= $1 "
-                           "order by scope, level, unit_code, period_month", [month]),
-            index766_losses=frame(
+            # a file published before the 766 estimate existed has no such table: the documents leave it out
+            index766=None if not has_766 else frame("select * from index766_unit_month where period_month <= $1 "
+                                                    "order by scope, level, unit_code, period_month", [month]),
+            index766_losses=None if not has_766 else frame(
                 "select current_unit_code as unit_code, dossier_code, procedure_code, metric, reason, "
                 "points_if_passed, count(*) over (partition by current_unit_code) as lost_total "
                 "from index766_dossier_losses where period_month = $1 qualify row_number() over ("

@@ -630,3 +630,20 @@ def test_each_unit_workbook_shows_its_766_estimate_and_the_dossiers_that_cost_it
     gains = [r[4] for r in listed]
     assert gains == sorted(gains, reverse=True)  # the dossiers that would give most back first
     assert abs(gains[0] - losses["points_if_passed"][0]) < 1e-12
+
+
+def test_a_file_published_before_the_766_estimate_still_gets_its_pack(pack_run, tmp_path):
+    """A published file from before the 766 marts existed (an older run, a copy kept by an analyst): the pack is
+    written without the 766 section and sheet instead of failing."""
+    import shutil
+
+    published, folder = pack_run
+    older = tmp_path / "older.duckdb"
+    shutil.copy(published, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("drop table marts.index766_dossier_losses")
+        con.execute("drop table marts.index766_unit_month")
+    pack = build_pack(older, date.fromisoformat(f"{folder.name}-01"), tmp_path / "reports")
+    assert 'id="index766"' not in pack.dashboard.read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(pack.unit_workbooks[0], read_only=True)
+    assert UNIT_MONTHS_SHEET in book.sheetnames and UNIT_INDEX766_SHEET not in book.sheetnames

@@ -97,7 +97,7 @@ ranks as (
         unit_code,
         period_month,
         -- equal scores share a rank: rounded, as a sum of doubles depends on the order it was added in
-        rank() over (partition by level, period_month order by round(score_pct, 9) desc) as rank_in_level
+        cast(rank() over (partition by level, period_month order by round(score_pct, 9) desc) as bigint) as rank_in_level
     from (
         select distinct unit_code, level, period_month, score_pct
         from scored

@@ -11,7 +11,7 @@ with windows as (
 ),
 
 calendar_years as (
-    select distinct year(period_month) as year from {{ ref('int_months') }}
+    select distinct cast(year(period_month) as bigint) as year from {{ ref('int_months') }}
 ),
 
 years as (
