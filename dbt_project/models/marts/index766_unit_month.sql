@@ -78,9 +78,11 @@ metric_rows as (
 ),
 
 totals as (
+    -- rounded to 1e-9: a sum of doubles depends on the order it adds in, which a parallel engine does not fix, and
+    -- the same data must publish the same figures
     select
         *,
-        sum(points) over (partition by scope, unit_code, level, period_month) as total_points,
+        round(sum(points) over (partition by scope, unit_code, level, period_month), 9) as total_points,
         sum(max_points) over (partition by scope, unit_code, level, period_month) as total_max_points
     from metric_rows
 ),
@@ -88,7 +90,7 @@ totals as (
 scored as (
     select
         *,
-        case when total_max_points > 0 then total_points / total_max_points end as score_pct
+        case when total_max_points > 0 then round(total_points / total_max_points, 9) end as score_pct
     from totals
 ),
 
@@ -96,8 +98,7 @@ ranks as (
     select
         unit_code,
         period_month,
-        -- equal scores share a rank: rounded, as a sum of doubles depends on the order it was added in
-        cast(rank() over (partition by level, period_month order by round(score_pct, 9) desc) as bigint) as rank_in_level
+        cast(rank() over (partition by level, period_month order by score_pct desc) as bigint) as rank_in_level
     from (
         select distinct unit_code, level, period_month, score_pct
         from scored
