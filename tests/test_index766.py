@@ -83,7 +83,7 @@ def test_every_metric_total_score_and_rank_follows_the_contract(built):
         total=pl.col("points").sum(), most=pl.col("max_points").sum(),
         score=pl.col("score_pct").first(), rank=pl.col("rank_in_level").first())
     totals = totals.with_columns(expected_score=pl.when(pl.col("most") > 0).then(pl.col("total") / pl.col("most")))
-    assert ((totals["score"] - totals["expected_score"]).abs().fill_null(0) < 1e-9).all()  # rounded to 1e-9
+    assert ((totals["score"] - totals["expected_score"]).abs().fill_null(0) < 1e-12).all()
     for (level, month), group in totals.filter(pl.col("expected_score").is_not_null()).group_by("level", "period_month"):
         scores = group["expected_score"].to_list()
         for row in group.iter_rows(named=True):  # 1 + the number of units strictly better: ties share a rank

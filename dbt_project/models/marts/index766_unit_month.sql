@@ -56,7 +56,32 @@ scopes as (
     from level_measures
 ),
 
-metric_rows as (
+unit_month_scores as (
+    -- each metric's points side by side, and the total added in one fixed order: a sum() of doubles depends on the
+    -- order a parallel engine adds them in, and the same data must publish the same figures on DuckDB and Spark
+    select
+        *,
+    {% for metric, spec in metrics.items() %}
+        {% set numerator, denominator = spec['ratio'] %}
+        {{ index766_points(metric, numerator, denominator) }} as points_{{ metric }},
+        cast(case when {{ denominator }} > 0 then {{ spec['max_points'] }} else 0 end as double)
+            as max_points_{{ metric }}{{ ',' if not loop.last }}
+    {% endfor %}
+    from scopes
+),
+
+unit_month_totals as (
+    select
+        *,
+        {% for metric in metrics %}max_points_{{ metric }}{{ ' + ' if not loop.last }}{% endfor %} as total_max_points,
+        case
+            when {% for metric in metrics %}points_{{ metric }} is not null{{ ' or ' if not loop.last }}{% endfor %}
+                then {% for metric in metrics %}coalesce(points_{{ metric }}, 0){{ ' + ' if not loop.last }}{% endfor %}
+        end as total_points
+    from unit_month_scores
+),
+
+scored as (
     {% for metric, spec in metrics.items() %}
         {% set numerator, denominator = spec['ratio'] %}
         select
@@ -70,28 +95,14 @@ metric_rows as (
             cast({{ numerator }} as bigint) as numerator,
             cast({{ denominator }} as bigint) as denominator,
             {{ rate(numerator, denominator) }} as ratio,
-            {{ index766_points(metric, numerator, denominator) }} as points,
-            cast(case when {{ denominator }} > 0 then {{ spec['max_points'] }} else 0 end as double) as max_points
-        from scopes
+            points_{{ metric }} as points,
+            max_points_{{ metric }} as max_points,
+            total_points,
+            total_max_points,
+            case when total_max_points > 0 then total_points / total_max_points end as score_pct
+        from unit_month_totals
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
-),
-
-totals as (
-    -- rounded to 1e-9: a sum of doubles depends on the order it adds in, which a parallel engine does not fix, and
-    -- the same data must publish the same figures
-    select
-        *,
-        round(sum(points) over (partition by scope, unit_code, level, period_month), 9) as total_points,
-        sum(max_points) over (partition by scope, unit_code, level, period_month) as total_max_points
-    from metric_rows
-),
-
-scored as (
-    select
-        *,
-        case when total_max_points > 0 then round(total_points / total_max_points, 9) end as score_pct
-    from totals
 ),
 
 ranks as (
