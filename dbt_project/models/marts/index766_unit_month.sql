@@ -109,7 +109,10 @@ ranks as (
     select
         unit_code,
         period_month,
-        cast(rank() over (partition by level, period_month order by score_pct desc) as bigint) as rank_in_level
+        -- equal scores share a rank: compared to 1e-9, as the same score reached by different sums can differ in
+        -- its last bits
+        cast(rank() over (partition by level, period_month order by round(score_pct, 9) desc) as bigint)
+            as rank_in_level
     from (
         select distinct unit_code, level, period_month, score_pct
         from scored
