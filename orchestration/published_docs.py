@@ -45,19 +45,8 @@ def published_docs(manifest_path: Path, relations: dict[str, str]) -> dict[str, 
     return {table: by_relation.get(relation, TableDoc("")) for table, relation in relations.items()}
 
 
-def undescribed(docs: dict[str, TableDoc], columns: dict[str, list[str]]) -> list[str]:
-    """`table` or `table.column` for every published table or column without a "Vietnamese — English"
-    description (`columns`: each published table's columns as the file has them)."""
-    missing = []
-    for table, names in columns.items():
-        doc = docs.get(table, TableDoc(""))
-        if not is_bilingual(doc.description):
-            missing.append(table)
-        missing += [f"{table}.{name}" for name in names if not is_bilingual(doc.columns.get(name, ""))]
-    return missing
-
-
 def is_bilingual(description: str) -> bool:
+    """A description that reads "Vietnamese — English", both parts non-empty (what every published one must be)."""
     vietnamese, _, english = description.partition(" — ")
     return bool(vietnamese.strip() and english.strip())
 

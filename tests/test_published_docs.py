@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, publish
-from orchestration.published_docs import TableDoc, is_bilingual, undescribed
+from orchestration.published_docs import is_bilingual
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,9 @@ def test_the_parquet_copies_carry_the_same_descriptions_as_field_and_file_metada
     assert {"description", "description.target", "table"} <= keys
 
 
-def test_a_column_without_a_bilingual_description_is_named():
-    docs = {"t": TableDoc("Bảng — a table", {"a": "Cột a — column a", "b": "only English", "c": ""})}
-    assert undescribed(docs, {"t": ["a", "b", "c", "d"]}) == ["t.b", "t.c", "t.d"]
-    assert undescribed({"u": TableDoc("no Vietnamese part")}, {"u": []}) == ["u"]
-    assert not is_bilingual(" — English only") and is_bilingual("Mã — code")
+def test_a_description_is_bilingual_only_with_both_parts():
+    assert is_bilingual("Mã — code") and is_bilingual("Tỷ lệ — a / b, a fraction — from 0 to 1")
+    assert not is_bilingual(" — English only") and not is_bilingual("only English") and not is_bilingual("Mã — ")
 
 
 def _published(path, sql: str) -> pl.DataFrame:
