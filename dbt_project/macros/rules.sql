@@ -81,3 +81,21 @@
     from {{ relation }}
     {% if keys %}group by {{ keys | join(', ') }}{% endif %}
 {%- endmacro %}
+
+{#
+  The units valid on `day` of each row of `windows` (a relation with that date column), each with every unit whose
+  history it carries (int_unit_successions, itself included): the current-unit scope of the scorecards.
+#}
+{% macro current_unit_members(windows, day) -%}
+    select
+        {{ windows }}.*,
+        units.unit_code as current_unit_code,
+        units.level,
+        successions.unit_code as member_code
+    from {{ windows }}
+    join {{ ref('dim_units') }} as units
+        on
+            {{ windows }}.{{ day }} >= units.valid_from
+            and (units.valid_to is null or {{ windows }}.{{ day }} <= units.valid_to)
+    join {{ ref('int_unit_successions') }} as successions on units.unit_code = successions.reached_code
+{%- endmacro %}

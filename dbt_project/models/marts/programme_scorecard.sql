@@ -43,17 +43,7 @@ level_sums as (
 ),
 
 current_unit_members as (
-    select
-        windows.programme_code,
-        units.unit_code as current_unit_code,
-        units.level,
-        successions.unit_code as member_code
-    from windows
-    join {{ ref('dim_units') }} as units
-        on
-            windows.window_end >= units.valid_from
-            and (units.valid_to is null or windows.window_end <= units.valid_to)
-    join {{ ref('int_unit_successions') }} as successions on units.unit_code = successions.reached_code
+    {{ current_unit_members('windows', 'window_end') }}
 ),
 
 current_unit_sums as (

@@ -57,20 +57,7 @@ unit_sums as (
 ),
 
 current_unit_members as (
-    select
-        y.programme_code,
-        y.year,
-        y.first_month,
-        y.last_month,
-        units.unit_code as current_unit_code,
-        units.level,
-        successions.unit_code as member_code
-    from year_months as y
-    join {{ ref('dim_units') }} as units
-        on
-            y.window_end >= units.valid_from
-            and (units.valid_to is null or y.window_end <= units.valid_to)
-    join {{ ref('int_unit_successions') }} as successions on units.unit_code = successions.reached_code
+    {{ current_unit_members('year_months', 'window_end') }}
 ),
 
 current_unit_sums as (
