@@ -31,6 +31,12 @@ def root_cause(error) -> str:
 
 
 
+def step_duration(data) -> str:
+    """ " in 2.4 s": how long a finished step took (Dagster's StepSuccessData.duration_ms), or nothing."""
+    duration_ms = getattr(data, "duration_ms", None)
+    return f" in {duration_ms / 1000:.1f} s" if duration_ms is not None else ""
+
+
 QUIET_STEPS = ("warehouse_models",)  # dbt prints a line per node: show only its summary lines
 
 
@@ -56,7 +62,8 @@ class StepPrinter(logging.Handler):
             console.print(f"[bold]▶ {step}[/]")
         elif kind == "STEP_SUCCESS":
             passed = self.passed.pop(step, 0)
-            console.print(f"  [green]✓ {step}[/]" + (f" ({passed} checks passed)" if passed else ""))
+            console.print(f"  [green]✓ {step}[/]" + (f" ({passed} checks passed)" if passed else "")
+                          + step_duration(event.event_specific_data))
         elif kind == "STEP_FAILURE":
             console.print(f"  [red]✗ {step}: {root_cause(event.event_specific_data.error)}[/]")
         elif kind == "ASSET_CHECK_EVALUATION":

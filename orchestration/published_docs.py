@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 
 PARQUET_DESCRIPTION_KEY = "description"
+# the warehouse's bookkeeping, not figures: the month-incremental marts' watermark stays out of the published file
+WAREHOUSE_ONLY_COLUMNS = ("processed_through_batch_seq",)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ def _doc(node: dict) -> TableDoc:
 def published_docs(manifest_path: Path, relations: dict[str, str]) -> dict[str, TableDoc]:
     """Published table -> its description, for `relations` (published table -> warehouse `schema.table`)."""
     by_relation = docs_by_relation(json.loads(manifest_path.read_text()))
-    return {table: by_relation.get(relation, TableDoc("")) for table, relation in relations.items()}
+    docs = {table: by_relation.get(relation, TableDoc("")) for table, relation in relations.items()}
+    return {table: TableDoc(doc.description, {column: text for column, text in doc.columns.items()
+                                              if column not in WAREHOUSE_ONLY_COLUMNS})
+            for table, doc in docs.items()}
 
 
 def is_bilingual(description: str) -> bool:

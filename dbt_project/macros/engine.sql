@@ -55,3 +55,15 @@
         {{ return({'incremental_strategy': 'delete+insert', 'unique_key': 'dossier_code'}) }}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro incremental_by_month() -%}
+    {#- how the tables of figures per month replace the months a run rebuilt (macros/month_incremental.sql): DuckDB
+        deletes and inserts them by period_month. Spark builds them whole: an overwritten partition column moves to
+        the end of a Spark table, and the published marts keep DuckDB's column order (docs/scale-out.md) -#}
+    {%- if target.type == 'spark' -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- else -%}
+        {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': 'period_month',
+                   'on_schema_change': 'append_new_columns'}) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
@@ -20,6 +21,7 @@ from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
 from orchestration.published_docs import (
     PARQUET_DESCRIPTION_KEY,
+    WAREHOUSE_ONLY_COLUMNS,
     TableDoc,
     parquet_metadata,
     published_docs,
@@ -105,7 +107,8 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
             con.execute(f"attach '{staging}' as published (storage_version '{settings.published_storage_version}')")
             con.execute("create schema published.marts")
             for table, relation in PUBLISHED_TABLES.items():
-                con.execute(f"create table published.marts.{table} as select * from {relation}")
+                con.execute(f"create table published.marts.{table} as select {published_columns(con, relation)} "
+                            f"from {relation}")
             write_comments(con, "published.marts", docs)
             con.execute("detach published")
         counts = verify(staging)
@@ -121,6 +124,16 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         raise
     finally:
         remove_staging_file(staging)
+
+
+def published_columns(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """The select list that publishes a warehouse relation: every column but the warehouse's own bookkeeping."""
+    schema, table = relation.split(".")
+    kept = [name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "and table_catalog = current_database() order by ordinal_position", [schema, table]).fetchall()
+        if name not in WAREHOUSE_ONLY_COLUMNS]
+    return ", ".join(f'"{name}"' for name in kept)
 
 
 def parquet_folder(published: Path) -> Path:

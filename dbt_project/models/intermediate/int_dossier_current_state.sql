@@ -110,8 +110,7 @@ select
     winners.first_received_snapshot as received_snapshot,
     {{ month_start(('winners' if merging else 'snapshots') ~ '.received_at') }} as received_month,
     winners.snapshots_of_dossier as snapshot_count,
-    -- every batch of the ledger up to here is in the raw tables: the next run looks past it
-    (select max(batch_seq) from {{ source('raw', 'ingestion_ledger') }}) as processed_through_batch_seq
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from winners
 {% if not merging %}
     inner join {{ ref('stg_tthc__dossier_snapshots') }} as snapshots

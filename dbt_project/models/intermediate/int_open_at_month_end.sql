@@ -4,29 +4,39 @@
   by then (finished_at NULL or after that day); a withdrawn or stopped dossier (status 7, 8) is never counted.
   is_not_yet_due: its due date is not before the month's end, so the portal counts it as on time. Under the unit
   of its current state (the unit that resolves it), as resolutions are.
+  Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-with dossiers as (
-    select dossier_code, unit_code, procedure_code, received_at, finished_at, due_at
+{{ config(**incremental_by_month()) }}
+-- depends_on: {{ ref('int_months') }}
+{% set incremental = month_incremental() %}
+with
+{% if incremental %}
+    -- read by the filters the macro `touched` writes
+    touched_months as (  -- noqa: ST03
+        {{ touched_months() }}
+    ),
+{% endif %}
+
+dossiers as (
+    select dossier_code, unit_code, procedure_code, is_received, status, received_at, finished_at, due_at
     from {{ ref('fct_dossiers') }}
-    where is_received and status not in {{ statuses('withdrawn_or_stopped') }}
 ),
 
 months as (
-    select
-        period_month,
-        cast({{ add_days('month_end', 1) }} as timestamp) as month_end_at
-    from {{ ref('int_months') }}
+    select period_month, month_end from {{ ref('int_months') }}
+    where {{ touched('period_month', incremental) }}
+),
+
+open_dossiers as (
+    {{ open_at_month_end('dossiers', 'months', carried=['procedure_code']) }}
 )
 
 select
-    d.dossier_code,
-    d.unit_code,
-    d.procedure_code,
-    m.period_month,
-    d.due_at,
-    coalesce(d.due_at >= m.month_end_at, false) as is_not_yet_due
-from dossiers as d
-join months as m
-    on
-        d.received_at < m.month_end_at
-        and (d.finished_at is null or d.finished_at >= m.month_end_at)
+    dossier_code,
+    unit_code,
+    procedure_code,
+    period_month,
+    due_at,
+    is_not_yet_due,
+    {{ ledger_watermark() }} as processed_through_batch_seq
+from open_dossiers

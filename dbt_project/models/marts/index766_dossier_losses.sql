@@ -4,14 +4,27 @@
   not online, not digitised; fee-bearing but not paid online; a paper result without an e-result), with what it
   failed (Vietnamese, the var's `fails`) and points_if_passed: the points the unit-month would gain had that dossier
   alone passed (0 for online_submission once the ratio reached its full_at). No personal data.
+  Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
+{{ config(**incremental_by_month()) }}
+-- depends_on: {{ ref('int_months') }}
+{% set incremental = month_incremental() %}
 {% set metrics = index766_metrics() %}
-with dossiers as (
+with
+{% if incremental %}
+    -- read by the filters the macro `touched` writes
+    touched_months as (  -- noqa: ST03
+        {{ touched_months() }}
+    ),
+{% endif %}
+
+dossiers as (
     select * from {{ ref('fct_dossiers') }}
 ),
 
 resolutions as (
     select * from {{ ref('fct_resolutions') }}
+    where {{ touched('resolved_month', incremental) }}
 ),
 
 receptions as (
@@ -26,7 +39,7 @@ receptions as (
         is_paid_online,
         is_digitised
     from dossiers
-    where is_received
+    where is_received and {{ touched('received_month', incremental) }}
 ),
 
 units as (
@@ -40,7 +53,7 @@ against as (
     union all
     select o.dossier_code, o.unit_code, o.procedure_code, o.period_month, 'on_time' as metric, 'open_past_due' as failure
     from {{ ref('int_open_at_month_end') }} as o
-    where not o.is_not_yet_due
+    where not o.is_not_yet_due and {{ touched('o.period_month', incremental) }}
     union all
     select r.dossier_code, r.unit_code, r.procedure_code, r.resolved_month as period_month, 'e_result' as metric, 'no_e_result' as failure
     from resolutions as r
@@ -78,7 +91,7 @@ gains as (
             {{ index766_points(metric, 'numerator + 1', 'denominator') }}
             - {{ index766_points(metric, 'numerator', 'denominator') }} as points_if_passed
         from {{ ref('index766_unit_month') }}
-        where scope = 'current_unit' and metric = '{{ metric }}'
+        where scope = 'current_unit' and metric = '{{ metric }}' and {{ touched('period_month', incremental) }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
@@ -90,7 +103,8 @@ select
     a.period_month,
     a.metric,
     f.reason,
-    g.points_if_passed
+    g.points_if_passed,
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from against as a
 join units as u on a.unit_code = u.unit_code
 join failures as f on a.failure = f.failure

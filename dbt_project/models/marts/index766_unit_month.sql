@@ -3,11 +3,25 @@
   unit (its predecessors' dossiers counted under it, as kpi_current_unit_month does) and per level (the pool of
   its current units; toan_tinh the whole province), per month and metric; then per unit-month the total, the share
   of the points at stake (score_pct) and the rank among the current units of its level (1 the best, ties sharing).
+  Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
+{{ config(**incremental_by_month()) }}
+-- depends_on: {{ ref('fct_dossiers') }}
+-- depends_on: {{ ref('int_months') }}
+{% set incremental = month_incremental() %}
 {% set metrics = index766_metrics() %}
 {% set measures = index766_measures() %}
-with current_unit_month as (
+with
+{% if incremental %}
+    -- read by the filters the macro `touched` writes
+    touched_months as (  -- noqa: ST03
+        {{ touched_months('is_complete_month') }}
+    ),
+{% endif %}
+
+current_unit_month as (
     select * from {{ ref('kpi_current_unit_month') }}
+    where {{ touched('period_month', incremental) }}
 ),
 
 open_at_month_end as (
@@ -18,6 +32,7 @@ open_at_month_end as (
         count(*) filter (where open_dossiers.is_not_yet_due) as open_not_yet_due
     from {{ ref('int_open_at_month_end') }} as open_dossiers
     join {{ ref('dim_units') }} as units on open_dossiers.unit_code = units.unit_code
+    where {{ touched('open_dossiers.period_month', incremental) }}
     group by units.current_unit_code, open_dossiers.period_month
 ),
 
@@ -136,7 +151,8 @@ select
     s.total_points,
     s.total_max_points,
     s.score_pct,
-    r.rank_in_level
+    r.rank_in_level,
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from scored as s
 left join ranks as r
     on s.scope = 'current_unit' and s.unit_code = r.unit_code and s.period_month = r.period_month

@@ -2,9 +2,23 @@
   Every measure and rate per current unit and month (kpis.md, Unit lineage): each month pools every unit whose
   current unit is the same, so a merged commune's series runs back through its predecessors. The level is the
   current unit's. units_pooled counts the kpi_unit_month rows pooled that month.
+  Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-with unit_month as (
+{{ config(**incremental_by_month()) }}
+-- depends_on: {{ ref('fct_dossiers') }}
+-- depends_on: {{ ref('int_months') }}
+{% set incremental = month_incremental() %}
+with
+{% if incremental %}
+    -- read by the filters the macro `touched` writes
+    touched_months as (  -- noqa: ST03
+        {{ touched_months('is_complete_month') }}
+    ),
+{% endif %}
+
+unit_month as (
     select * from {{ ref('kpi_unit_month') }}
+    where {{ touched('period_month', incremental) }}
 ),
 
 lineage as (
@@ -35,6 +49,7 @@ select
     {% for m in kpi_measures() %}
         pooled.{{ m }},
     {% endfor %}
-    {{ kpi_rates('pooled.') }}
+    {{ kpi_rates('pooled.') }},
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from pooled
 join {{ ref('dim_units') }} as current_units on pooled.current_unit_code = current_units.unit_code

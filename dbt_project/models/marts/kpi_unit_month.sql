@@ -2,13 +2,25 @@
   Every measure and rate of kpis.md per unit and calendar month, over the dossiers' current states.
   One row for every unit valid in a month of the data (zeros where nothing happened), and for any unit-month
   with activity. History stays under the unit that existed then; current_unit_code maps it forward.
+  Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-with units as (
+{{ config(**incremental_by_month()) }}
+{% set incremental = month_incremental() %}
+with
+{% if incremental %}
+    -- read by the filters the macro `touched` writes
+    touched_months as (  -- noqa: ST03
+        {{ touched_months('is_complete_month') }}
+    ),
+{% endif %}
+
+units as (
     select * from {{ ref('dim_units') }}
 ),
 
 months as (
     select * from {{ ref('int_months') }}
+    where {{ touched('period_month', incremental) }}
 ),
 
 receptions as (
@@ -20,7 +32,7 @@ receptions as (
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
     {% endfor %}
     from {{ ref('fct_dossiers') }}
-    where {{ measure_flag('received') }}
+    where {{ measure_flag('received') }} and {{ touched('received_month', incremental) }}
     group by all
 ),
 
@@ -32,6 +44,7 @@ resolutions as (
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
     {% endfor %}
     from {{ ref('fct_resolutions') }}
+    where {{ touched('resolved_month', incremental) }}
     group by all
 ),
 
@@ -70,7 +83,8 @@ select
     {% for m in kpi_measures() %}
         measures.{{ m }},
     {% endfor %}
-    {{ kpi_rates('measures.') }}
+    {{ kpi_rates('measures.') }},
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from measures
 left join units using (unit_code)
 left join months using (period_month)
