@@ -8,7 +8,9 @@ export, then measures in one go, each as wall time and peak RSS of the whole pro
   full     `tthc run` on a fresh warehouse, without the last day
   nightly  the last day landed, `tthc run` again
   no-op    `tthc run` once more, nothing new
-and writes `benchmarks/results/<date>-bench-<scale>.json` with the ratios to the floor.
+and writes `benchmarks/results/<date>-bench-<scale>.json` with the ratios to the floor, and for each run where its
+time went: each step's duration as `tthc run` printed it, and the dbt nodes' seconds (from the build's
+run_results.json) by family, the 766 estimate's models and tests on their own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 from datetime import date
@@ -50,11 +53,40 @@ def held_back(landing: Path, held: Path) -> Path:
     return held / last.name
 
 
-def run(label: str, command: list[str], env: dict) -> dict:
+STEP_DONE = re.compile(r"✓ (\S+)(?: \(\d+ checks passed\))? in ([\d.]+) s")
+DBT_TARGETS = ROOT / "dbt_project" / "target"
+FAMILIES = {"index766": ("index766_", "int_open_at_month_end")}  # the 766 estimate's models and their tests
+
+
+def run(label: str, command: list[str], env: dict, output: Path | None = None) -> dict:
+    """Wall time and peak memory of a command; with `output`, its console kept there and where its time went."""
     print(f"{label}: {' '.join(command)}", flush=True)
-    result = measure(command, env=env, stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    before = set(DBT_TARGETS.glob("warehouse_models-*"))
+    sink = open(output or os.devnull, "w")
+    result = measure(command, env=env, stdout=sink, stderr=sink)
+    sink.close()
     print(f"  {result['wall_seconds']} s, peak {result['peak_rss_gib']} GiB, exit {result['exit_code']}", flush=True)
+    if output:
+        result["steps_seconds"] = {step: float(seconds) for step, seconds in STEP_DONE.findall(output.read_text())}
+        builds = sorted(set(DBT_TARGETS.glob("warehouse_models-*")) - before, key=lambda p: p.stat().st_mtime)
+        if builds and (builds[-1] / "run_results.json").exists():
+            result["dbt_node_seconds"] = dbt_node_seconds(builds[-1] / "run_results.json")
     return result
+
+
+def dbt_node_seconds(run_results: Path) -> dict:
+    """The build's nodes' execution seconds: in all, by resource type, the 766 estimate's, and the ten slowest."""
+    nodes = json.loads(run_results.read_text())["results"]
+    seconds = {"elapsed": round(json.loads(run_results.read_text())["elapsed_time"], 1)}
+    for node in nodes:
+        kind = node["unique_id"].split(".")[0]
+        seconds[kind] = round(seconds.get(kind, 0) + node["execution_time"], 2)
+        for family, prefixes in FAMILIES.items():
+            if any(prefix in node["unique_id"] for prefix in prefixes):
+                seconds[family] = round(seconds.get(family, 0) + node["execution_time"], 2)
+    slowest = sorted(nodes, key=lambda n: -n["execution_time"])[:10]
+    seconds["slowest"] = {n["unique_id"].split(".", 2)[2]: round(n["execution_time"], 2) for n in slowest}
+    return seconds
 
 
 def main() -> None:
@@ -75,11 +107,11 @@ def main() -> None:
     results = {"floor": run("floor", [python, "-c", FLOOR, str(landing), str(work / "floor.duckdb")], env)}
     results["floor"]["command"] = "DuckDB read_csv of every CSV export into a file (benchmarks/bench.py FLOOR)"
     (work / "floor.duckdb").unlink(missing_ok=True)
-    results["full"] = run("full", [tthc, "run"], env)
+    results["full"] = run("full", [tthc, "run"], env, work / "full.out")
     target = landing / "dossiers" / last_day.name[5:9] / last_day.name[9:11] / last_day.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(last_day, target)
-    results["nightly"] = run("nightly", [tthc, "run"], env)
+    results["nightly"] = run("nightly", [tthc, "run"], env, work / "nightly.out")
     results["no_op"] = run("no-op", [tthc, "run"], env)
     target.unlink()  # the landing is kept without its last day, for the next benchmark
     floor = results["floor"]["wall_seconds"]

@@ -61,12 +61,14 @@ def describe_test(node: Mapping[str, Any]) -> tuple[str, str]:
     name, kwargs = meta.get("name"), meta.get("kwargs") or {}
     column = kwargs.get("column_name") or node.get("column_name")
     columns = _plain(kwargs.get("columns", []))
+    rebuilt_vi, rebuilt_en = (" (kiểm tra các tháng vừa ghi)", ", among the months this build wrote") \
+        if kwargs.get("rebuilt_months_only") else ("", "")
     generic = {
         "unique": (f"Không có hai dòng trùng {column}", f"Fails when two rows share a {column}."),
         "not_null": (f"{column} không để trống", f"Fails when {column} is empty."),
         "not_null_columns": (f"Các cột {columns} không để trống", f"Fails when any of {columns} is empty."),
-        "unique_combination": (f"Mỗi bộ ({columns}) chỉ có một dòng",
-                               f"Fails when two rows share ({columns}): the table's grain."),
+        "unique_combination": (f"Mỗi bộ ({columns}) chỉ có một dòng" + rebuilt_vi,
+                               f"Fails when two rows share ({columns}): the table's grain{rebuilt_en}."),
         "unique_among_rebuilt": (f"Không có hai dòng trùng {column} (kiểm tra các dòng vừa ghi)",
                                  f"Fails when a {column} appears twice among the rows this build wrote."),
         "accepted_values": (f"{column} chỉ nhận các giá trị {_plain(kwargs.get('values', []))}",
