@@ -56,14 +56,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro incremental_by_month() -%}
-    {#- how the tables of figures per month replace the months a run rebuilt (macros/month_incremental.sql): DuckDB
-        deletes and inserts them by period_month. Spark builds them whole: an overwritten partition column moves to
-        the end of a Spark table, and the published marts keep DuckDB's column order (docs/scale-out.md) -#}
+{% macro incremental_by_month(complete_column=none) -%}
+    {#- how the tables of figures per month replace the months a run rebuilds (macros/month_incremental.sql): on
+        DuckDB a pre-hook, in the model's transaction, lists those months and deletes them (also the ones that come
+        out empty), and the model inserts them again. Spark builds them whole: an overwritten partition column
+        moves to the end of a Spark table, and the published marts keep DuckDB's column order (docs/scale-out.md) -#}
     {%- if target.type == 'spark' -%}
         {{ return({'materialized': 'table'}) }}
     {%- else -%}
+        {%- set argument = "'" ~ complete_column ~ "'" if complete_column else 'none' -%}
         {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': 'period_month',
-                   'on_schema_change': 'append_new_columns'}) }}
+                   'on_schema_change': 'append_new_columns',
+                   'pre_hook': '{{ clear_touched_months(' ~ argument ~ ') }}'}) }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#
   Month-incremental models: the tables of figures per month (kpi_unit_month, the 766 estimate, the open dossiers at
-  a month's end) rebuild only the months a run can have changed, and replace those months whole (delete+insert by
-  period_month, macro incremental_by_month). Each row keeps the ledger's last batch when it was built
+  a month's end) rebuild only the months a run can have changed, and replace those months whole (a pre-hook lists
+  and deletes them, the model inserts them: macro incremental_by_month). Each row keeps the ledger's last batch when it was built
   (processed_through_batch_seq); a nightly run rebuilds the months
   - that a dossier changed since then counts in, before its change and after: its reception month, its resolution
     month, and the months at whose end it was open where that changed (a dossier resolved today leaves the months
@@ -122,10 +122,25 @@
     select period_month from months where exists (select 1 from everything)
 {%- endmacro %}
 
+{% macro touched_months_table() -%}
+    temp.main.{{ this.identifier }}__touched_months
+{%- endmacro %}
+
+{% macro clear_touched_months(complete_column=none) -%}
+    {#- the model's pre-hook: the months this run rebuilds, kept for the model's filters, deleted from the table -#}
+    {%- if month_incremental() -%}
+        create or replace temp table {{ touched_months_table() }} as
+        {{ touched_months(complete_column) }};
+        delete from {{ this }} where period_month in (select period_month from {{ touched_months_table() }})
+    {%- else -%}
+        select 'a full build: every month' as months_rebuilt
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro touched(column, incremental) -%}
     {#- a filter: the column's month is one this run rebuilds (always true in a full build) -#}
     {%- if incremental -%}
-        {{ column }} in (select period_month from touched_months)
+        {{ column }} in (select period_month from {{ touched_months_table() }})
     {%- else -%}
         true
     {%- endif -%}

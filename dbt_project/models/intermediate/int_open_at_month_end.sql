@@ -9,15 +9,7 @@
 {{ config(**incremental_by_month()) }}
 -- depends_on: {{ ref('int_months') }}
 {% set incremental = month_incremental() %}
-with
-{% if incremental %}
-    -- read by the filters the macro `touched` writes
-    touched_months as (  -- noqa: ST03
-        {{ touched_months() }}
-    ),
-{% endif %}
-
-dossiers as (
+with dossiers as (
     select dossier_code, unit_code, procedure_code, is_received, status, received_at, finished_at, due_at
     from {{ ref('fct_dossiers') }}
 ),

@@ -10,15 +10,7 @@
 -- depends_on: {{ ref('int_months') }}
 {% set incremental = month_incremental() %}
 {% set metrics = index766_metrics() %}
-with
-{% if incremental %}
-    -- read by the filters the macro `touched` writes
-    touched_months as (  -- noqa: ST03
-        {{ touched_months() }}
-    ),
-{% endif %}
-
-dossiers as (
+with dossiers as (
     select * from {{ ref('fct_dossiers') }}
 ),
 

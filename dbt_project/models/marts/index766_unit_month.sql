@@ -5,21 +5,13 @@
   of the points at stake (score_pct) and the rank among the current units of its level (1 the best, ties sharing).
   Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-{{ config(**incremental_by_month()) }}
+{{ config(**incremental_by_month('is_complete_month')) }}
 -- depends_on: {{ ref('fct_dossiers') }}
 -- depends_on: {{ ref('int_months') }}
 {% set incremental = month_incremental() %}
 {% set metrics = index766_metrics() %}
 {% set measures = index766_measures() %}
-with
-{% if incremental %}
-    -- read by the filters the macro `touched` writes
-    touched_months as (  -- noqa: ST03
-        {{ touched_months('is_complete_month') }}
-    ),
-{% endif %}
-
-current_unit_month as (
+with current_unit_month as (
     select * from {{ ref('kpi_current_unit_month') }}
     where {{ touched('period_month', incremental) }}
 ),

@@ -4,19 +4,11 @@
   current unit's. units_pooled counts the kpi_unit_month rows pooled that month.
   Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-{{ config(**incremental_by_month()) }}
+{{ config(**incremental_by_month('is_complete_month')) }}
 -- depends_on: {{ ref('fct_dossiers') }}
 -- depends_on: {{ ref('int_months') }}
 {% set incremental = month_incremental() %}
-with
-{% if incremental %}
-    -- read by the filters the macro `touched` writes
-    touched_months as (  -- noqa: ST03
-        {{ touched_months('is_complete_month') }}
-    ),
-{% endif %}
-
-unit_month as (
+with unit_month as (
     select * from {{ ref('kpi_unit_month') }}
     where {{ touched('period_month', incremental) }}
 ),

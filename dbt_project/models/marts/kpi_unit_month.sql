@@ -4,17 +4,9 @@
   with activity. History stays under the unit that existed then; current_unit_code maps it forward.
   Month-incremental (macros/month_incremental.sql): a nightly run rebuilds the months its changes touch.
 #}
-{{ config(**incremental_by_month()) }}
+{{ config(**incremental_by_month('is_complete_month')) }}
 {% set incremental = month_incremental() %}
-with
-{% if incremental %}
-    -- read by the filters the macro `touched` writes
-    touched_months as (  -- noqa: ST03
-        {{ touched_months('is_complete_month') }}
-    ),
-{% endif %}
-
-units as (
+with units as (
     select * from {{ ref('dim_units') }}
 ),
 
