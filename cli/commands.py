@@ -183,6 +183,7 @@ def _review(sha256: str, decision: str) -> None:
     from ingestion.reviews import ReviewError, journal_path, record_in_journal, review_batch
     from orchestration import duckdb_files
     from orchestration.assets.warehouse import incremental_relations
+    from orchestration.publication_plan import forget_publication
     from orchestration.resources import warehouse_lock
 
     settings = Settings.from_env()
@@ -196,6 +197,7 @@ def _review(sha256: str, decision: str) -> None:
             batch = review_batch(con, sha256, decision)
             for relation in rebuilt:
                 con.execute(f"drop table if exists {relation}")
+            forget_publication(con)
             con.commit()
         except ReviewError as exc:
             con.rollback()

@@ -46,3 +46,54 @@ def test_every_published_table_is_also_parquet(small_built, tmp_path):
             assert frame.columns == expected.columns
     unit_month = pl.read_parquet(folder / "kpi_unit_month.parquet")
     assert unit_month["online_rate"].dtype == pl.Float64 and unit_month["period_month"].dtype == pl.Date
+
+
+def _published_equals_the_warehouse(warehouse, published) -> None:
+    from orchestration.assets.publication import published_columns
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{published}' as published (read_only)")
+        for table, relation in PUBLISHED_TABLES.items():
+            columns = published_columns(con, relation)
+            differ = con.execute(f"select count(*) from ((select {columns} from {relation} except all "
+                                 f"select * from published.marts.{table}) union all (select * from "
+                                 f"published.marts.{table} except all select {columns} from {relation}))").fetchone()[0]
+            assert differ == 0, table
+            assert pl.read_parquet(parquet_folder(published) / f"{table}.parquet").height == \
+                con.execute(f"select count(*) from {relation}").fetchone()[0], table
+
+
+def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(small_built, tmp_path):
+    """issue #28: the file the last publication wrote is the start of the next; unchanged tables are kept, a
+    month-incremental mart gets the months rebuilt since (a month a build emptied goes too), others are written
+    whole; the result is the warehouse's tables, row for row, and so are the Parquet copies."""
+    import shutil
+
+    warehouse, published = tmp_path / "w.duckdb", tmp_path / "published" / "tthc_marts.duckdb"
+    shutil.copy(small_built, warehouse)
+    said = []
+    publish(warehouse, published, say=said.append)
+    assert said[-1] == f"wrote all {len(PUBLISHED_TABLES)} tables"
+    publish(warehouse, published, say=said.append)
+    assert said[-1] == f"{len(PUBLISHED_TABLES)} tables kept as they were"
+    kept_parquet = (parquet_folder(published) / "targets.parquet").stat().st_mtime_ns
+
+    with duckdb.connect(str(warehouse)) as con:  # what a nightly build does: some months rebuilt, one emptied
+        latest, first, last = con.execute("select max(processed_through_batch_seq), min(period_month), "
+                                           "max(period_month) from marts.kpi_unit_month").fetchone()
+        con.execute("update marts.kpi_unit_month set received = received + 1, processed_through_batch_seq = ? "
+                    "where period_month = ?", [latest + 1, last])
+        con.execute("update marts.index766_dossier_losses set points_if_passed = points_if_passed / 2, "
+                    "processed_through_batch_seq = ? where period_month = ?", [latest + 1, last])
+        con.execute("delete from marts.index766_dossier_losses where period_month = ?", [first])
+        con.execute("update marts.late_dossiers set unit_name = unit_name || ' (sửa)' where rowid = 0")
+    publish(warehouse, published, say=said.append)
+    assert said[-1] == ("1 table written whole (late_dossiers); the rebuilt months of kpi_unit_month (1) and "
+                        f"index766_dossier_losses (1); {len(PUBLISHED_TABLES) - 3} tables kept as they were")
+    _published_equals_the_warehouse(warehouse, published)
+    assert (parquet_folder(published) / "targets.parquet").stat().st_mtime_ns == kept_parquet
+
+    published.unlink()  # a published file removed by hand: written whole again
+    publish(warehouse, published, say=said.append)
+    assert said[-1] == f"wrote all {len(PUBLISHED_TABLES)} tables"
+    _published_equals_the_warehouse(warehouse, published)

@@ -7,6 +7,7 @@ have the old file open keep reading it undisturbed.
 
 import os
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.data_dictionary import write_data_dictionary
 from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
+from orchestration.publication_plan import Plan, plan, read_state, record_state
 from orchestration.published_docs import (
     PARQUET_DESCRIPTION_KEY,
     WAREHOUSE_ONLY_COLUMNS,
@@ -85,9 +87,12 @@ def remove_stale_staging_files(published: Path) -> list[Path]:
 
 
 def publish(warehouse: Path, published: Path, settings: Settings | None = None,
-            log: Callable[[str], None] | None = None, manifest: Path | None = None) -> dict[str, int]:
-    """Copy the published tables into a new file beside `published`, with their descriptions from the dbt YAML
-    (`manifest`, by default the dbt project's), verify it, and rename it into place."""
+            log: Callable[[str], None] | None = None, manifest: Path | None = None,
+            say: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Write the published tables into a file beside `published` (a copy of it, where the last publication wrote
+    it: only what changed is written again, publication_plan.py), with their descriptions from the dbt YAML
+    (`manifest`, by default the dbt project's), verify it, and rename it into place. `log` gets warnings, `say`
+    what was written."""
     if manifest is None:
         from orchestration.assets.warehouse import ensure_manifest
 
@@ -103,19 +108,26 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
     try:
         with duckdb_files.connect(warehouse, settings) as con:
             con.execute(CHECK_HISTORY_DDL)  # a first run blocked before any check ran still publishes none
+            state = read_state(con, published)
+            if state:  # the file the last publication wrote: start from it (publication_plan.py)
+                shutil.copyfile(published, staging)
             # written in a storage format that DuckDB 1.x readers (most SQL clients, notebooks, BI drivers) open
             con.execute(f"attach '{staging}' as published (storage_version '{settings.published_storage_version}')")
-            con.execute("create schema published.marts")
+            con.execute("create schema if not exists published.marts")
+            plans = {table: plan(con, table, relation, state) for table, relation in PUBLISHED_TABLES.items()}
             for table, relation in PUBLISHED_TABLES.items():
-                con.execute(f"create table published.marts.{table} as select {published_columns(con, relation)} "
-                            f"from {relation}")
-            write_comments(con, "published.marts", docs)
+                write_table(con, table, relation, plans[table])
+            write_comments(con, "published.marts", {t: docs[t] for t, p in plans.items() if p.action == "whole"})
             con.execute("detach published")
         counts = verify(staging)
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, published)
-        export_parquet(published, docs)
+        export_parquet(published, docs, [t for t, p in plans.items() if p.action != "keep"])
+        with duckdb_files.connect(warehouse, settings) as con:
+            record_state(con, plans, published)
+        if say:
+            say(describe_plans(plans) if state else f"wrote all {len(plans)} tables")
         return counts
     except BaseException as exc:
         full = duckdb_files.no_space_left(exc, staging if staging.exists() else published)
@@ -124,6 +136,33 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         raise
     finally:
         remove_staging_file(staging)
+
+
+def describe_plans(plans: dict[str, Plan]) -> str:
+    """What a publication wrote: "2 tables written whole (late_dossiers, data_quality_runs); the rebuilt months of
+    kpi_unit_month (1) and index766_dossier_losses (1); 17 tables kept as they were"."""
+    whole = [t for t, p in plans.items() if p.action == "whole"]
+    months = [f"{t} ({len(p.months)})" for t, p in plans.items() if p.action == "months"]
+    kept = sum(p.action == "keep" for p in plans.values())
+    parts = ([f"{len(whole)} table{'s' if len(whole) != 1 else ''} written whole ({', '.join(whole)})"] if whole else []) \
+        + ([f"the rebuilt months of {', '.join(months[:-1])}{' and ' if len(months) > 1 else ''}{months[-1]}"]
+           if months else []) + [f"{kept} tables kept as they were"]
+    return "; ".join(parts)
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: str, relation: str, how: Plan) -> None:
+    """Bring published.marts.<table> to the warehouse relation, as planned (publication_plan.py)."""
+    target, columns = f"published.marts.{table}", published_columns(con, relation)
+    if how.action == "whole":
+        con.execute(f"drop table if exists {target}")
+        con.execute(f"create table {target} as select {columns} from {relation}")
+    elif how.action == "months":
+        con.execute("create or replace temp table months_to_publish (period_month date)")
+        con.executemany("insert into months_to_publish values (?)", [[m] for m in how.months])
+        con.execute(f"delete from {target} where period_month in (select period_month from months_to_publish) "
+                    f"or period_month not in (select distinct period_month from {relation})")  # or emptied
+        con.execute(f"insert into {target} select {columns} from {relation} "
+                    f"where period_month in (select period_month from months_to_publish)")
 
 
 def published_columns(con: duckdb.DuckDBPyConnection, relation: str) -> str:
@@ -140,10 +179,11 @@ def parquet_folder(published: Path) -> Path:
     return published.parent / "parquet"
 
 
-def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None) -> list[Path]:
-    """Every published table as `parquet/<table>.parquet` beside the file, for tools that read no DuckDB, each
-    column's description as its field metadata and the table's as the file's; each written beside and renamed into
-    place, like the file itself."""
+def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
+                   tables: list[str] | None = None) -> list[Path]:
+    """The published tables (`tables`, or every one) as `parquet/<table>.parquet` beside the file, for tools that
+    read no DuckDB, each column's description as its field metadata and the table's as the file's; each written
+    beside and renamed into place, like the file itself. A table whose Parquet copy is missing is written too."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -155,6 +195,8 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None) -> 
         for table in PUBLISHED_TABLES:
             doc = docs.get(table, TableDoc(""))
             target = folder / f"{table}.parquet"
+            if tables is not None and table not in tables and target.exists():
+                continue
             staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             try:
                 reader = con.sql(f"select * from published.marts.{table}").to_arrow_reader(PARQUET_BATCH_ROWS)
@@ -199,7 +241,7 @@ def verify(path: Path) -> dict[str, int]:
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings()
-    counts = publish(settings.warehouse, settings.published, settings, log=context.log.warning)
+    counts = publish(settings.warehouse, settings.published, settings, log=context.log.warning, say=context.log.info)
     context.log.info(f"published {settings.published} ({', '.join(f'{t}: {n}' for t, n in counts.items())})")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(settings.published.resolve())),

@@ -1,0 +1,118 @@
+"""Which published tables a publication must write again, and how (issue #28: publish only what changed).
+
+A publication starts from a copy of the file it replaces when that file is the one the last publication wrote (its
+size, modification time and inode, recorded in the warehouse's `quality.publication_state`), and then, table by
+table:
+- keeps a table whose warehouse relation has the same fingerprint (its columns and types, row count and the sum of
+  its rows' hashes) as when it was last published;
+- for a month-incremental mart (it keeps `processed_through_batch_seq`, macros/month_incremental.sql), replaces only
+  the months rebuilt since (their rows carry a later watermark), unless the mart was rebuilt whole since;
+- writes any other table whole.
+Without a usable previous file (the first run, a file replaced by hand, a crash between the file and its state, a
+batch review, which rebuilds the incremental models whole at the same watermark: forget_publication) every table is
+written. The state is recorded after the file and its Parquet copies are in place, so a crash in
+between only costs the next run a whole publication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+WATERMARK = "processed_through_batch_seq"
+STATE_DDL = """
+create schema if not exists quality;
+create table if not exists quality.publication_state (
+    published_table varchar not null,  -- the table's name in the published file
+    fingerprint varchar not null,      -- its columns and contents when published (see fingerprint())
+    watermark bigint,                  -- a month-incremental mart's last watermark when published
+    published_file varchar not null    -- size, mtime and inode of the file that publication wrote
+)
+"""
+
+
+@dataclass(frozen=True)
+class Published:
+    fingerprint: str
+    watermark: int | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with one table: keep it, replace some months of it, or write it whole."""
+    action: str  # "keep", "months" or "whole"
+    fingerprint: str
+    watermark: int | None
+    months: tuple = ()
+
+
+def file_identity(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    schema, table = relation.split(".")
+    return con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                       "and table_name = ? and table_catalog = current_database() order by ordinal_position",
+                       [schema, table]).fetchall()
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, int | None]:
+    """(fingerprint, watermark). A month-incremental mart: its columns, its oldest watermark (a whole rebuild moves
+    it) and its row count at its latest watermark (rows removed without a build: written whole), and that latest
+    watermark; any other relation: its columns, row count and the sum of its rows' hashes (order-free: the same
+    rows in another order give the same sum). dbt is the one writer of the marts: a mart's rows changed in place
+    by hand, at the same count and watermark, would not be seen."""
+    columns = columns_of(con, relation)
+    signature = ",".join(f"{name} {kind}" for name, kind in columns)
+    if WATERMARK in dict(columns) and "period_month" in dict(columns):
+        oldest, latest, rows = con.execute(
+            f"select min({WATERMARK}), max({WATERMARK}), count(*) from {relation}").fetchone()
+        return f"{signature}|built {oldest}|{rows} rows at {latest}", latest
+    rows, hashes = con.execute(f"select count(*), sum(hash(t)::hugeint) from {relation} as t").fetchone()
+    return f"{signature}|{rows} rows|{hashes}", None
+
+
+def read_state(con: duckdb.DuckDBPyConnection, published: Path) -> dict[str, Published]:
+    """The last publication's tables, if `published` is the file it wrote; else nothing (write every table)."""
+    con.execute(STATE_DDL)
+    rows = con.execute("select published_table, fingerprint, watermark, published_file "
+                       "from quality.publication_state").fetchall()
+    if not rows or not published.exists() or {row[3] for row in rows} != {file_identity(published)}:
+        return {}
+    return {table: Published(fp, watermark) for table, fp, watermark, _ in rows}
+
+
+def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[str, Published]) -> Plan:
+    current, watermark = fingerprint(con, relation)
+    before = state.get(table)
+    if before is not None and before.fingerprint == current:
+        return Plan("keep", current, watermark)
+    if before is None or watermark is None or watermark == before.watermark \
+            or before.fingerprint.split("|")[:2] != current.split("|")[:2]:
+        # new, not month-incremental, changed without a build, or other columns or rebuilt whole since
+        return Plan("whole", current, watermark)
+    months = tuple(m for (m,) in con.execute(
+        f"select distinct period_month from {relation} where {WATERMARK} > ? order by 1", [before.watermark]).fetchall())
+    return Plan("months", current, watermark, months)
+
+
+def record_state(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan], published: Path) -> None:
+    """The tables as now published, with the identity of the file now in place."""
+    con.execute(STATE_DDL)
+    identity = file_identity(published)
+    con.execute("begin")
+    con.execute("delete from quality.publication_state")
+    con.executemany("insert into quality.publication_state values (?, ?, ?, ?)",
+                    [[table, p.fingerprint, p.watermark, identity] for table, p in plans.items()])
+    con.execute("commit")
+
+
+
+def forget_publication(con: duckdb.DuckDBPyConnection) -> None:
+    """The next publication writes every table (a batch review rebuilds the marts whole, at the same watermark)."""
+    con.execute(STATE_DDL)
+    con.execute("delete from quality.publication_state")
