@@ -20,7 +20,7 @@ from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.data_dictionary import write_data_dictionary
 from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
-from orchestration.publication_plan import Plan, plan, read_state, record_state
+from orchestration.publication_plan import Plan, columns_of, plan, read_state, record_state
 from orchestration.published_docs import (
     PARQUET_DESCRIPTION_KEY,
     WAREHOUSE_ONLY_COLUMNS,
@@ -167,12 +167,7 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, relation: str, how: 
 
 def published_columns(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """The select list that publishes a warehouse relation: every column but the warehouse's own bookkeeping."""
-    schema, table = relation.split(".")
-    kept = [name for (name,) in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "and table_catalog = current_database() order by ordinal_position", [schema, table]).fetchall()
-        if name not in WAREHOUSE_ONLY_COLUMNS]
-    return ", ".join(f'"{name}"' for name in kept)
+    return ", ".join(f'"{name}"' for name, _ in columns_of(con, relation) if name not in WAREHOUSE_ONLY_COLUMNS)
 
 
 def parquet_folder(published: Path) -> Path:
