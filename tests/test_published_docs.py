@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, publish
+from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, parquet_paths, publish
 from orchestration.published_docs import is_bilingual
 
 
@@ -57,7 +57,7 @@ def test_the_parquet_copies_carry_the_same_descriptions_as_field_and_file_metada
         table_comments = dict(con.execute(
             "select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall())
     for table in PUBLISHED_TABLES:
-        path = parquet_folder(published) / f"{table}.parquet"
+        path = parquet_paths(published, table)[-1]
         schema = pq.read_schema(path)
         for column in schema.names:
             assert schema.field(column).metadata[b"description"].decode() == comments[(table, column)], (table, column)

@@ -10,7 +10,7 @@ import textwrap
 import duckdb
 import polars as pl
 
-from orchestration.assets.publication import PUBLISHED_TABLES, parquet_folder, publish
+from orchestration.assets.publication import PARQUET_BY_MONTH, PUBLISHED_TABLES, parquet_folder, parquet_paths, publish
 
 
 def test_a_duckdb_1_client_opens_the_published_file_and_reads_every_table(small_built, tmp_path, duckdb1_python):
@@ -37,13 +37,17 @@ def test_every_published_table_is_also_parquet(small_built, tmp_path):
     published = tmp_path / "published" / "tthc_marts.duckdb"
     counts = publish(small_built, published)
     folder = parquet_folder(published)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.parquet" for t in PUBLISHED_TABLES)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        t if t in PARQUET_BY_MONTH else f"{t}.parquet" for t in PUBLISHED_TABLES)
     with duckdb.connect(str(published), read_only=True) as con:
         for table in PUBLISHED_TABLES:
-            frame = pl.read_parquet(folder / f"{table}.parquet")
+            frame = pl.read_parquet(parquet_paths(published, table))
             assert frame.height == counts[table]
             expected = con.sql(f"select * from marts.{table}").pl()
             assert frame.columns == expected.columns
+        for table in PARQUET_BY_MONTH:  # a file per month the table holds, named by it
+            months = {f"{m:%Y-%m}" for (m,) in con.execute(f"select distinct period_month from marts.{table}").fetchall()}
+            assert {p.stem for p in parquet_paths(published, table)} == months and len(months) > 1
     unit_month = pl.read_parquet(folder / "kpi_unit_month.parquet")
     assert unit_month["online_rate"].dtype == pl.Float64 and unit_month["period_month"].dtype == pl.Date
 
@@ -59,7 +63,7 @@ def _published_equals_the_warehouse(warehouse, published) -> None:
                                  f"select * from published.marts.{table}) union all (select * from "
                                  f"published.marts.{table} except all select {columns} from {relation}))").fetchone()[0]
             assert differ == 0, table
-            assert pl.read_parquet(parquet_folder(published) / f"{table}.parquet").height == \
+            assert pl.read_parquet(parquet_paths(published, table)).height == \
                 con.execute(f"select count(*) from {relation}").fetchone()[0], table
 
 
@@ -77,6 +81,7 @@ def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(s
     publish(warehouse, published, say=said.append)
     assert said[-1] == f"{len(PUBLISHED_TABLES)} tables kept as they were"
     kept_parquet = (parquet_folder(published) / "targets.parquet").stat().st_mtime_ns
+    losses = {p.stem: p.stat().st_mtime_ns for p in parquet_paths(published, "index766_dossier_losses")}
 
     with duckdb.connect(str(warehouse)) as con:  # what a nightly build does: some months rebuilt, one emptied
         latest, first, last = con.execute("select max(processed_through_batch_seq), min(period_month), "
@@ -92,6 +97,10 @@ def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(s
                         f"index766_dossier_losses (1); {len(PUBLISHED_TABLES) - 3} tables kept as they were")
     _published_equals_the_warehouse(warehouse, published)
     assert (parquet_folder(published) / "targets.parquet").stat().st_mtime_ns == kept_parquet
+    after = {p.stem: p.stat().st_mtime_ns for p in parquet_paths(published, "index766_dossier_losses")}
+    # the emptied month's file is gone, the rebuilt month's rewritten, the others kept
+    assert set(after) == set(losses) - {f"{first:%Y-%m}"}
+    assert [m for m in after if after[m] != losses[m]] == [f"{last:%Y-%m}"]
 
     published.unlink()  # a published file removed by hand: written whole again
     publish(warehouse, published, say=said.append)

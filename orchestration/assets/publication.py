@@ -77,7 +77,7 @@ def remove_stale_staging_files(published: Path) -> list[Path]:
     """Staging files (`.<name>.<pid>.tmp`, of the file or of its Parquet copies, and their `.tmp.wal`) of
     publications whose process died mid-write (killed, power cut): nobody will finish them."""
     stale = []
-    for folder in (published.parent, parquet_folder(published)):
+    for folder in (published.parent, parquet_folder(published), *(parquet_folder(published) / t for t in PARQUET_BY_MONTH)):
         for path in [*folder.glob(".*.tmp"), *folder.glob(".*.tmp.wal")]:
             pid = path.name.removesuffix(".wal").removesuffix(".tmp").rsplit(".", 1)[-1]
             if pid.isdigit() and process_start_ticks(int(pid)) is None:
@@ -123,7 +123,7 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, published)
-        export_parquet(published, docs, [t for t, p in plans.items() if p.action != "keep"])
+        export_parquet(published, docs, plans)
         with duckdb_files.connect(warehouse, settings) as con:
             record_state(con, plans, published)
         if say:
@@ -174,38 +174,71 @@ def parquet_folder(published: Path) -> Path:
     return published.parent / "parquet"
 
 
-def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
-                   tables: list[str] | None = None) -> list[Path]:
-    """The published tables (`tables`, or every one) as `parquet/<table>.parquet` beside the file, for tools that
-    read no DuckDB, each column's description as its field metadata and the table's as the file's; each written
-    beside and renamed into place, like the file itself. A table whose Parquet copy is missing is written too."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+# written as a folder of one file per month (`parquet/<table>/<YYYY-MM>.parquet`): the losses list is the one
+# published table that grows with dossiers × months (19.9M rows at 10M dossiers), and a nightly run rewrites only the
+# months it changed (its whole copy: 3.7 s of a 10M nightly run)
+PARQUET_BY_MONTH = ("index766_dossier_losses",)
 
-    docs = docs or {}
+
+def parquet_paths(published: Path, table: str) -> list[Path]:
+    """The Parquet file(s) of a published table."""
+    folder = parquet_folder(published)
+    return sorted((folder / table).glob("*.parquet")) if table in PARQUET_BY_MONTH else [folder / f"{table}.parquet"]
+
+
+def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
+                   plans: dict[str, Plan] | None = None) -> list[Path]:
+    """The published tables as `parquet/<table>.parquet` beside the file (a folder of months for PARQUET_BY_MONTH),
+    for tools that read no DuckDB, each column's description as its field metadata and the table's as the file's;
+    each file written beside and renamed into place, like the file itself. With the publication's `plans`, only what
+    it wrote: a kept table's copy stays, a table of months gets the months written again; a missing copy is
+    written in any case."""
+    docs, plans = docs or {}, plans or {}
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with open_published(published) as con:
         for table in PUBLISHED_TABLES:
-            doc = docs.get(table, TableDoc(""))
-            target = folder / f"{table}.parquet"
-            if tables is not None and table not in tables and target.exists():
+            doc, how = docs.get(table, TableDoc("")), plans.get(table)
+            if table not in PARQUET_BY_MONTH:
+                target = folder / f"{table}.parquet"
+                if how is None or how.action != "keep" or not target.exists():
+                    _write_parquet(con, f"select * from published.marts.{table}", target, doc, table)
+                    written.append(target)
                 continue
-            staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            try:
-                reader = con.sql(f"select * from published.marts.{table}").to_arrow_reader(PARQUET_BATCH_ROWS)
-                schema = pa.schema(
-                    [f.with_metadata({PARQUET_DESCRIPTION_KEY: doc.columns.get(f.name, "")}) for f in reader.schema],
-                    metadata=parquet_metadata(doc, table))
-                with pq.ParquetWriter(staging, schema, compression="snappy") as writer:
-                    for batch in reader:
-                        writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
-                os.replace(staging, target)
-            finally:
-                staging.unlink(missing_ok=True)
-            written.append(target)
+            months = {m for (m,) in con.execute(f"select distinct period_month from published.marts.{table}").fetchall()}
+            (folder / table).mkdir(exist_ok=True)
+            present = {path.stem: path for path in (folder / table).glob("*.parquet")}
+            rewrite = set(how.months) if how is not None and how.action == "months" else \
+                set() if how is not None and how.action == "keep" else months
+            for month in sorted(months):
+                target = folder / table / f"{month:%Y-%m}.parquet"
+                if month in rewrite or target.stem not in present:
+                    _write_parquet(con, f"select * from published.marts.{table} where period_month = date "
+                                        f"'{month:%Y-%m-%d}'", target, doc, table)
+                    written.append(target)
+            for stem, path in present.items():
+                if stem not in {f"{m:%Y-%m}" for m in months}:
+                    path.unlink()  # a month the table no longer holds
     return written
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, target: Path, doc: TableDoc, table: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        reader = con.sql(query).to_arrow_reader(PARQUET_BATCH_ROWS)
+        schema = pa.schema(
+            [f.with_metadata({PARQUET_DESCRIPTION_KEY: doc.columns.get(f.name, "")}) for f in reader.schema],
+            metadata=parquet_metadata(doc, table))
+        with pq.ParquetWriter(staging, schema, compression="snappy") as writer:
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def verify(path: Path) -> dict[str, int]:
