@@ -1,8 +1,11 @@
-"""The raw schema of the warehouse: append-only tables that ingestion writes, and nothing else writes."""
+"""The raw schema of the warehouse: append-only tables that ingestion writes, and nothing else writes. How an older
+warehouse is brought to it is ingestion/migrations.py."""
 
 from __future__ import annotations
 
 import duckdb
+
+from ingestion.migrations import apply_migrations
 
 RAW_TABLES = ("dossier_snapshots", "unit_reports", "reference_units", "reference_procedures", "reference_targets",
               "reference_programmes", "explanations", "quarantine", "ingestion_ledger", "batch_validations")
@@ -25,17 +28,13 @@ create table if not exists raw.ingestion_ledger (
     batch_seq bigint not null,           -- ingestion order: later batches win ties
     ingested_at timestamp not null,
     review varchar,                      -- held / accepted / excluded; NULL when the batch was never held
-    reviewed_at timestamp                -- when an engineer accepted or excluded it
+    reviewed_at timestamp,               -- when an engineer accepted or excluded it
+    -- the file's size, modification and status-change times when it was read: a file whose path, size and times
+    -- are unchanged is not read and hashed again (ingestion.ingest.file_signature)
+    file_size bigint,
+    file_mtime_ns bigint,
+    file_ctime_ns bigint
 );
--- warehouses created before the review columns existed
-alter table raw.ingestion_ledger add column if not exists review varchar;
-alter table raw.ingestion_ledger add column if not exists reviewed_at timestamp;
--- the file's size and modification time when it was read: a file whose path, size and time are unchanged is not
--- read and hashed again
-alter table raw.ingestion_ledger add column if not exists file_size bigint;
-alter table raw.ingestion_ledger add column if not exists file_mtime_ns bigint;
--- and its status-change time (ingestion.ingest.file_signature)
-alter table raw.ingestion_ledger add column if not exists file_ctime_ns bigint;
 
 create table if not exists raw.dossier_snapshots (
     batch_id varchar not null,
@@ -114,10 +113,9 @@ create table if not exists raw.reference_targets (
     target double not null,
     valid_from date not null,
     valid_to date,
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    programme_code varchar               -- targets.csv's optional programme column (NULL: Directive 10's)
 );
--- targets.csv's optional programme column (a row without one is Directive 10's); added to older warehouses
-alter table raw.reference_targets add column if not exists programme_code varchar;
 
 create table if not exists raw.explanations (
     batch_id varchar not null,
@@ -170,8 +168,11 @@ create table if not exists raw.batch_validations (
 NOT_COUNTED_BATCHES = "select sha256 from raw.ingestion_ledger where review in ('held', 'excluded')"
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The raw tables as this version writes them: created where missing, an older warehouse upgraded
+    (ingestion/migrations.py); the names of the migrations applied."""
     con.execute(DDL)
+    return apply_migrations(con)
 
 
 def next_batch_seq(con: duckdb.DuckDBPyConnection) -> int:

@@ -13,8 +13,9 @@
 #}
 
 {% macro month_incremental() -%}
-    {#- whether this build rebuilds some months only: an incremental run of a table that keeps its watermark -#}
-    {{- return(is_incremental() and relation_has_columns(this, ['processed_through_batch_seq'])) -}}
+    {#- whether this build rebuilds some months only (a table stored without its watermark was dropped by
+        ingestion/migrations.py, month_marts_watermark) -#}
+    {{- return(is_incremental()) -}}
 {%- endmacro %}
 
 {% macro ledger_watermark() -%}

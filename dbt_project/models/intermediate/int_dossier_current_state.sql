@@ -29,8 +29,7 @@
     end
 {%- endset %}
 
-{#- a state stored before received_snapshot and received_month existed is recomputed whole, once -#}
-{%- set merging = is_incremental() and relation_has_columns(this, ['received_snapshot', 'received_month']) %}
+{%- set merging = is_incremental() %}
 
 {% if merging %}
     with new_snapshots as (
@@ -48,7 +47,7 @@
             case when received_snapshot is not null then received_unit_code end as received_unit_code,
             received_snapshot
         from {{ this }}
-        {% if config.get('incremental_strategy') == 'insert_overwrite' -%}
+        {% if target.type == 'spark' -%}
             -- whole received months are overwritten (Spark): every dossier of a month the new snapshots touch
             where coalesce(received_month, date '1900-01-01') in (
                 select coalesce(received_month, date '1900-01-01') from {{ this }}

@@ -23,7 +23,7 @@ receptions as (
     -- reception measures count under the unit that received the dossier, as kpi_unit_month does
     select
         dossier_code,
-        coalesce(received_unit_code, unit_code) as unit_code,
+        received_unit_code as unit_code,
         procedure_code,
         received_month as period_month,
         is_online,

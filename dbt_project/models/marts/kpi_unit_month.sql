@@ -17,8 +17,7 @@ months as (
 
 receptions as (
     select
-        -- rows written before received_unit_code existed (an older warehouse) are their current unit's
-        coalesce(received_unit_code, unit_code) as unit_code,
+        received_unit_code as unit_code,
         received_month as period_month,
     {% for m in kpi_measures('reception') %}
         count(*) filter (where {{ measure_flag(m) }}) as {{ m }}{{ ',' if not loop.last }}
