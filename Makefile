@@ -10,8 +10,7 @@ uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 # Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (this machine), every run would compile
-# Great Expectations, Dagster and dbt again (measured: 10 s of a 10M nightly run; importing Great Expectations 7.1 s
-# without its .pyc files, 1.2 s with them).
+# Great Expectations, Dagster and dbt again (benchmarks/README.md).
 setup: uv
 	$(UV) sync --frozen --compile-bytecode
 

@@ -81,7 +81,7 @@ def import_great_expectations():
 
 
 def preload_great_expectations() -> threading.Thread:
-    """Import Great Expectations (about 4 s) in a thread while the caller does other work: ingestion reads files
+    """Import Great Expectations (seconds) in a thread while the caller does other work: ingestion reads files
     and dbt runs in its own process meanwhile, and the step that validates then finds it imported."""
     thread = threading.Thread(target=import_great_expectations, daemon=True, name="preload-great-expectations")
     thread.start()

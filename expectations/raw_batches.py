@@ -57,7 +57,7 @@ SUITES = {
 
 
 def frame_for_gx(relation) -> pd.DataFrame:
-    """A DuckDB relation as pandas with Arrow-backed strings (9.5 s -> 0.7 s for 2.35M snapshot rows)."""
+    """A DuckDB relation as pandas with Arrow-backed strings (far faster than Python strings: benchmarks/README.md)."""
     def mapper(t: pa.DataType):
         return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
 
@@ -66,8 +66,8 @@ def frame_for_gx(relation) -> pd.DataFrame:
 
 VALIDATION_ROWS = 1_000_000  # batches are validated in groups of about this many rows (bounded memory)
 # Beyond this many rows in one run (a first load, a backfill), the suite is evaluated in DuckDB SQL instead of
-# Great Expectations' pandas engine: 124 s -> about 10 s for the 33M rows of 10M dossiers. A nightly export
-# (tens of thousands of rows) stays in Great Expectations.
+# Great Expectations' pandas engine, an order of magnitude faster on a first load (benchmarks/README.md). A nightly
+# export (tens of thousands of rows) stays in Great Expectations.
 SQL_ABOVE_ROWS = 2_000_000
 
 
@@ -98,8 +98,7 @@ def validate_batches(con, table: str, batch_ids: list[str], run_at) -> SuiteOutc
     for group in groups:
         outcomes.append(_validate_group(con, table, group, run_at))
         # GX's result objects hold the group's frame in reference cycles: collect them now, or a backfill's
-        # frames pile up until the cyclic collector happens to run (measured at 10M dossiers, 200 batches:
-        # peak 6.5 GiB without, 2.4 GiB with)
+        # frames pile up until the cyclic collector happens to run, and a backfill's peak memory with them
         gc.collect()
     return merge_outcomes(outcomes)
 

@@ -1,10 +1,11 @@
 """The same Great Expectations suites, evaluated in DuckDB SQL: for a backfill's millions of rows.
 
-Great Expectations validates a pandas frame at about 3.7 µs a row for the dossier suite (measured: 124 s of a
-10-million-dossier first run, a fifth of it). The expectation objects of a suite stay its one definition; this
+Great Expectations validates a pandas frame row by row in Python, a large share of a first load's time
+(benchmarks/README.md). The expectation objects of a suite stay its one definition; this
 module reads their configuration (type and arguments) and counts the unexpected rows of each in one SQL pass over
 the relation, with the rows' keys, as `run_suite` reports them. Only the expectation types the project's suites use
-are translated; any other is refused by name. tests/test_expectations.py runs both engines on the same rows.
+are translated; any other is refused by name. tests/test_ingestion.py (test_the_sql_engine_finds_what_great_expectations_finds) runs both engines on the same
+rows.
 """
 
 from __future__ import annotations

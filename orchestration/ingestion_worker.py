@@ -1,7 +1,7 @@
 """Ingestion and raw-batch validation in a process of their own, so that their memory is given back before dbt.
 
-polars, pandas and DuckDB's buffer pool keep what a 10-million-dossier ingestion used (measured: 12 GB held by the
-run's process while `dbt build` used 6 GB more). A spawned child does the work and exits; the run's process only
+polars, pandas and DuckDB's buffer pool keep what a 10-million-dossier ingestion used, and `dbt build` needs its
+own memory after it (benchmarks/README.md). A spawned child does the work and exits; the run's process only
 receives the report. Progress lines come back through a queue as they happen.
 """
 
@@ -17,14 +17,13 @@ from datetime import datetime
 from orchestration.settings import Settings
 
 # DuckDB's share of the memory bound in the worker: the rest is for the polars and pandas frames it also holds
-# (measured at 10M dossiers: with the whole bound, DuckDB's cache of the raw tables read for validation took the
-# worker to 9 GB).
+# (with the whole bound, DuckDB's cache of the raw tables read for validation goes beyond it).
 DUCKDB_SHARE_IN_WORKER = 0.4
 # A run whose changed landed files weigh more than this (a first load, a backfill: above about 400k rows) validates
 # its batches in the worker, which imports Great Expectations while it reads the files, and frees their frames
-# with it. A smaller one (a nightly export: 57k rows, 15 MB at 10M dossiers) leaves them to the run's process,
-# which imports Great Expectations for its own checks while the worker ingests: imported in the worker too, the
-# import competed with ingestion for the worker's interpreter and the second core (nightly at 10M: 13.9 s -> 4.2 s).
+# with it. A smaller one (a nightly export: tens of thousands of rows) leaves them to the run's process, which
+# imports Great Expectations for its own checks while the worker ingests: imported in the worker too, the import
+# competes with ingestion for the worker's interpreter and the second core (benchmarks/README.md).
 VALIDATE_IN_WORKER_ABOVE_BYTES = 100 * 2**20
 
 

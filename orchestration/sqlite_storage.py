@@ -1,6 +1,6 @@
 """Dagster's run and event storage under DAGSTER_HOME is SQLite: every event is a commit, and a commit in SQLite's
-default rollback journal costs fsyncs (measured: 7.5 s of a 35 s nightly run at 1M dossiers; Dagster writes a few
-hundred events a run, one per planned asset and check, per dbt node, per log line).
+default rollback journal costs fsyncs, and Dagster writes a few hundred events a run (one per planned asset and
+check, per dbt node, per log line): seconds of a nightly run (benchmarks/README.md).
 
 Every SQLite connection this process opens runs in WAL mode with synchronous=NORMAL: a commit appends to the log
 without waiting for the disk. The storage stays consistent after a crash or power cut; only the last events before

@@ -69,8 +69,7 @@ def build_pack(published: Path, month: date | None = None, reports: Path | None 
     and its pack is marked provisional (read_published). `programme`: the programme to score (default: the one in
     force in the month)."""
     # The workbooks allocate millions of short-lived objects, and each collection of the oldest generation would
-    # walk the caller's whole heap too (a Dagster run's: half a million objects): frozen, it is left out
-    # (measured at 10M dossiers in a run's process: 7.7 s -> 5.9 s).
+    # walk the caller's whole heap too (a Dagster run's: half a million objects): frozen, it is left out.
     gc.freeze()
     try:
         return _build_pack(published, month, reports, progress, provisional, programme)
@@ -121,8 +120,7 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
 
 
 # Above this many listed rows (overdue, unexplained, discrepancies: most of a pack's cells), the unit workbooks are
-# written by two processes (measured at 10M dossiers, 145 units and 59k listed rows, in a run's process: 5.9 s ->
-# 3.6 s for the pack); below it (1M dossiers: 6k rows) the processes' start-up costs about what they save.
+# written by two processes; below it the processes' start-up costs about what they save (benchmarks/README.md).
 PARALLEL_ABOVE_ROWS = 20_000
 
 

@@ -175,8 +175,7 @@ def parquet_folder(published: Path) -> Path:
 
 
 # written as a folder of one file per month (`parquet/<table>/<YYYY-MM>.parquet`): the losses list is the one
-# published table that grows with dossiers × months (19.9M rows at 10M dossiers), and a nightly run rewrites only the
-# months it changed (its whole copy: 3.7 s of a 10M nightly run)
+# published table that grows with dossiers × months, and a nightly run rewrites only the months it changed
 PARQUET_BY_MONTH = ("index766_dossier_losses",)
 
 

@@ -130,7 +130,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     with warehouse.connect(log=context.log.warning):
         pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
-    # dbt advises for production builds, and not in each run (13 of them: about 2 s of a nightly build)
+    # dbt advises for production builds, and not in each run
     target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target], context=context,
                          raise_on_error=False)
@@ -174,7 +174,7 @@ def with_progress(events, total: int, say) -> Iterator:
 def keep_partial_parse(invocation_target: Path, project: DbtProject = dbt_project) -> None:
     """Keep this build's parse for the next: dagster-dbt seeds each invocation's target folder from the project's
     `partial_parse.msgpack`, which `dbt parse` wrote with another profile (paths, memory bound), so every build
-    parsed the project whole again (5.0 s against 3.1 s)."""
+    parsed the project whole again."""
     parsed = invocation_target / "partial_parse.msgpack"
     if parsed.exists():
         kept = project.project_dir / project.target_path / "partial_parse.msgpack"

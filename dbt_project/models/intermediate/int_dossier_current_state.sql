@@ -11,9 +11,8 @@
   (snapshot_count of them; received_snapshot, the ordering key of its earliest received one, for the reception),
   so an out-of-order re-delivery is still placed where it belongs. A held batch that is later accepted or excluded
   rebuilds the model whole (the watermark only looks forward).
-  Measured at 10M dossiers, one new day: re-ranking every snapshot of the touched dossiers scanned 33M raw rows
-  (2.5 s in the nightly build); merging reads the day's 58k snapshots and looks their dossiers up among the 10M
-  stored states (2.0 s).
+  Merging reads only the day's snapshots, where re-ranking every snapshot of the touched dossiers scanned most of the
+  raw table (benchmarks/README.md).
   received_month is the partition Spark overwrites (macro incremental_by_dossier): there a run re-emits every
   dossier of the months it touches.
 #}

@@ -2,7 +2,7 @@
 -- No two rows share the column, checked for the rows the latest build wrote against every row. An incremental
 -- model replaces only the keys its new batches touched (delete+insert on this column), so a duplicate made by a
 -- build involves a row it wrote; rows written earlier were checked by the build that wrote them. A full build
--- writes every row with the same build_column, so it is checked whole. At 10M dossiers: 0.3 s against 1.6 s.
+-- writes every row with the same build_column, so it is checked whole.
 with rebuilt as (
     select distinct {{ column_name }}
     from {{ model }}
