@@ -43,7 +43,8 @@ class Rules:
     online_channel: int
     paid_online_codes: tuple[int, ...]
     measures: dict[str, str]  # measure -> family (reception / resolution), in contract order
-    rates: dict[str, tuple[str, str]]  # rate -> (numerator, denominator)
+    rates: dict[str, tuple[str, str]]  # rate -> (numerator, denominator); the rates are the indicators, in order
+    indicator_labels: dict[str, str]  # rate -> its Vietnamese name, in the rates' order
     part_whole: tuple[tuple[str, str], ...]  # (part, whole): a part never exceeds its whole
     report_measures: dict[str, str]  # unit-report measure -> its header
     mismatch_absolute: float
@@ -65,6 +66,14 @@ class Rules:
         return max(self.mismatch_absolute, self.mismatch_relative * system_value)
 
 
+def _indicator_labels(variables: dict) -> dict[str, str]:
+    labels = dict(variables["indicator_labels"])
+    if set(labels) != set(variables["rates"]):
+        raise ValueError(f"dbt_project.yml: indicator_labels must name exactly the rates {list(variables['rates'])}, "
+                         f"not {list(labels)}")
+    return {rate: str(labels[rate]) for rate in variables["rates"]}
+
+
 def parse(variables: dict) -> Rules:
     tolerance = variables["report_mismatch_tolerance"]
     return Rules(
@@ -75,6 +84,7 @@ def parse(variables: dict) -> Rules:
         paid_online_codes=tuple(variables["paid_online_codes"]),
         measures={name: spec["family"] for name, spec in variables["measures"].items()},
         rates={name: (pair[0], pair[1]) for name, pair in variables["rates"].items()},
+        indicator_labels=_indicator_labels(variables),
         part_whole=tuple((p, w) for p, w in variables["part_whole"]),
         report_measures=dict(variables["report_measures"]),
         mismatch_absolute=float(tolerance["absolute"]),

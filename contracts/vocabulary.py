@@ -63,7 +63,7 @@ TARGET_COLUMNS = ("indicator", "level", "target", "valid_from", "valid_to", "pro
 PROGRAMME_COLUMNS = ("programme_code", "programme_name", "effective_date", "baseline_months", "end_date")
 UNIT_LEVELS = ("tinh", "huyen", "xa")
 TARGET_LEVELS = ("tinh", "huyen", "xa", "toan_tinh")
-INDICATORS = ("online_rate", "digitisation_rate", "online_payment_rate", "on_time_rate", "e_result_rate")
+INDICATORS: tuple[str, ...] = tuple(rules().rates)  # the rates of the vars are the indicators, in order
 ONLINE_SERVICE_LEVELS = ("toan_trinh", "mot_phan", "khong")
 
 # --- codes and labels ----------------------------------------------------------------------------------------

@@ -32,10 +32,10 @@ VI_MARK = "-- vi:"
 
 
 def _plain(value: Any) -> str:
-    """An argument as people read it: `ref('dim_units')` -> dim_units, a var -> the var's name."""
+    """An argument as people read it: `ref('dim_units')` -> dim_units, a var (or its keys, `| list`) -> its name."""
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     text = re.sub(r"ref\(['\"](\w+)['\"]\)", r"\1", text)
-    return re.sub(r"\{\{\s*var\(['\"](\w+)['\"]\)((?:\[['\"]\w+['\"]\])*)\s*\}\}",
+    return re.sub(r"\{\{\s*var\(['\"](\w+)['\"]\)((?:\[['\"]\w+['\"]\])*)\s*(?:\|\s*list\s*)?\}\}",
                   lambda m: ".".join([m.group(1), *re.findall(r"\w+", m.group(2))]) + " (dbt vars)", text)
 
 

@@ -4,7 +4,7 @@ document the project writes for people (workbooks, dashboard, terminal scorecard
 from __future__ import annotations
 
 from contracts.rules import rules
-from contracts.vocabulary import INDICATORS, STATUS_LABELS
+from contracts.vocabulary import STATUS_LABELS
 
 # A pack for a month that is not complete yet (its data may still change): said on every sheet, page and name.
 PROVISIONAL_MARK = "TẠM TÍNH (tháng chưa đủ số liệu)"
@@ -18,14 +18,7 @@ LEVELS = ("toan_tinh", "tinh", "huyen", "xa")  # the order people read them in
 UNIT_LEVELS = ("tinh", "huyen", "xa")
 LEVEL_LABELS = {"toan_tinh": "Toàn tỉnh", "tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}
 
-INDICATOR_LABELS = {
-    "online_rate": "Tỷ lệ hồ sơ trực tuyến",
-    "digitisation_rate": "Tỷ lệ số hóa hồ sơ",
-    "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
-    "on_time_rate": "Tỷ lệ giải quyết đúng hạn",
-    "e_result_rate": "Tỷ lệ cấp kết quả điện tử",
-}
-assert tuple(INDICATOR_LABELS) == INDICATORS, "every indicator of the contract has a label"
+INDICATOR_LABELS: dict[str, str] = rules().indicator_labels  # the vars' indicator_labels, in the indicators' order
 
 # the unit-report headers where a measure has one (the measure's name as a unit's officer reads it)
 INDEX766_TITLE = "Chỉ số 766 (ước tính, 42/100 điểm từ dữ liệu hồ sơ)"

@@ -141,3 +141,26 @@ def test_a_spark_build_copies_every_table_the_publication_reads():
 
     copied = {f"{schema}.{table}" for schema, table in copied_relations(ensure_manifest())}
     assert {r for t, r in PUBLISHED_TABLES.items() if t != "data_quality_runs"} <= copied
+
+
+def test_every_indicator_description_names_exactly_the_rates_of_the_vars():
+    """issue #26 §2: the indicators are the vars' rates; the YAML that describes an indicator column names them all
+    and no other, and a label set that does not match the rates is refused."""
+    import re
+
+    import yaml
+
+    from contracts.rules import DBT_PROJECT_YML, parse, rules
+    from orchestration.assets.warehouse import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    described = {f"{node['name']}.{name}": column["description"] for node in manifest["nodes"].values()
+                 if node["resource_type"] == "model" for name, column in node["columns"].items()
+                 if name == "indicator"}
+    assert len(described) >= 6
+    for column, text in described.items():
+        assert set(re.findall(r"\b[a-z_]+_rate\b", text)) == set(rules().rates), column
+    variables = yaml.safe_load(DBT_PROJECT_YML.read_text(encoding="utf-8"))["vars"]
+    variables["indicator_labels"].pop("e_result_rate")
+    with pytest.raises(ValueError, match="indicator_labels must name exactly the rates"):
+        parse(variables)
