@@ -59,8 +59,8 @@ def write_data_dictionary(settings: Settings, manifest: Path, dbt_executable: st
         shutil.copy(manifest, Path(target) / "manifest.json")  # the project as parsed: no second compile
         done = subprocess.run(
             [dbt_executable, "docs", "generate", "--static", "--no-compile", "--target", "warehouse",
-             "--target-path", target, "--quiet"],
-            cwd=project_dir, env={**os.environ, **settings.dbt_env()}, capture_output=True, text=True)
+             "--target-path", target, "--quiet", *settings.dbt_args()],
+            cwd=project_dir, capture_output=True, text=True)
         generated = Path(target) / "static_index.html"
         if done.returncode != 0 or not generated.exists():
             raise RuntimeError(f"dbt docs generate failed for {page.name}: "

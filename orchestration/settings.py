@@ -183,9 +183,17 @@ class Settings:
         """The settings every DuckDB connection of the project opens with."""
         return {"memory_limit": self.memory_limit, "temp_directory": str(self.spill_dir)}
 
-    def dbt_env(self) -> dict[str, str]:
-        """What dbt's profile reads (dbt_project/profiles.yml): the warehouse and the same memory bound."""
-        return {"TTHC_WAREHOUSE": str(self.warehouse.resolve()), "TTHC_DUCKDB_MEMORY_LIMIT": self.memory_limit,
-                "TTHC_DUCKDB_TEMP_DIR": str(self.spill_dir.resolve()),
-                "TTHC_RAW_PARQUET": str(self.raw_parquet_dir.resolve()),
-                "TTHC_SPARK_WAREHOUSE": str(self.spark_dir.resolve())}
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt's profile and macros read (dbt_project/profiles.yml, macros/raw_parquet.sql), given to every dbt
+        command as `--vars` (dbt_args): the warehouse, the same memory bound and spill folder, the Spark folders. Run
+        by hand, dbt falls back on the environment variables of the same names, then on the repository's data/."""
+        return {"tthc_warehouse": str(self.warehouse.resolve()), "tthc_duckdb_memory_limit": self.memory_limit,
+                "tthc_duckdb_temp_dir": str(self.spill_dir.resolve()),
+                "tthc_raw_parquet": str(self.raw_parquet_dir.resolve()),
+                "tthc_spark_warehouse": str(self.spark_dir.resolve())}
+
+    def dbt_args(self) -> list[str]:
+        """`--vars` with dbt_vars: the settings reach dbt on its command line, the environment stays as it is."""
+        import json
+
+        return ["--vars", json.dumps(self.dbt_vars(), sort_keys=True)]

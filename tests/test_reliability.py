@@ -116,11 +116,11 @@ def test_dbt_runs_with_the_same_memory_limit(small_ingested, tmp_path):
     settings = Settings.from_env().with_paths(warehouse=db)
     from dataclasses import replace
 
-    env = {**os.environ, **replace(settings, memory_limit="700MB").dbt_env()}
     done = subprocess.run([str(Path(sys.executable).with_name("dbt")), "show", "--inline",
                            "select current_setting('memory_limit') as memory_limit", "--output", "json",
-                           "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
-                          cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300)
+                           "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+                           *replace(settings, memory_limit="700MB").dbt_args()],
+                          cwd=DBT_PROJECT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:]
     assert "667.5 MiB" in done.stdout or "700.0 MB" in done.stdout, done.stdout[-1000:]
 

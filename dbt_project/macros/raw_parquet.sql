@@ -6,7 +6,7 @@
 #}
 {% macro register_raw_parquet() %}
     {%- if target.type == 'spark' -%}
-        {%- set folder = env_var('TTHC_RAW_PARQUET', '../data/warehouse/raw_parquet') -%}
+        {%- set folder = var('tthc_raw_parquet', env_var('TTHC_RAW_PARQUET', '../data/warehouse/raw_parquet')) -%}
         {%- do run_query('create database if not exists raw') -%}
         {%- for table in ['dossier_snapshots', 'unit_reports', 'explanations', 'reference_units',
                           'reference_procedures', 'reference_targets', 'reference_programmes'] -%}

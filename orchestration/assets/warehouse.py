@@ -126,14 +126,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
     """
     settings = warehouse.settings()
-    os.environ.update(settings.dbt_env())  # dbt runs in dbt_project/ and reads these in profiles.yml
     with warehouse.connect(log=context.log.warning):
         pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
     target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target], context=context,
-                         raise_on_error=False)
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target, *settings.dbt_args()],
+                         context=context, raise_on_error=False)
     yield from with_progress(invocation.stream(), build_size(), context.log.info)
     exit_code = invocation.process.wait()
     keep_partial_parse(Path(invocation.target_path))
