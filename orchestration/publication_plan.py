@@ -64,14 +64,15 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str,
     return columns
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, int | None]:
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, described: str = "") -> tuple[str, int | None]:
     """(fingerprint, watermark). A month-incremental mart: its columns, its oldest watermark (a whole rebuild moves
     it) and its row count at its latest watermark (rows removed without a build: written whole), and that latest
     watermark; any other relation: its columns, row count and the sum of its rows' hashes (order-free: the same
-    rows in another order give the same sum). dbt is the one writer of the marts: a mart's rows changed in place
+    rows in another order give the same sum). `described`: a digest of the table's descriptions, so that a
+    changed description writes the table whole (its COMMENTs and Parquet metadata with it). dbt is the one writer of the marts: a mart's rows changed in place
     by hand, at the same count and watermark, would not be seen."""
     columns = columns_of(con, relation)
-    signature = ",".join(f"{name} {kind}" for name, kind in columns)
+    signature = ",".join(f"{name} {kind}" for name, kind in columns) + f" described {described}"
     if WATERMARK in dict(columns) and "period_month" in dict(columns):
         oldest, latest, rows = con.execute(
             f"select min({WATERMARK}), max({WATERMARK}), count(*) from {relation}").fetchone()
@@ -90,8 +91,9 @@ def read_state(con: duckdb.DuckDBPyConnection, published: Path) -> dict[str, Pub
     return {table: Published(fp, watermark) for table, fp, watermark, _ in rows}
 
 
-def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[str, Published]) -> Plan:
-    current, watermark = fingerprint(con, relation)
+def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[str, Published],
+         described: str = "") -> Plan:
+    current, watermark = fingerprint(con, relation, described)
     before = state.get(table)
     if before is not None and before.fingerprint == current:
         return Plan("keep", current, watermark)

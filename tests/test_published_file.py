@@ -102,6 +102,20 @@ def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(s
     assert set(after) == set(losses) - {f"{first:%Y-%m}"}
     assert [m for m in after if after[m] != losses[m]] == [f"{last:%Y-%m}"]
 
+    # a description changed in the dbt YAML: that table is written again, its COMMENTs and Parquet metadata with it
+    from orchestration.assets.warehouse import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == "targets")
+    node["description"] = "Chỉ tiêu — the targets, described anew."
+    changed = tmp_path / "manifest.json"
+    changed.write_text(json.dumps(manifest))
+    publish(warehouse, published, manifest=changed, say=said.append)
+    assert said[-1] == f"1 table written whole (targets); {len(PUBLISHED_TABLES) - 1} tables kept as they were"
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select comment from duckdb_tables() where table_name = 'targets'").fetchone()[0] == \
+            node["description"]
+
     published.unlink()  # a published file removed by hand: written whole again
     publish(warehouse, published, say=said.append)
     assert said[-1] == f"wrote all {len(PUBLISHED_TABLES)} tables"

@@ -77,7 +77,8 @@ def remove_stale_staging_files(published: Path) -> list[Path]:
     """Staging files (`.<name>.<pid>.tmp`, of the file or of its Parquet copies, and their `.tmp.wal`) of
     publications whose process died mid-write (killed, power cut): nobody will finish them."""
     stale = []
-    for folder in (published.parent, parquet_folder(published), *(parquet_folder(published) / t for t in PARQUET_BY_MONTH)):
+    month_folders = [parquet_folder(published) / t for t in PARQUET_BY_MONTH]
+    for folder in (published.parent, parquet_folder(published), *month_folders):
         for path in [*folder.glob(".*.tmp"), *folder.glob(".*.tmp.wal")]:
             pid = path.name.removesuffix(".wal").removesuffix(".tmp").rsplit(".", 1)[-1]
             if pid.isdigit() and process_start_ticks(int(pid)) is None:
@@ -114,7 +115,8 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
             # written in a storage format that DuckDB 1.x readers (most SQL clients, notebooks, BI drivers) open
             con.execute(f"attach '{staging}' as published (storage_version '{settings.published_storage_version}')")
             con.execute("create schema if not exists published.marts")
-            plans = {table: plan(con, table, relation, state) for table, relation in PUBLISHED_TABLES.items()}
+            plans = {table: plan(con, table, relation, state, described(docs[table]))
+                     for table, relation in PUBLISHED_TABLES.items()}
             for table, relation in PUBLISHED_TABLES.items():
                 write_table(con, table, relation, plans[table])
             write_comments(con, "published.marts", {t: docs[t] for t, p in plans.items() if p.action == "whole"})
@@ -136,6 +138,13 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
         raise
     finally:
         remove_staging_file(staging)
+
+
+def described(doc: TableDoc) -> str:
+    """A digest of a table's descriptions (publication_plan.fingerprint)."""
+    import hashlib
+
+    return hashlib.sha256(repr((doc.description, sorted(doc.columns.items()))).encode()).hexdigest()[:16]
 
 
 def describe_plans(plans: dict[str, Plan]) -> str:
