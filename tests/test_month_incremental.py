@@ -144,3 +144,38 @@ def _difference(left: pl.DataFrame, right: pl.DataFrame) -> str:
     only_left, only_right = left.join(right, on=left.columns, how="anti", nulls_equal=True), \
         right.join(left, on=left.columns, how="anti", nulls_equal=True)
     return f"nightly only:\n{only_left.head(5)}\nfull rebuild only:\n{only_right.head(5)}"
+
+
+def test_a_changed_model_or_rule_rebuilds_the_incremental_tables_whole(small_built, tmp_path):
+    """The incremental tables recompute only what new batches touch: a changed model, macro or rule var
+    (orchestration/model_definition.py) drops them before the build, which builds them whole, and the next
+    publication writes every table; a changed dbt test does not."""
+    from orchestration.assets.warehouse import incremental_relations
+    from orchestration.model_definition import definition_digest, rebuild_if_changed, record_definition
+    from orchestration.publication_plan import STATE_DDL
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    built = definition_digest(project)
+    (project / "tests" / "assert_rates_are_fractions.sql").write_text("select 1 where false\n")
+    assert definition_digest(project) == built  # tests check the tables, they do not define them
+    rules = project / "dbt_project.yml"
+    rules.write_text(rules.read_text().replace("online_rate: [received_online, received]",
+                                               "online_rate: [received_online, fee_bearing]"))
+    changed = definition_digest(project)
+    assert changed != built
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_built, db)
+    incremental = incremental_relations()
+    assert "marts.kpi_unit_month" in incremental and "facts.fct_dossiers" in incremental
+    with duckdb.connect(str(db)) as con:
+        record_definition(con, built)
+        con.execute(STATE_DDL)
+        con.execute("insert into quality.publication_state values ('kpi_unit_month', 'x', 1, '1:1')")
+        assert rebuild_if_changed(con, built, incremental) == []  # as built: nothing to do
+        assert rebuild_if_changed(con, changed, incremental) == incremental
+        assert {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables")
+                .fetchall()}.isdisjoint(incremental)
+        assert con.execute("select count(*) from quality.publication_state").fetchone()[0] == 0

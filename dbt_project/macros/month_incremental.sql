@@ -7,9 +7,11 @@
     month, and the months at whose end it was open where that changed (a dossier resolved today leaves the months
     it was open in as they were; one withdrawn today leaves every one of them);
   - that the table does not hold yet (a new month), or whose completeness changed (is_complete_month);
-  - every month, when a reference batch (units, procedures, programmes, targets) arrived since, or when a dossier
+  - every month, when a reference batch (units, procedures, programmes, targets) was loaded since (a file landed
+    again with the same bytes is only skipped), or when a dossier
     changed twice since (the version the table counted is gone: fct_dossiers keeps only the one before the last).
-  A full build (the first run, a batch review, a changed definition) computes every month.
+  A full build computes every month: the first run, a batch review, and a run after a model, macro or rule var
+  changed (orchestration/model_definition.py drops the incremental tables before the build).
 #}
 
 {% macro month_incremental() -%}
@@ -93,7 +95,7 @@
         where
             exists (
                 select 1 from {{ source('raw', 'ingestion_ledger') }}
-                where batch_seq > {{ since }} and kind = 'reference'
+                where batch_seq > {{ since }} and kind = 'reference' and status = 'loaded'
             )
             or exists (select 1 from changed where prior_processed_through_batch_seq > {{ since }})
     )

@@ -24,6 +24,7 @@ from packaging.version import Version
 from orchestration.check_descriptions import describe_test
 from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
 from orchestration.history import recorded
+from orchestration.model_definition import definition_digest, rebuild_if_changed, record_definition
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.spark_marts import copied_relations, copy_spark_tables
@@ -126,8 +127,12 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
     """
     settings = warehouse.settings()
-    with warehouse.connect(log=context.log.warning):
-        pass  # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
+    definition = definition_digest(DBT_PROJECT_DIR)
+    # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
+    with warehouse.connect(log=context.log.warning) as con:
+        rebuilt = rebuild_if_changed(con, definition, incremental_relations()) if settings.engine == "duckdb" else []
+    if rebuilt:
+        context.log.info(f"the dbt models or rules changed since the last build: {', '.join(rebuilt)} are built whole")
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
     target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
@@ -140,6 +145,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     cause = dbt_failure(exit_code, Path(invocation.target_path))
     if cause:
         raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
+    if settings.engine == "duckdb":
+        with warehouse.connect(log=context.log.warning) as con:
+            record_definition(con, definition)
     if settings.engine == "spark":  # the checks and the publication read the marts in the DuckDB warehouse
         with warehouse.connect(log=context.log.warning) as con:
             copied = copy_spark_tables(con, settings.spark_dir,
