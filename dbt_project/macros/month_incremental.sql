@@ -1,15 +1,15 @@
 {#
-  Month-incremental models: the tables of figures per month (kpi_unit_month, the 766 estimate, the open dossiers at
-  a month's end) rebuild only the months a run can have changed, and replace those months whole (a pre-hook lists
-  and deletes them, the model inserts them: macro incremental_by_month). Each row keeps the ledger's last batch when it was built
-  (processed_through_batch_seq); a nightly run rebuilds the months
+  Month-incremental models: the tables of figures per month (kpi_unit_month, the 766 estimate, the open dossiers
+  at a month's end) rebuild only the months a run can have changed, and replace those months whole (a pre-hook lists
+  and deletes them, the model inserts them: macro incremental_by_month). Each row keeps the ledger's last batch when
+  it was built (processed_through_batch_seq); a nightly run rebuilds the months
   - that a dossier changed since then counts in, before its change and after: its reception month, its resolution
-    month, and the months at whose end it was open where that changed (a dossier resolved today leaves the months
-    it was open in as they were; one withdrawn today leaves every one of them);
+    month, and the months at whose end its being open changed (a dossier resolved today leaves the months it was
+    open in as they were; one withdrawn today touches every one of them);
   - that the table does not hold yet (a new month), or whose completeness changed (is_complete_month);
   - every month, when a reference batch (units, procedures, programmes, targets) was loaded since (a file landed
-    again with the same bytes is only skipped), or when a dossier
-    changed twice since (the version the table counted is gone: fct_dossiers keeps only the one before the last).
+    again with the same bytes is only skipped), or when a dossier changed twice since (the version the table
+    counted is gone: fct_dossiers keeps only the one before the last).
   A full build computes every month: the first run, a batch review, and a run after a model, macro or rule var
   changed (orchestration/model_definition.py drops the incremental tables before the build).
 #}
