@@ -183,7 +183,7 @@ def _review(sha256: str, decision: str) -> None:
     from ingestion.reviews import ReviewError, journal_path, record_in_journal, review_batch
     from orchestration import duckdb_files
     from orchestration.assets.warehouse import incremental_relations
-    from orchestration.publication_plan import forget_publication
+    from orchestration.model_definition import rebuild_whole
     from orchestration.resources import warehouse_lock
 
     settings = Settings.from_env()
@@ -195,9 +195,7 @@ def _review(sha256: str, decision: str) -> None:
         try:
             con.begin()
             batch = review_batch(con, sha256, decision)
-            for relation in rebuilt:
-                con.execute(f"drop table if exists {relation}")
-            forget_publication(con)
+            rebuild_whole(con, rebuilt)
             con.commit()
         except ReviewError as exc:
             con.rollback()

@@ -44,15 +44,22 @@ def rebuild_if_changed(con: duckdb.DuckDBPyConnection, digest: str, incremental:
     row = con.execute("select digest from quality.model_definition order by built_at desc limit 1").fetchone()
     if row is not None and row[0] == digest:
         return []
+    con.execute("begin")
+    dropped = rebuild_whole(con, incremental)
+    con.execute("commit")
+    return dropped
+
+
+def rebuild_whole(con: duckdb.DuckDBPyConnection, incremental: list[str]) -> list[str]:
+    """Drop the incremental tables (the next build builds them whole) and forget the last publication (the next
+    one writes every table): after a changed definition, and after a batch review (cli). The ones dropped."""
     present = {f"{schema}.{table}" for schema, table in con.execute(
         "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
     ).fetchall()}
     dropped = [relation for relation in incremental if relation in present]
-    con.execute("begin")
     for relation in dropped:
         con.execute(f"drop table {relation}")
     forget_publication(con)
-    con.execute("commit")
     return dropped
 
 
