@@ -25,13 +25,17 @@ class Migration:
     apply: Callable[[duckdb.DuckDBPyConnection], bool]  # True when it changed the warehouse
 
 
+def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """The (column, type) of `schema.table` in order; empty when the warehouse has no such table."""
+    schema, table = relation.split(".")
+    return con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                       "and table_name = ? and table_catalog = current_database() order by ordinal_position",
+                       [schema, table]).fetchall()
+
+
 def columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
     """The columns of `schema.table`, or None when the warehouse has no such table."""
-    schema, table = relation.split(".")
-    found = {name for (name,) in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "and table_catalog = current_database()", [schema, table]).fetchall()}
-    return found or None
+    return {name for name, _ in relation_columns(con, relation)} or None
 
 
 def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDBPyConnection], bool]:

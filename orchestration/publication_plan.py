@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.migrations import relation_columns
+
 WATERMARK = "processed_through_batch_seq"
 STATE_DDL = """
 create schema if not exists quality;
@@ -55,10 +57,7 @@ def file_identity(path: Path) -> str:
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     """The relation's (column, type) in order; a relation the warehouse does not hold is an error that names it."""
-    schema, table = relation.split(".")
-    columns = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
-                          "and table_name = ? and table_catalog = current_database() order by ordinal_position",
-                          [schema, table]).fetchall()
+    columns = relation_columns(con, relation)
     if not columns:
         raise duckdb.CatalogException(f"the warehouse holds no table {relation} to publish")
     return columns
