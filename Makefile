@@ -4,7 +4,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: uv setup spark browser run lint lint-only test bench ui clean
+.PHONY: uv setup spark browser run lint lint-only test bench ui clean dbt-sources
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -24,6 +24,11 @@ lint-only:
 	$(UV) run ruff check .
 	$(UV) run lint-imports
 	$(UV) run sqlfluff lint dbt_project/models dbt_project/tests dbt_project/macros
+
+# dbt's raw sources and the macro its models read the raw columns from are rendered from the spec of the raw tables (contracts/landed_tables.py): run this after
+# changing the spec (tests/test_landed_tables.py fails while the file is stale).
+dbt-sources: setup
+	$(UV) run python -m contracts.landed_tables
 
 # The page tests open the dashboard and the data quality page in Debian's chromium (Playwright drives it; its own
 # browser download cannot work here).

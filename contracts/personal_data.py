@@ -6,8 +6,9 @@ personal-data column by them.
 
 from __future__ import annotations
 
+from contracts.landed_tables import DOSSIER_COLUMNS
 from contracts.rules import rules
-from contracts.vocabulary import DOSSIER_COLUMNS, label_key
+from contracts.vocabulary import label_key
 
 MASK = "***"
 # An id in free text: a run of 9 or more digits (citizen ids have 12, tax codes 10 or 13; landing.md masks

@@ -20,17 +20,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from contracts import landed_tables as spec
 from contracts.personal_data import MASK
-from contracts.vocabulary import (
-    DOSSIER_COLUMNS,
-    EXPLANATION_COLUMNS,
-    HOLD_QUARANTINED_SHARE,
-    PROCEDURE_COLUMNS,
-    PROGRAMME_COLUMNS,
-    TARGET_COLUMNS,
-    UNIT_COLUMNS,
-    UNIT_REPORT_COLUMNS,
-)
+from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion import normalise, parsing
 from ingestion.lineage import UnitValidity, lineage_errors
 from ingestion.pii import hmac_sql, is_personal_header, mask_ids
@@ -45,41 +37,38 @@ class Kind:
     """One kind of landed table: where it lands, its columns, its rules, its raw table."""
 
     name: str  # ledger kind: dossiers / unit_reports / reference
-    table: str  # raw table
-    columns: dict[str, tuple[str, bool]]  # header -> (field, required)
+    raw: spec.RawTable  # its raw table, declared in contracts/landed_tables.py
     normaliser: Callable[..., normalise.Normalised]
     # rules over a whole file's loaded rows: messages that reject the file whole (the previous batch stays in force)
     file_check: Callable[[pl.DataFrame], list[str]] | None = None
+
+    @property
+    def table(self) -> str:
+        return self.raw.name
+
+    @property
+    def columns(self) -> dict[str, tuple[str, bool]]:
+        """Landed header -> (field, header required)."""
+        return self.raw.headers
 
     @property
     def first_required_header(self) -> str:
         return next(h for h, (_, req) in self.columns.items() if req)
 
 
-def _reference_columns(names: tuple[str, ...], required: tuple[str, ...]) -> dict[str, tuple[str, bool]]:
-    return {n: (n, n in required) for n in names}
-
-
 REFERENCE_KINDS = {
-    "units.csv": Kind("reference", "reference_units",
-                      _reference_columns(UNIT_COLUMNS, ("unit_code", "unit_name", "level", "valid_from")),
-                      normalise.reference_units, file_check=lambda loaded: lineage_errors(
+    "units.csv": Kind("reference", spec.REFERENCE_UNITS, normalise.reference_units,
+                      file_check=lambda loaded: lineage_errors(
                           [UnitValidity(*row) for row in loaded.select(
                               "unit_code", "valid_from", "valid_to", pl.col("successor_code").replace("", None))
                            .iter_rows()])),
-    "procedures.csv": Kind("reference", "reference_procedures",
-                           _reference_columns(PROCEDURE_COLUMNS, ("procedure_code", "paper_result", "has_fee")),
-                           normalise.reference_procedures),
-    "targets.csv": Kind("reference", "reference_targets",
-                        _reference_columns(TARGET_COLUMNS, ("indicator", "level", "target", "valid_from")),
-                        normalise.reference_targets),
-    "programmes.csv": Kind("reference", "reference_programmes",
-                           _reference_columns(PROGRAMME_COLUMNS, ("programme_code", "effective_date", "baseline_months")),
-                           normalise.reference_programmes),
+    "procedures.csv": Kind("reference", spec.REFERENCE_PROCEDURES, normalise.reference_procedures),
+    "targets.csv": Kind("reference", spec.REFERENCE_TARGETS, normalise.reference_targets),
+    "programmes.csv": Kind("reference", spec.REFERENCE_PROGRAMMES, normalise.reference_programmes),
 }
-DOSSIERS = Kind("dossiers", "dossier_snapshots", DOSSIER_COLUMNS, normalise.dossiers)
-UNIT_REPORTS = Kind("unit_reports", "unit_reports", UNIT_REPORT_COLUMNS, normalise.unit_reports)
-EXPLANATIONS = Kind("explanations", "explanations", EXPLANATION_COLUMNS, normalise.explanations)
+DOSSIERS = Kind("dossiers", spec.DOSSIER_SNAPSHOTS, normalise.dossiers)
+UNIT_REPORTS = Kind("unit_reports", spec.UNIT_REPORTS, normalise.unit_reports)
+EXPLANATIONS = Kind("explanations", spec.EXPLANATIONS, normalise.explanations)
 LANDED_SUFFIXES = (".csv", ".xlsx")
 KIND_FOLDERS = {"dossiers": DOSSIERS, "unit_reports": UNIT_REPORTS, "explanations": EXPLANATIONS}
 CODED_KINDS = (DOSSIERS.table, EXPLANATIONS.table)  # rows checked against the unit (and procedure) codes in force

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from contracts.landed_tables import RAW_TABLES
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -62,6 +64,18 @@ def rebuild_without(relations: list[str], needed: list[str]) -> Callable[[duckdb
     return apply
 
 
+def add_spec_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    """Add to each raw table the nullable columns the spec declares and the table lacks: a column added to
+    contracts/landed_tables.py reaches an older warehouse without a migration of its own."""
+    added = False
+    for table in RAW_TABLES.values():
+        present = columns(con, f"raw.{table.name}")
+        missing = {c.name: c.type for c in table.stored
+                   if present is not None and c.name not in present and not c.is_not_null}
+        added |= add_columns(f"raw.{table.name}", missing)(con)
+    return added
+
+
 MIGRATIONS = (
     Migration("ledger_review_columns", "2026-11-27", "batches held for review: who decided and when",
               add_columns("raw.ingestion_ledger", {"review": "varchar", "reviewed_at": "timestamp"})),
@@ -82,6 +96,9 @@ MIGRATIONS = (
               rebuild_without(["intermediate.int_open_at_month_end", "marts.kpi_unit_month",
                                "marts.kpi_current_unit_month", "marts.index766_unit_month",
                                "marts.index766_dossier_losses"], ["processed_through_batch_seq"])),
+    Migration("raw_columns_of_the_spec", "2026-12-06",
+              "an optional column declared in contracts/landed_tables.py is added to the raw table that lacks it",
+              add_spec_columns),
 )
 
 

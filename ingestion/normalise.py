@@ -12,19 +12,17 @@ from datetime import datetime
 
 import polars as pl
 
-from contracts.vocabulary import (
-    DOSSIER_COLUMNS,
-    EARLIEST_TIMESTAMP,
-    EXPLANATION_COLUMNS,
-    INDICATORS,
-    LATEST_AHEAD_OF_INGESTION,
-    MAX_FEE_VND,
-    ONLINE_SERVICE_LEVELS,
-    TARGET_LEVELS,
-    UNIT_LEVELS,
-    UNIT_REPORT_COLUMNS,
-    UNIT_REPORT_MEASURES,
+from contracts.landed_tables import (
+    DOSSIER_SNAPSHOTS,
+    EXPLANATIONS,
+    REFERENCE_PROCEDURES,
+    REFERENCE_PROGRAMMES,
+    REFERENCE_TARGETS,
+    REFERENCE_UNITS,
+    UNIT_REPORTS,
+    RawTable,
 )
+from contracts.vocabulary import EARLIEST_TIMESTAMP, LATEST_AHEAD_OF_INGESTION
 from ingestion import parsing
 from ingestion.pii import mask_ids
 
@@ -42,8 +40,18 @@ class Normalised:
     warnings: pl.DataFrame  # batch_id, warning
 
 
-def header_of(columns: dict[str, tuple[str, bool]]) -> dict[str, str]:
-    return {fld: header for header, (fld, _) in columns.items()}
+def header_of(table: RawTable) -> dict[str, str]:
+    """Landed field -> its header, as the reasons name it."""
+    return {c.field: c.header for c in table.landed}
+
+
+def _loaded(loaded: pl.DataFrame, table: RawTable, values: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+    """The rows to load, as the raw table stores them (contracts/landed_tables.py): the batch columns, then each
+    stored field: its value in `values`, else its parsed value (`<field>__t`) where there is one, else its text."""
+    values = values or {}
+    parsed = set(loaded.columns)
+    return loaded.select(*BATCH_COLUMNS, *[
+        values.get(f, pl.col(f"{f}__t") if f"{f}__t" in parsed else pl.col(f)).alias(f) for f in table.loaded_fields])
 
 
 Rule = tuple[pl.Expr, pl.Expr]  # (the row fails, the reason text)
@@ -95,45 +103,40 @@ def _empty_warnings() -> pl.DataFrame:
 
 def dossiers(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set[str],
              ingested_at: datetime) -> Normalised:
-    headers = header_of(DOSSIER_COLUMNS)
+    headers = header_of(DOSSIER_SNAPSHOTS)
+    fee = DOSSIER_SNAPSHOTS.column("fee_amount")
     ts_fields = ("received_at", "due_at", "finished_at", "updated_at")
     typed = {f"{f}__t": parsing.parse_timestamp(pl.col(f)) for f in ts_fields}
     typed |= {
         "status__t": parsing.parse_status(pl.col("status")),
         "channel__t": parsing.parse_channel(pl.col("channel")),
-        "fee__t": parsing.parse_whole_vnd(pl.col("fee_amount")),
-        "paid__t": parsing.parse_paid_online(pl.col("paid_online")),
-        "digitised__t": parsing.parse_yes_no(pl.col("components_digitised")),
+        "fee_amount__t": parsing.parse_whole_vnd(pl.col("fee_amount")),
+        "paid_online__t": parsing.parse_paid_online(pl.col("paid_online")),
+        "components_digitised__t": parsing.parse_yes_no(pl.col("components_digitised")),
         "e_result__t": parsing.parse_yes_no(pl.col("e_result")),
     }
-    required = [fld for fld, req in DOSSIER_COLUMNS.values() if req]
     received = pl.col("received_at__t")
-    reasons = _missing(required, headers)
+    reasons = _missing(DOSSIER_SNAPSHOTS.required_fields, headers)
     reasons += [_unparsed(f, pl.col(f"{f}__t"), "timestamp does not parse", headers) for f in ts_fields]
     reasons += _implausible(ts_fields, headers, ingested_at)
     reasons += [
-        _unparsed("fee_amount", pl.col("fee__t"), "number does not parse", headers, amount=True),
+        _unparsed("fee_amount", pl.col("fee_amount__t"), "number does not parse", headers, amount=True),
         _unparsed("status", pl.col("status__t"), "status is not a code 1-10 or its label", headers),
         _unparsed("channel", pl.col("channel__t"), "channel is not 1/2/3 or its label", headers),
-        _unparsed("paid_online", pl.col("paid__t"), "not 0, 1 or 2", headers),
-        _unparsed("components_digitised", pl.col("digitised__t"), "not a yes/no value", headers),
+        _unparsed("paid_online", pl.col("paid_online__t"), "not 0, 1 or 2", headers),
+        _unparsed("components_digitised", pl.col("components_digitised__t"), "not a yes/no value", headers),
         _unparsed("e_result", pl.col("e_result__t"), "not a yes/no value", headers),
         (pl.col("finished_at__t") < received, pl.lit(f"{headers['finished_at']} is before {headers['received_at']}")),
         (pl.col("due_at__t") < received, pl.lit(f"{headers['due_at']} is before {headers['received_at']}")),
-        (pl.col("fee__t") < 0, pl.format(f"{headers['fee_amount']} is negative: {{}}", pl.col("fee__t"))),
-        (pl.col("fee__t") > MAX_FEE_VND,
-         pl.format(f"{headers['fee_amount']} is above {MAX_FEE_VND:,} đồng: {{}}", pl.col("fee__t"))),
+        (pl.col("fee_amount__t") < fee.minimum,
+         pl.format(f"{headers['fee_amount']} is negative: {{}}", pl.col("fee_amount__t"))),
+        (pl.col("fee_amount__t") > fee.maximum,
+         pl.format(f"{headers['fee_amount']} is above {fee.maximum:,} đồng: {{}}", pl.col("fee_amount__t"))),
         (pl.col("unit_code").is_not_null() & ~pl.col("unit_code").is_in(list(unit_codes)),
          pl.format("unit code not in reference/units.csv: '{}'", pl.col("unit_code"))),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select(
-        "batch_id", "source_row", "file_path", "dossier_code", "procedure_code", "procedure_name", "unit_code",
-        channel=pl.col("channel__t"), received_at=pl.col("received_at__t"), due_at=pl.col("due_at__t"),
-        finished_at=pl.col("finished_at__t"), status=pl.col("status__t"),
-        fee_amount=pl.col("fee__t").fill_null(0), paid_online=pl.col("paid__t"), e_receipt_no=pl.col("e_receipt_no"),
-        components_digitised=pl.col("digitised__t"), e_result=pl.col("e_result__t"),
-        applicant_id=pl.col("applicant_id"), updated_at=pl.col("updated_at__t"))
+    loaded = _loaded(loaded, DOSSIER_SNAPSHOTS, {"fee_amount": pl.col("fee_amount__t").fill_null(0)})
     unknown = (loaded.filter(~pl.col("procedure_code").is_in(list(procedure_codes)))
                .group_by("batch_id").agg(pl.len().alias("n"), pl.col("procedure_code").unique().sort().alias("codes"))
                .select("batch_id", warning=pl.format("{} rows with procedure codes not in reference/procedures.csv: {}",
@@ -145,35 +148,33 @@ def explanations(frame: pl.DataFrame, unit_codes: set[str], procedure_codes: set
                  ingested_at: datetime) -> Normalised:
     """Explanations of late dossiers: identity, a reason and a parsable, plausible date; the unit must be known.
     Every run of 9 or more digits in the reason (an id) is masked before it is kept."""
-    headers = header_of(EXPLANATION_COLUMNS)
+    headers = header_of(EXPLANATIONS)
     typed = {"explained_at__t": parsing.parse_timestamp(pl.col("explained_at"))}
-    required = [fld for fld, req in EXPLANATION_COLUMNS.values() if req]
-    reasons = _missing(required, headers) + [
+    reasons = _missing(EXPLANATIONS.required_fields, headers) + [
         _unparsed("explained_at", pl.col("explained_at__t"), "timestamp does not parse", headers),
         *_implausible(("explained_at",), headers, ingested_at),
         (pl.col("unit_code").is_not_null() & ~pl.col("unit_code").is_in(list(unit_codes)),
          pl.format("unit code not in reference/units.csv: '{}'", pl.col("unit_code"))),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "dossier_code", "unit_code",
-                           reason=mask_ids(pl.col("reason")), explained_at=pl.col("explained_at__t"),
-                           apology_letter_no=pl.col("apology_letter_no").str.strip_chars().replace("", None))
+    loaded = _loaded(loaded, EXPLANATIONS, {
+        "reason": mask_ids(pl.col("reason")),
+        "apology_letter_no": pl.col("apology_letter_no").str.strip_chars().replace("", None)})
     return Normalised(loaded, quarantined, _empty_warnings())
 
 
 def unit_reports(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
     """Unit reports: identity and dates must parse; measures are loaded as reported (rules judge them later)."""
-    headers = header_of(UNIT_REPORT_COLUMNS)
+    headers = header_of(UNIT_REPORTS)
     typed = {"period_month": parsing.parse_period(pl.col("period")),
              "submitted_at__t": parsing.parse_timestamp(pl.col("submitted_at"))}
-    reasons = _missing(["unit_code", "period", "submitted_at"], headers) + [
+    reasons = _missing(UNIT_REPORTS.required_fields, headers) + [
         _unparsed("period", pl.col("period_month"), "period is not MM/yyyy", headers),
         _unparsed("submitted_at", pl.col("submitted_at__t"), "timestamp does not parse", headers),
         *_implausible(("submitted_at",), headers, ingested_at),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "unit_code", "period", "period_month",
-                           *UNIT_REPORT_MEASURES, submitted_at=pl.col("submitted_at__t"))
+    loaded = _loaded(loaded, UNIT_REPORTS)
     return Normalised(loaded, quarantined, _empty_warnings())
 
 
@@ -187,69 +188,69 @@ def _in_set(field: str, allowed: tuple[str, ...]) -> Rule:
             pl.format(f"{field} is not one of {', '.join(allowed)}: '{{}}'", pl.col(field)))
 
 
+def _code_rules(table: RawTable) -> list[Rule]:
+    """A reference value outside its column's code set (contracts/landed_tables.py)."""
+    return [_in_set(c.field, tuple(c.codes)) for c in table.landed if c.codes]
+
+
 def reference_units(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    headers = {f: f for f in ("unit_code", "unit_name", "level", "valid_from", "valid_to")}
+    headers = header_of(REFERENCE_UNITS)
     typed = {"valid_from__t": parsing.parse_date(pl.col("valid_from")),
              "valid_to__t": parsing.parse_date(pl.col("valid_to"))}
-    reasons = _missing(["unit_code", "unit_name", "level", "valid_from"], headers) + [
-        _in_set("level", UNIT_LEVELS),
+    reasons = _missing(REFERENCE_UNITS.required_fields, headers) + [
+        *_code_rules(REFERENCE_UNITS),
         _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", headers),
         _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "unit_code", "unit_name", "level", "parent_code",
-                           valid_from=pl.col("valid_from__t"), valid_to=pl.col("valid_to__t"),
-                           successor_code=pl.col("successor_code"))
-    return Normalised(loaded, quarantined, _empty_warnings())
+    return Normalised(_loaded(loaded, REFERENCE_UNITS), quarantined, _empty_warnings())
 
 
 def reference_procedures(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    headers = {f: f for f in ("procedure_code", "paper_result", "has_fee")}
-    typed = {"paper__t": _true_false("paper_result"), "fee__t": _true_false("has_fee")}
-    reasons = _missing(["procedure_code", "paper_result", "has_fee"], headers) + [
-        _in_set("online_service_level", ONLINE_SERVICE_LEVELS),
-        _unparsed("paper_result", pl.col("paper__t"), "not true/false", headers),
-        _unparsed("has_fee", pl.col("fee__t"), "not true/false", headers),
+    headers = header_of(REFERENCE_PROCEDURES)
+    typed = {"paper_result__t": _true_false("paper_result"), "has_fee__t": _true_false("has_fee")}
+    reasons = _missing(REFERENCE_PROCEDURES.required_fields, headers) + [
+        *_code_rules(REFERENCE_PROCEDURES),
+        _unparsed("paper_result", pl.col("paper_result__t"), "not true/false", headers),
+        _unparsed("has_fee", pl.col("has_fee__t"), "not true/false", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "procedure_code", "procedure_name", "field",
-                           "online_service_level", paper_result=pl.col("paper__t"), has_fee=pl.col("fee__t"))
-    return Normalised(loaded, quarantined, _empty_warnings())
+    return Normalised(_loaded(loaded, REFERENCE_PROCEDURES), quarantined, _empty_warnings())
 
 
 def reference_targets(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    headers = {f: f for f in ("indicator", "level", "target", "valid_from", "valid_to")}
+    headers = header_of(REFERENCE_TARGETS)
+    target = REFERENCE_TARGETS.column("target")
     typed = {"target__t": pl.col("target").cast(pl.Float64, strict=False),
              "valid_from__t": parsing.parse_date(pl.col("valid_from")),
              "valid_to__t": parsing.parse_date(pl.col("valid_to"))}
-    reasons = _missing(["indicator", "level", "target", "valid_from"], headers) + [
-        _in_set("indicator", INDICATORS), _in_set("level", TARGET_LEVELS),
+    reasons = _missing(REFERENCE_TARGETS.required_fields, headers) + [
+        *_code_rules(REFERENCE_TARGETS),
         _unparsed("target", pl.col("target__t"), "number does not parse", headers),
-        ((pl.col("target__t") < 0) | (pl.col("target__t") > 1), pl.lit("target is not between 0 and 1")),
+        ((pl.col("target__t") < target.minimum) | (pl.col("target__t") > target.maximum),
+         pl.lit(f"target is not between {target.minimum:g} and {target.maximum:g}")),
         _unparsed("valid_from", pl.col("valid_from__t"), "date does not parse", headers),
         _unparsed("valid_to", pl.col("valid_to__t"), "date does not parse", headers),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "indicator", "level", target=pl.col("target__t"),
-                           valid_from=pl.col("valid_from__t"), valid_to=pl.col("valid_to__t"),
-                           programme_code=pl.col("programme_code").str.strip_chars().replace("", None))
+    loaded = _loaded(loaded, REFERENCE_TARGETS,
+                     {"programme_code": pl.col("programme_code").str.strip_chars().replace("", None)})
     return Normalised(loaded, quarantined, _empty_warnings())
 
 
 def reference_programmes(frame: pl.DataFrame, ingested_at: datetime) -> Normalised:
-    headers = {f: f for f in ("programme_code", "effective_date", "baseline_months", "end_date")}
+    headers = header_of(REFERENCE_PROGRAMMES)
+    least = REFERENCE_PROGRAMMES.column("baseline_months").minimum
     months = pl.col("baseline_months").str.strip_chars()
-    typed = {"effective__t": parsing.parse_date(pl.col("effective_date")),
-             "end__t": parsing.parse_date(pl.col("end_date")),
-             "months__t": months.cast(pl.Int32, strict=False)}
-    reasons = _missing(["programme_code", "effective_date", "baseline_months"], headers) + [
-        _unparsed("effective_date", pl.col("effective__t"), "date does not parse", headers),
-        _unparsed("end_date", pl.col("end__t"), "date does not parse", headers),
-        _unparsed("baseline_months", pl.col("months__t"), "not a whole number", headers),
-        (pl.col("months__t") < 1, pl.format("baseline_months is not at least 1: '{}'", pl.col("baseline_months"))),
+    typed = {"effective_date__t": parsing.parse_date(pl.col("effective_date")),
+             "end_date__t": parsing.parse_date(pl.col("end_date")),
+             "baseline_months__t": months.cast(pl.Int32, strict=False)}
+    reasons = _missing(REFERENCE_PROGRAMMES.required_fields, headers) + [
+        _unparsed("effective_date", pl.col("effective_date__t"), "date does not parse", headers),
+        _unparsed("end_date", pl.col("end_date__t"), "date does not parse", headers),
+        _unparsed("baseline_months", pl.col("baseline_months__t"), "not a whole number", headers),
+        (pl.col("baseline_months__t") < least,
+         pl.format(f"baseline_months is not at least {least:g}: '{{}}'", pl.col("baseline_months"))),
     ]
     loaded, quarantined = _split(frame, reasons, typed)
-    loaded = loaded.select("batch_id", "source_row", "file_path", "programme_code", "programme_name",
-                           effective_date=pl.col("effective__t"), baseline_months=pl.col("months__t"),
-                           end_date=pl.col("end__t"))
-    return Normalised(loaded, quarantined, _empty_warnings())
+    return Normalised(_loaded(loaded, REFERENCE_PROGRAMMES), quarantined, _empty_warnings())

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-APPEND_ONLY = ("dossier_snapshots", "unit_reports", "explanations", "reference_units", "reference_procedures",
-               "reference_targets", "reference_programmes")
-REWRITTEN = ("ingestion_ledger", "batch_validations")
+from contracts.landed_tables import RAW_TABLES
+
+# which tables, and how: contracts/landed_tables.py (RawTable.parquet)
+APPEND_ONLY = tuple(t.name for t in RAW_TABLES.values() if t.parquet == "by_batch")
+REWRITTEN = tuple(t.name for t in RAW_TABLES.values() if t.parquet == "whole")
 EMPTY_BATCH = 0  # batch_seq starts at 1: partition 0 holds no row, only the columns of a table with no batch yet
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
+from contracts.landed_tables import EXPLANATION_COLUMNS
 from contracts.rules import rules
-from contracts.vocabulary import EXPLANATION_COLUMNS
 
 P_EXPLAINED, P_EXPLAINED_LAGGING = 0.9, 0.25
 LAGGING_UNITS = 3

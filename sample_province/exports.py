@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, HOLD_QUARANTINED_SHARE, STATUS_LABELS
+from contracts.landed_tables import DOSSIER_COLUMNS
+from contracts.vocabulary import CHANNEL_LABELS, HOLD_QUARANTINED_SHARE, STATUS_LABELS
 
 TIMESTAMP_FORMS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
 TIMESTAMP_WEIGHTS = [0.45, 0.15, 0.05, 0.2, 0.15]

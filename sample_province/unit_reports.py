@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from contracts.vocabulary import UNIT_REPORT_COLUMNS, UNIT_REPORT_MEASURES
+from contracts.landed_tables import UNIT_REPORT_COLUMNS, UNIT_REPORT_MEASURES
 from sample_province.reference import Unit
 
 UNKNOWN_UNIT = "000.00.98.H02"

@@ -4,6 +4,7 @@ followed; nothing personal is kept in clear; text that looks like a formula stay
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import datetime
@@ -73,8 +74,7 @@ def test_a_file_the_rules_fail_on_is_rejected_by_name_and_the_others_load(landin
             raise PanicException("assertion failed: i < self.len()")
         return real(frame, *args)
 
-    monkeypatch.setattr(ingest_module, "DOSSIERS", ingest_module.Kind(
-        "dossiers", "dossier_snapshots", ingest_module.DOSSIERS.columns, fragile))
+    monkeypatch.setattr(ingest_module, "DOSSIERS", dataclasses.replace(ingest_module.DOSSIERS, normaliser=fragile))
     monkeypatch.setitem(ingest_module.KIND_FOLDERS, "dossiers", ingest_module.DOSSIERS)
     write_csv(landing / "dossiers" / "a.csv", [GOOD])
     write_csv(landing / "dossiers" / "b.csv", [{**GOOD, "Mã hồ sơ": "BOOM"}])

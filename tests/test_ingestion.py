@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from contracts.vocabulary import DOSSIER_COLUMNS
+from contracts.landed_tables import DOSSIER_COLUMNS
 from ingestion import ingest as ingest_module
 from ingestion.ingest import ingest_landing
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from contracts.vocabulary import DOSSIER_COLUMNS
+from contracts.landed_tables import DOSSIER_COLUMNS
 from ingestion.ingest import ingest_landing
 
 from .conftest import PII_KEY, run_dbt

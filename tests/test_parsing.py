@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.vocabulary import CHANNEL_LABELS, DOSSIER_COLUMNS, STATUS_LABELS
+from contracts.landed_tables import DOSSIER_COLUMNS
+from contracts.vocabulary import CHANNEL_LABELS, STATUS_LABELS
 from ingestion import parsing
 
 

@@ -16,8 +16,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from contracts.landed_tables import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS
 from contracts.rules import rules
-from contracts.vocabulary import DOSSIER_COLUMNS, UNIT_REPORT_COLUMNS, label_key
+from contracts.vocabulary import label_key
 from sample_province import calibration, dossiers, reference, truth
 from sample_province.generate import generate
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from contracts.landed_tables import RAW_TABLES as SPEC
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion.ingest import IngestReport
 from ingestion.raw_schema import NOT_COUNTED_BATCHES
@@ -18,17 +19,8 @@ from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker, va
 from orchestration.resources import WarehouseResource
 from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG, record_inputs, stop_if_nothing_new
 
-RAW_TABLES = {
-    "dossier_snapshots": "Dossier snapshots (hồ sơ), one row per loaded export row, append-only.",
-    "unit_reports": "Monthly unit self-reports (báo cáo định kỳ) as reported, append-only.",
-    "explanations": "Explanations of late dossiers (giải trình hồ sơ trễ hạn), ids in the reason masked, append-only.",
-    "reference_units": "Organisation tree (đơn vị) per reference batch.",
-    "reference_procedures": "Procedure catalogue (TTHC) per reference batch.",
-    "reference_targets": "Programme targets (Directive 10's without programme_code) per reference batch.",
-    "reference_programmes": "Programmes (reference/programmes.csv, optional) per reference batch.",
-    "quarantine": "Rejected rows with their masked raw text and every reason.",
-    "ingestion_ledger": "One row per landed file: loaded, skipped_same_bytes or rejected, with row accounting.",
-}
+# the raw tables that are assets of their own, with their descriptions (contracts/landed_tables.py)
+RAW_TABLES = {t.name: t.description for t in SPEC.values() if t.asset}
 RAW = [dg.AssetKey(["raw", t]) for t in RAW_TABLES]
 LEDGER = dg.AssetKey(["raw", "ingestion_ledger"])
 

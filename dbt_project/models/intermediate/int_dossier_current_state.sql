@@ -18,9 +18,8 @@
 #}
 {{ config(materialized='incremental', on_schema_change='append_new_columns', **incremental_by_dossier()) }}
 
-{%- set state_columns = ['procedure_code', 'procedure_name', 'unit_code', 'channel', 'received_at', 'due_at',
-                         'finished_at', 'status', 'fee_amount', 'paid_online', 'e_receipt_no',
-                         'components_digitised', 'e_result', 'updated_at', 'batch_id', 'batch_seq', 'source_row'] %}
+{#- the snapshot's columns a dossier's state carries: the spec's current_state ones (contracts/landed_tables.py) -#}
+{%- set state_columns = current_state_columns() + ['batch_id', 'batch_seq', 'source_row'] %}
 {%- set received_key -%}
     case
         when status not in {{ statuses('not_received') }}

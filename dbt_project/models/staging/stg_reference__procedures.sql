@@ -5,13 +5,7 @@ with source as (
 
 renamed as (
     select
-        batch_seq,
-        procedure_code,
-        procedure_name,
-        field,
-        online_service_level,
-        paper_result,
-        has_fee
+        {{ staged_columns('reference_procedures', except=['batch_id', 'source_row', 'ingested_at']) }}
     from source
 )
 

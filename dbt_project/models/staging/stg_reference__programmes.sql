@@ -5,12 +5,7 @@ with source as (
 
 renamed as (
     select
-        batch_seq,
-        programme_code,
-        programme_name,
-        effective_date,
-        baseline_months,
-        end_date
+        {{ staged_columns('reference_programmes', except=['batch_id', 'source_row', 'ingested_at']) }}
     from source
 )
 

@@ -5,13 +5,9 @@ with source as (
 
 renamed as (
     select
-        batch_seq,
-        indicator,
-        level,
-        target,
-        valid_from,
-        valid_to,
-        coalesce(programme_code, '{{ var("default_programme")["code"] }}') as programme_code
+        {{ staged_columns('reference_targets', except=['batch_id', 'source_row', 'ingested_at'], expressions={
+            'programme_code': "coalesce(programme_code, '" ~ var('default_programme')['code'] ~ "')",
+        }) }}
     from source
 )
 

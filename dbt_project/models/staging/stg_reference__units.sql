@@ -5,14 +5,10 @@ with source as (
 
 renamed as (
     select
-        batch_seq,
-        unit_code,
-        unit_name,
-        level,
-        nullif(parent_code, '') as parent_code,
-        valid_from,
-        valid_to,
-        nullif(successor_code, '') as successor_code
+        {{ staged_columns('reference_units', except=['batch_id', 'source_row', 'ingested_at'], expressions={
+            'parent_code': "nullif(parent_code, '')",
+            'successor_code': "nullif(successor_code, '')",
+        }) }}
     from source
 )
 

@@ -7,26 +7,7 @@ with source as (
 renamed as (
     select
         snapshot_rowid,
-        batch_id,
-        batch_seq,
-        source_row,
-        dossier_code,
-        procedure_code,
-        procedure_name,
-        unit_code,
-        cast(channel as integer) as channel,
-        received_at,
-        due_at,
-        finished_at,
-        cast(status as integer) as status,
-        fee_amount,
-        cast(paid_online as integer) as paid_online,
-        e_receipt_no,
-        components_digitised,
-        e_result,
-        applicant_id_hash,
-        updated_at,
-        ingested_at
+        {{ staged_columns('dossier_snapshots') }}
     from source
 )
 

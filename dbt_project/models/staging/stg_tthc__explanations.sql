@@ -5,14 +5,7 @@ with source as (
 
 renamed as (
     select
-        batch_id,
-        batch_seq,
-        source_row,
-        dossier_code,
-        unit_code,
-        reason,
-        explained_at,
-        apology_letter_no,
+        {{ staged_columns('explanations', except=['ingested_at']) }},
         -- a later explanation of the same dossier (greatest explained_at, then the later batch and row) replaces it
         row_number() over (
             partition by dossier_code order by explained_at desc, batch_seq desc, source_row desc

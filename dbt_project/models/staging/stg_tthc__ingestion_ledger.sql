@@ -4,21 +4,7 @@ with source as (
 
 renamed as (
     select
-        file_path,
-        sha256,
-        kind,
-        status,
-        rows_read,
-        rows_loaded,
-        rows_quarantined,
-        duplicates_dropped,
-        error,
-        warnings,
-        unknown_columns,
-        batch_seq,
-        ingested_at,
-        review,
-        reviewed_at
+        {{ staged_columns('ingestion_ledger', except=['file_size', 'file_mtime_ns', 'file_ctime_ns']) }}
     from source
 )
 

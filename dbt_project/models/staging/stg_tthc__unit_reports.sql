@@ -6,12 +6,7 @@ with source as (
 
 renamed as (
     select
-        batch_id,
-        batch_seq,
-        source_row,
-        unit_code,
-        period_month,
-        submitted_at,
+        {{ staged_columns('unit_reports', except=['period', 'ingested_at'] + (measures | list)) }},
     {% for m in measures %}
         {{ m }} as {{ m }}_text,
         try_cast({{ m }} as double) as {{ m }}_value{{ ',' if not loop.last }}
