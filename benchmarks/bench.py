@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from peak_rss import measure  # noqa: E402
 
 FLOOR = """
-import sys, duckdb
+import sys
 from pathlib import Path
+from storage.duckdb_connection import connect
 landing, target = Path(sys.argv[1]), sys.argv[2]
-con = duckdb.connect(target)
-con.execute("set memory_limit = '4GB'")
+con = connect(target)  # the memory bound of a run's connections (its one default)
 for n, path in enumerate(sorted(landing.rglob("*.csv"))):
     con.execute(f"create table f{n} as select * from read_csv(?, all_varchar = true, header = true, "
                 f"ignore_errors = true, null_padding = true)", [str(path)])

@@ -20,12 +20,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from peak_rss import measure  # noqa: E402
+
+from storage.duckdb_connection import connect  # noqa: E402
 
 # compared between the two runs: every published mart but the runs' own record, without ingestion times
 COMPARED = ("kpi_unit_month", "kpi_level_month", "directive10_scorecard", "programme_scorecard",
@@ -42,7 +42,7 @@ def dbt_elapsed(run_folder: Path) -> float | None:
 
 
 def same_marts(first: Path, second: Path) -> bool:
-    con = duckdb.connect()
+    con = connect()
     con.execute(f"attach '{first}' as a (read_only)")
     con.execute(f"attach '{second}' as b (read_only)")
     return all(con.execute(f"select count(*) from (select * from a.marts.{t} except all select * from b.marts.{t}) "
@@ -79,7 +79,7 @@ def main() -> None:
         result["dbt_build_seconds"] = dbt_elapsed(run)
         print(f"  {result}", flush=True)
         results["runs"][engine] = result
-    with duckdb.connect(str(folder / engine / "warehouse" / "tthc.duckdb"), read_only=True) as con:
+    with connect(folder / engine / "warehouse" / "tthc.duckdb", read_only=True) as con:
         results["dossiers"] = con.execute("select count(distinct dossier_code) from raw.dossier_snapshots").fetchone()[0]
         results["snapshot_rows"] = con.execute("select count(*) from raw.dossier_snapshots").fetchone()[0]
     if set(results["runs"]) == {"duckdb", "spark"}:

@@ -257,7 +257,8 @@ def quarantine(sha256: str, out: Path | None) -> None:
 def scorecard(programme: str | None, unit: str | None, show_units: bool, failing: bool, codes: bool, fmt: str,
               year: int | None) -> None:
     """Print a programme's scorecard from the published marts file: levels, targets, units meeting them."""
-    published = Settings.from_env().published
+    settings = Settings.from_env()
+    published, limits = settings.published, settings.duckdb_limits()
     if not published.exists():
         raise UserError(f"no published marts at {published}: run `tthc run` first")
     from cli.scorecard import programme_in_force, render_scorecard, render_year
@@ -266,14 +267,15 @@ def scorecard(programme: str | None, unit: str | None, show_units: bool, failing
     if year is not None:
         try:
             render_year(published, Console(width=None if sys.stdout.isatty() else 200), year, programme=programme,
-                        unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout)
+                        unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout, limits=limits)
         except LookupError as exc:
             raise UserError(str(exc)) from exc
         return
     try:
         render_scorecard(published, console=Console(width=None if sys.stdout.isatty() else 160),
-                         programme=programme or programme_in_force(published) or rules().default_programme,
-                         show_units=show_units, unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout)
+                         programme=programme or programme_in_force(published, limits) or rules().default_programme,
+                         show_units=show_units, unit=unit, failing=failing, codes=codes, fmt=fmt, out=sys.stdout,
+                         limits=limits)
     except LookupError as exc:
         raise UserError(str(exc)) from exc
 
@@ -292,25 +294,24 @@ def scorecard(programme: str | None, unit: str | None, show_units: bool, failing
 def report(month: str | None, out: Path | None, provisional: bool, programme: str | None, year: int | None) -> None:
     """Write the monthly report pack from the published marts: the province workbook, one workbook per unit, and
     the offline dashboard (or, with --year, the year's assessment workbook)."""
-    from datetime import datetime
-
     from reporting.pack import build_pack
-    from reporting.published import ReportError
+    from reporting.published import ReportError, report_month
 
     if year is not None:
         from reporting.annual import build_annual
 
         try:
-            path = build_annual(Settings.from_env().published, year, out, programme)
+            settings = Settings.from_env()
+            path = build_annual(settings.published, year, out, programme, settings.duckdb_limits())
         except ReportError as exc:
             raise UserError(str(exc)) from exc
         console.print(f"[green]annual assessment[/] {year}: {path}")
         return
 
     try:
-        chosen = datetime.strptime(month, "%Y-%m").date() if month else None
-    except ValueError:
-        raise UserError(f"--month {month!r}: give a month as YYYY-MM, for example 2024-01") from None
+        chosen = report_month(month)
+    except ReportError as exc:
+        raise UserError(f"--month {exc}") from None
     with _progress() as progress:
         task = None
 
@@ -321,8 +322,9 @@ def report(month: str | None, out: Path | None, provisional: bool, programme: st
             progress.update(task, completed=done)
 
         try:
-            pack = build_pack(Settings.from_env().published, chosen, out, progress=report_progress,
-                              provisional=provisional, programme=programme)
+            settings = Settings.from_env()
+            pack = build_pack(settings.published, chosen, out, progress=report_progress,
+                              provisional=provisional, programme=programme, limits=settings.duckdb_limits())
         except ReportError as exc:
             raise UserError(str(exc)) from exc
     console.print(f"[green]{'provisional ' if pack.provisional else ''}report pack[/] for {pack.month:%m/%Y} in "
@@ -349,6 +351,26 @@ def docs() -> None:
         raise UserError(str(exc)) from exc
     console.print(f"[green]data dictionary[/] {page} ({page.stat().st_size / 1e6:.1f} MB): open it in a browser, "
                   f"no server needed ({page.resolve().as_uri()})")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt(dbt_args: tuple[str, ...]) -> None:
+    """Run dbt by hand with the run's settings: `tthc dbt build -s kpi_unit_month`, `tthc dbt show --inline "…"`.
+
+    The arguments go to dbt as they are; the warehouse, the memory bound and the spill folder (TTHC_*, read once as
+    for `tthc run`) go with them as --vars, so dbt run by hand opens the same file with the same bounds."""
+    import subprocess
+
+    from orchestration.assets.warehouse import dbt_executable
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    if any(arg == "--vars" or arg.startswith("--vars=") for arg in dbt_args):
+        raise UserError("--vars: the settings are given by the TTHC_* environment variables (README, Settings)")
+    settings = Settings.from_env()
+    extra = [*settings.dbt_args(), "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command = [dbt_executable(), *dbt_args, *(extra if dbt_args and not dbt_args[0].startswith("-") else [])]
+    sys.exit(subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode)
 
 
 def _progress() -> Progress:

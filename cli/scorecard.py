@@ -19,6 +19,7 @@ from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVELS, MEETS_LABELS
 from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
 from reporting.published import choose_programme, open_published, scored_programmes
+from storage.duckdb_connection import DuckDBLimits
 
 LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
 INDICATOR_ORDER = {indicator: n for n, indicator in enumerate(INDICATORS)}
@@ -35,20 +36,21 @@ def _pct(value) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
-def programme_in_force(published: Path) -> str | None:
+def programme_in_force(published: Path, limits: DuckDBLimits | None = None) -> str | None:
     """The code of the programme in force in the latest complete month of the published file (kpis.md,
     Programmes; reporting.published.choose_programme), or None when none is scored yet."""
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
         programmes = scored_programmes(con)
         latest = con.execute("select max(period_month) from kpi_level_month where is_complete_month").fetchall()[0][0]
     chosen = choose_programme(programmes, latest or date.max.replace(day=1))
     return chosen.code if chosen else None
 
 
-def scorecard_rows(published: Path, programme: str) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
+def scorecard_rows(published: Path, programme: str, limits: DuckDBLimits | None = None
+                   ) -> tuple[list[dict], list[dict], dict[tuple[str, str], tuple[int, int]]]:
     """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) of a programme, from the
     published file; rows in the contract's order of indicators, then levels, then units."""
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
         rows = con.execute(
             "select s.*, u.unit_name from marts.programme_scorecard s "
             "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
@@ -79,9 +81,9 @@ EXPLAINED_RATES = """
         order by case coalesce(level, 'toan_tinh') when 'toan_tinh' then 0 when 'tinh' then 1 when 'huyen' then 2 else 3 end"""
 
 
-def explained_rates(published: Path, start, end) -> list[tuple]:
+def explained_rates(published: Path, start, end, limits: DuckDBLimits | None = None) -> list[tuple]:
     """(level, late, explained, with apology) pooled over the months of a window, and for the province."""
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
         return con.execute(EXPLAINED_RATES, [start, end]).fetchall()
 
 
@@ -112,10 +114,10 @@ def _record(r: dict, summary: dict) -> dict:
 
 def render_scorecard(published: Path, console: Console, programme: str, show_units: bool = False,
                      unit: str | None = None, failing: bool = False, codes: bool = False, fmt: str = "table",
-                     out: io.TextIOBase | None = None) -> None:
+                     out: io.TextIOBase | None = None, limits: DuckDBLimits | None = None) -> None:
     """The scorecard of `programme`: its level rows, with the unit rows asked for (every unit, one, or those below
     their target), as a table on `console` or as CSV or JSON on `out`."""
-    levels, units, summary = scorecard_rows(published, programme)
+    levels, units, summary = scorecard_rows(published, programme, limits)
     chosen_units = select_units(units, unit, failing) if (show_units or unit or failing) else []
     if fmt in ("csv", "json"):
         rows = [_record(r, summary) for r in ([] if unit else levels) + chosen_units]
@@ -146,7 +148,7 @@ def render_scorecard(published: Path, console: Console, programme: str, show_uni
                           _pct(r["target"]), MEETS_LABELS.get(r["meets_target"], ""),
                           f"{meeting[0]}/{meeting[1]}" if meeting else "")
         console.print(table)
-        explained = explained_rates(published, first["window_start"], first["window_end"])
+        explained = explained_rates(published, first["window_start"], first["window_end"], limits)
         if explained and not failing:
             rates = Table(title="Hồ sơ trễ hạn được đơn vị giải trình, các tháng của giai đoạn")
             for column in ("cấp", "trễ hạn", "đã giải trình", "tỷ lệ giải trình", "có văn bản xin lỗi"):
@@ -171,7 +173,7 @@ def render_scorecard(published: Path, console: Console, programme: str, show_uni
 
 def render_year(published: Path, console: Console, year: int, programme: str | None = None,
                 unit: str | None = None, failing: bool = False, codes: bool = False, fmt: str = "table",
-                out: io.TextIOBase | None = None) -> None:
+                out: io.TextIOBase | None = None, limits: DuckDBLimits | None = None) -> None:
     """The annual assessment of `year` (reporting.annual): per level, every current unit with each indicator's year
     value against its target, the criteria met k/n and whether it may be proposed for a high award; one unit
     (`unit`) or the units that may not (`failing`)."""
@@ -179,7 +181,7 @@ def render_year(published: Path, console: Console, year: int, programme: str | N
     from reporting.published import ReportError
 
     try:
-        assessment = read_annual(published, year, programme)
+        assessment = read_annual(published, year, programme, limits)
     except ReportError as exc:
         raise LookupError(str(exc)) from exc
     rows = assessment.units

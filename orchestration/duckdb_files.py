@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import Settings
+from storage.duckdb_connection import connect as open_duckdb
 
 LOCK_ERROR = "Could not set lock on file"
 RETRY_SECONDS = 2.0
@@ -79,12 +80,11 @@ def connect(path: Path, settings: Settings, read_only: bool = False,
     up to `settings.lock_wait_seconds`, saying so once, then fail naming the file and the process to close.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    settings.spill_dir.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + settings.lock_wait_seconds
     said = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=settings.duckdb_config())
+            return open_duckdb(path, settings.duckdb_limits(), read_only=read_only)
         except duckdb.Error as exc:
             damaged = corruption(exc, path)
             if damaged is not None:

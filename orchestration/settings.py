@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from storage.duckdb_connection import DuckDBLimits, connect, default_memory_limit
 
 DEVELOPMENT_PII_KEY = "tthc-development-key-not-for-production"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"  # its manifest: target/manifest.json
-# DuckDB takes 80% of the machine's memory by default, and the kernel kills the process beyond it: every
-# connection gets this share of the machine's memory instead, and spills to its temp directory past it.
-# A quarter of 24 GiB (6 GiB) keeps the whole run under 8 GiB on the 2-core machine it is sized for.
-DEFAULT_MEMORY_SHARE = 0.25
 DEFAULT_LOCK_WAIT_SECONDS = 600.0
 # The published file's DuckDB storage format: the oldest with backward compatibility (DuckDB 0.10 on) that keeps
 # every type the marts use (text, integers, doubles, dates, timestamps, booleans). DuckDB 2.0 writes version 69 by
@@ -26,14 +24,6 @@ MIN_MEMORY_LIMIT_BYTES = 128 * 2**20
 # The engine dbt builds the warehouse with: DuckDB (the default, no Java), or Spark (docs/scale-out.md), which
 # reads the raw tables as Parquet exported by ingestion.
 ENGINES = ("duckdb", "spark")
-
-
-def machine_memory_bytes() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def default_memory_limit() -> str:
-    return f"{int(machine_memory_bytes() * DEFAULT_MEMORY_SHARE / 2**20)}MiB"
 
 
 _BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -102,7 +92,7 @@ def _storage_version(text: str) -> str:
     import duckdb
 
     try:
-        with duckdb.connect() as con:
+        with connect() as con:
             con.execute(f"attach ':memory:' as probe (storage_version '{text}')")
     except duckdb.Error as exc:
         known = "a DuckDB version such as v0.10.0 or v1.2.0"
@@ -126,7 +116,8 @@ class Settings:
     published: Path
     pii_key: bytes
     pii_key_is_default: bool
-    memory_limit: str = "4GB"  # DuckDB's memory_limit for every connection (ingestion, dbt, publication)
+    # DuckDB's memory_limit for every connection (ingestion, dbt, publication, the report pack); one default
+    memory_limit: str = field(default_factory=default_memory_limit)
     temp_dir: Path | None = None  # DuckDB's spill folder; None: `duckdb_tmp` beside the warehouse
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a run waits for a reader to close the warehouse
     published_storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION  # DuckDB format of the published file
@@ -179,9 +170,9 @@ class Settings:
     def spill_dir(self) -> Path:
         return self.temp_dir or self.warehouse.parent / "duckdb_tmp"
 
-    def duckdb_config(self) -> dict[str, str]:
-        """The settings every DuckDB connection of the project opens with."""
-        return {"memory_limit": self.memory_limit, "temp_directory": str(self.spill_dir)}
+    def duckdb_limits(self) -> DuckDBLimits:
+        """What bounds every DuckDB connection of the project (storage.duckdb_connection.connect)."""
+        return DuckDBLimits(self.memory_limit, self.spill_dir)
 
     def dbt_vars(self) -> dict[str, str]:
         """What dbt's profile and macros read (dbt_project/profiles.yml, macros/raw_parquet.sql), given to every dbt

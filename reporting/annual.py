@@ -13,6 +13,7 @@ import polars as pl
 from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVELS
 from reporting.published import ReportError, open_published, scored_programmes
+from storage.duckdb_connection import DuckDBLimits
 
 AWARD_LABEL = "Đủ điều kiện đề nghị khen thưởng cao"
 AWARD_VALUES = {True: "Có", False: "Không"}
@@ -39,10 +40,11 @@ class AnnualAssessment:
                      pl.col("award_eligible").first()))
 
 
-def read_annual(published: Path, year: int, programme: str | None = None) -> AnnualAssessment:
+def read_annual(published: Path, year: int, programme: str | None = None,
+                limits: DuckDBLimits | None = None) -> AnnualAssessment:
     """The year's assessment of `programme`, by default of the programme in force at the end of the year's data
     (of those that score the year, the one whose part of the year ends last, the latest started winning)."""
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
         names = {p.code: p.name for p in scored_programmes(con)}
         windows = con.execute(
             "select programme_code, min(window_start), max(window_end), bool_and(is_complete_year) "
@@ -131,14 +133,15 @@ def write_annual_workbook(assessment: AnnualAssessment, path: Path) -> Path:
     return path
 
 
-def build_annual(published: Path, year: int, reports: Path | None = None, programme: str | None = None) -> Path:
+def build_annual(published: Path, year: int, reports: Path | None = None, programme: str | None = None,
+                 limits: DuckDBLimits | None = None) -> Path:
     """The annual workbook of `year` in the reports folder (default: reports/ beside the published file), written
     beside and renamed into place."""
     import os
 
     from reporting.pack import reports_folder
 
-    assessment = read_annual(published, year, programme)
+    assessment = read_annual(published, year, programme, limits)
     folder = reports or reports_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / annual_workbook_name(year)

@@ -22,6 +22,7 @@ from reporting.dashboard import write_dashboard
 from reporting.labels import PROVISIONAL_SUFFIX
 from reporting.published import PublishedMarts, read_published
 from reporting.workbooks import write_province_workbook, write_unit_workbook
+from storage.duckdb_connection import DuckDBLimits
 
 Progress = Callable[[str, int, int], None]
 
@@ -62,25 +63,25 @@ def unit_workbook_name(unit_code: str) -> str:
 
 def build_pack(published: Path, month: date | None = None, reports: Path | None = None,
                progress: Progress | None = None, provisional: bool = False,
-               programme: str | None = None) -> ReportPack:
+               programme: str | None = None, limits: DuckDBLimits | None = None) -> ReportPack:
     """Read the published marts once and write the whole pack for `month` (default: latest complete month).
 
     `provisional`: a month that is not complete is allowed (with no month given and none complete, the latest),
     and its pack is marked provisional (read_published). `programme`: the programme to score (default: the one in
-    force in the month)."""
+    force in the month). `limits`: what bounds its DuckDB connections (the settings')."""
     # The workbooks allocate millions of short-lived objects, and each collection of the oldest generation would
     # walk the caller's whole heap too (a Dagster run's: half a million objects): frozen, it is left out.
     gc.freeze()
     try:
-        return _build_pack(published, month, reports, progress, provisional, programme)
+        return _build_pack(published, month, reports, progress, provisional, programme, limits)
     finally:
         gc.unfreeze()
 
 
 def _build_pack(published: Path, month: date | None, reports: Path | None, progress: Progress | None,
-                provisional: bool, programme: str | None) -> ReportPack:
+                provisional: bool, programme: str | None, limits: DuckDBLimits | None) -> ReportPack:
     started = time.perf_counter()
-    marts = read_published(published, month, provisional, programme)
+    marts = read_published(published, month, provisional, programme, limits)
     reports = reports or reports_folder(published)
     target = pack_folder(reports, marts.month, marts.provisional)
     reports.mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,7 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
             # the unit workbooks in `workers` processes, each reading the published file itself, while this one
             # writes the province workbook and the dashboard
             shares = [pool.submit(write_unit_workbooks, published, marts.month, staging, unit_codes[n::workers],
-                                  marts.provisional, marts.programme.code if marts.programme else None)
+                                  marts.provisional, marts.programme.code if marts.programme else None, limits)
                       for n in range(workers)] if pool else []
             province = write_province_workbook(marts, staging / province_workbook_name(marts.month, marts.provisional))
             dashboard = write_dashboard(marts, staging / "dashboard.html")
@@ -130,9 +131,10 @@ def unit_workers(marts: PublishedMarts) -> int:
 
 
 def write_unit_workbooks(published: Path, month: date, folder: Path, unit_codes: list[str],
-                         provisional: bool = False, programme: str | None = None) -> list[Path]:
+                         provisional: bool = False, programme: str | None = None,
+                         limits: DuckDBLimits | None = None) -> list[Path]:
     """In a worker process: the workbooks of `unit_codes`, from the published file read again."""
-    marts = read_published(published, month, provisional, programme)
+    marts = read_published(published, month, provisional, programme, limits)
     return _write_unit_workbooks(marts, folder, unit_codes)
 
 

@@ -13,13 +13,15 @@ import polars as pl
 from contracts.rules import rules
 from contracts.vocabulary import INDICATORS
 from reporting.labels import CHECK_LABELS, LEVELS, OTHER_CHECK_LABEL, month_label
+from storage.duckdb_connection import DuckDBLimits, connect
 
 
-def open_published(path: Path) -> duckdb.DuckDBPyConnection:
+def open_published(path: Path, limits: DuckDBLimits | None = None) -> duckdb.DuckDBPyConnection:
     """The published file, read-only, attached under the fixed alias `published` whatever the file is called (a
     file named `marts.duckdb` would otherwise give a catalog `marts`, ambiguous with its schema `marts`). Its schema
-    `marts` is the default: `marts.<table>` and `<table>` both name a published table."""
-    con = duckdb.connect()
+    `marts` is the default: `marts.<table>` and `<table>` both name a published table. `limits`: the settings'
+    (default: storage.duckdb_connection's)."""
+    con = connect(limits=limits)
     try:
         con.execute(f"attach '{path}' as published (read_only)")
         con.execute("use published.marts")
@@ -31,6 +33,17 @@ def open_published(path: Path) -> duckdb.DuckDBPyConnection:
 
 class ReportError(Exception):
     """The pack cannot be made (no published file, a month outside the data): the message says what to do."""
+
+
+def report_month(text: str | None) -> date | None:
+    """A report month as written by people and configs (YYYY-MM: `tthc report --month`, the reports asset's
+    config); None when none is given (the default month)."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m").date()
+    except ValueError:
+        raise ReportError(f"{text!r}: give a month as YYYY-MM, for example 2024-01") from None
 
 
 @dataclass(frozen=True)
@@ -182,7 +195,7 @@ class PublishedMarts:
 
 
 def read_published(published: Path, month: date | None = None, provisional: bool = False,
-                   programme: str | None = None) -> PublishedMarts:
+                   programme: str | None = None, limits: DuckDBLimits | None = None) -> PublishedMarts:
     """The marts of the published file, for `month` (default: the latest complete month).
 
     A month that is not complete (its data may still change) is refused, naming the complete months, unless
@@ -191,7 +204,7 @@ def read_published(published: Path, month: date | None = None, provisional: bool
     `programme`; a month before its window is refused unless `provisional`."""
     if not published.exists():
         raise ReportError(f"no published marts at {published}: run `tthc run` first (TTHC_PUBLISHED)")
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
 
         def frame(sql: str, params: list | None = None) -> pl.DataFrame:
             return con.sql(sql, params=params).pl()

@@ -61,11 +61,13 @@ def run_dbt(warehouse: Path, *args: str) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "TTHC_WAREHOUSE": str(Path(warehouse).resolve()),
-           "TTHC_DUCKDB_TEMP_DIR": str(Path(warehouse).resolve().parent / "duckdb_tmp")}
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env().with_paths(warehouse=Path(warehouse))
     dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run([str(dbt), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
-                          cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([str(dbt), *args, *settings.dbt_args(), "--project-dir", str(DBT_PROJECT),
+                           "--profiles-dir", str(DBT_PROJECT)],
+                          cwd=DBT_PROJECT, env=os.environ, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 

@@ -32,7 +32,8 @@ from orchestration.published_docs import (
 from orchestration.resources import WarehouseResource
 from orchestration.run_inputs import mark_completed
 from orchestration.settings import Settings
-from reporting.published import open_published
+from reporting.published import open_published, report_month
+from storage.duckdb_connection import DuckDBLimits
 
 PUBLISHED_TABLES = {
     # published table -> warehouse relation
@@ -121,11 +122,11 @@ def publish(warehouse: Path, published: Path, settings: Settings | None = None,
                 write_table(con, table, relation, plans[table])
             write_comments(con, "published.marts", {t: docs[t] for t, p in plans.items() if p.action == "whole"})
             con.execute("detach published")
-        counts = verify(staging)
+        counts = verify(staging, settings.duckdb_limits())
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, published)
-        export_parquet(published, docs, plans)
+        export_parquet(published, docs, plans, settings.duckdb_limits())
         with duckdb_files.connect(warehouse, settings) as con:
             record_state(con, plans, published)
         if say:
@@ -195,7 +196,7 @@ def parquet_paths(published: Path, table: str) -> list[Path]:
 
 
 def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
-                   plans: dict[str, Plan] | None = None) -> list[Path]:
+                   plans: dict[str, Plan] | None = None, limits: DuckDBLimits | None = None) -> list[Path]:
     """The published tables as `parquet/<table>.parquet` beside the file (a folder of months for PARQUET_BY_MONTH),
     for tools that read no DuckDB, each column's description as its field metadata and the table's as the file's;
     each file written beside and renamed into place, like the file itself. With the publication's `plans`, only what
@@ -205,7 +206,7 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with open_published(published) as con:
+    with open_published(published, limits) as con:
         for table in PUBLISHED_TABLES:
             doc, how = docs.get(table, TableDoc("")), plans.get(table)
             if table not in PARQUET_BY_MONTH:
@@ -249,12 +250,12 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, target: Path, doc
         staging.unlink(missing_ok=True)
 
 
-def verify(path: Path) -> dict[str, int]:
+def verify(path: Path, limits: DuckDBLimits | None = None) -> dict[str, int]:
     """The file holds exactly the contract's tables in schema marts, and no personal-data column.
 
     It is attached under a fixed name (open_published), so a file named `marts.duckdb` is read the same way.
     """
-    with open_published(path) as con:
+    with open_published(path, limits) as con:
         tables = con.execute("select table_schema, table_name from information_schema.tables "
                              "where table_catalog = 'published'").fetchall()
         if sorted(tables) != sorted(("marts", t) for t in PUBLISHED_TABLES):
@@ -336,19 +337,17 @@ REPORTS = dg.AssetKey("reports")
 )
 @recorded
 def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource):
-    from datetime import datetime
-
     from reporting.pack import build_pack
 
     def progress(step: str, done: int, total: int) -> None:
         if done % 50 == 0 or done == total:
             context.log.info(f"{step}: {done}/{total}")
 
-    month = datetime.strptime(config.month, "%Y-%m").date() if config.month else None
+    month = report_month(config.month)
     settings = warehouse.settings()
     # with no month asked for, a run that published always gets a pack: provisional while no month is complete
     pack = build_pack(settings.published, month, progress=progress, provisional=config.provisional or month is None,
-                      programme=config.programme)
+                      programme=config.programme, limits=settings.duckdb_limits())
     said = (f"provisional report pack for {pack.month:%m/%Y} (no complete month yet: marked TẠM TÍNH)"
             if pack.provisional else f"report pack for {pack.month:%m/%Y}")
     (context.log.warning if pack.provisional else context.log.info)(
@@ -357,7 +356,8 @@ def reports(context: dg.AssetExecutionContext, config: ReportConfig, warehouse: 
     if pack.month.month == 12 and not pack.provisional:  # December complete (a run in January): the year's assessment
         from reporting.annual import build_annual
 
-        annual = build_annual(settings.published, pack.month.year, programme=config.programme)
+        annual = build_annual(settings.published, pack.month.year, programme=config.programme,
+                              limits=settings.duckdb_limits())
         context.log.info(f"annual assessment {pack.month.year}: {annual}")
     with warehouse.connect(log=context.log.warning) as con:
         mark_completed(con, context.run.run_id, settings.published)  # the next run with nothing new can stop early

@@ -26,7 +26,7 @@ from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
 from orchestration.history import recorded
 from orchestration.model_definition import definition_digest, rebuild_if_changed, record_definition
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.spark_marts import copied_relations, copy_spark_tables
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -71,8 +71,9 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     sources = [p for folder in ("models", "macros", "tests") for p in (project.project_dir / folder).rglob("*")
                if p.is_file()] + [project.project_dir / "dbt_project.yml"]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        # dagster-dbt's own preparer looks for `dbt` on PATH only: parse with the resolved executable instead
-        dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+        # dagster-dbt's own preparer looks for `dbt` on PATH only: parse with the resolved executable instead, and
+        # with the settings (the profile has no defaults of its own)
+        dbt_resource().cli(["parse", "--quiet", *Settings.from_env().dbt_args()], target_path=project.target_path).wait()
     return manifest
 
 
