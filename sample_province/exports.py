@@ -289,7 +289,9 @@ def _write_days(landing: Path, text: pl.DataFrame, typed: pl.DataFrame, field_ex
             fields = list(header_of)
             if style["shuffle"]:
                 fields = list(rng.permutation(fields))
-            out = batch.select(**{f: field_exprs[f] for f in fields}, dossier_id=pl.col("dossier_id"))
+            # a column of the spec the sample has no values for is exported empty, as the systems leave one unused
+            out = batch.select(**{f: field_exprs.get(f, pl.lit(None, pl.String)) for f in fields},
+                               dossier_id=pl.col("dossier_id"))
             out = _with_defects(out, rng, known_units, manifest) if not is_xlsx else out.drop("dossier_id")
             headers = [_header(header_of[f], style["header_style"]) for f in fields]
             if style["extra"]:
