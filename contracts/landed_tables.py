@@ -174,8 +174,6 @@ DOSSIER_SNAPSHOTS = _batch_table(
            doc="Số hóa thành phần hồ sơ."),
     Column("e_result", "boolean", header="Có kết quả điện tử", not_null=True, current_state=True,
            doc="Có kết quả điện tử."),
-    Column("result_delivery", "varchar", header="Hình thức nhận kết quả", current_state=True,
-           doc="Hình thức nhận kết quả, how the applicant receives the result (at the office, by post, online)."),
     Column("applicant_name", None, header="Chủ hồ sơ", doc="Personal data: dropped at ingestion."),
     Column("applicant_id_hash", "varchar", header="Số giấy tờ chủ hồ sơ", landed_as="applicant_id",
            doc="Keyed hash (TTHC_PII_KEY) of Số giấy tờ chủ hồ sơ; the clear id is never stored."),

@@ -19,7 +19,6 @@
         {"name": "e_receipt_no", "staged_as": "", "current_state": true},
         {"name": "components_digitised", "staged_as": "", "current_state": true},
         {"name": "e_result", "staged_as": "", "current_state": true},
-        {"name": "result_delivery", "staged_as": "", "current_state": true},
         {"name": "applicant_id_hash", "staged_as": "", "current_state": false},
         {"name": "updated_at", "staged_as": "", "current_state": true},
         {"name": "ingested_at", "staged_as": "", "current_state": false}

@@ -32,7 +32,6 @@ facts as (
         unit_code,
         received_unit_code,
         procedure_code,
-        result_delivery,
         channel,
         status,
         received_at,
