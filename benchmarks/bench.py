@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -117,9 +118,13 @@ def main() -> None:
     floor = results["floor"]["wall_seconds"]
     for result in results.values():
         result["ratio_to_floor"] = round(result["wall_seconds"] / floor, 2) if floor else None
-    report = {"date": date.today().isoformat(), "scale": args.scale, "landing": str(landing),
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    report = {"date": date.today().isoformat(), "scale": args.scale, "commit": commit, "landing": str(landing),
               "held_back": last_day.name, "cpus": os.cpu_count(), "machine": platform.machine(), **results}
     out = ROOT / "benchmarks" / "results" / f"{date.today().isoformat()}-bench-{args.scale:g}.json"
+    if out.exists():  # an earlier benchmark of the same day is kept: this one is named by its commit
+        out = out.with_name(f"{out.stem}-{commit}.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'step':<8} {'wall s':>8} {'× floor':>8} {'peak GiB':>9}")
     for name, result in results.items():

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.definitions import Expectation
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -109,9 +111,16 @@ def get_context(root: Path | None = None):
     return _contexts[key]
 
 
-def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_columns: tuple[str, ...] = (),
-              context=None) -> SuiteOutcome:
-    """Validate `frame` against `expectations`; failing rows are identified by key_columns."""
+def to_gx(expectations: list[Expectation]) -> list:
+    """The suite's expectations as Great Expectations objects."""
+    gx = import_great_expectations()
+    return [getattr(gx.expectations, e.class_name)(**e.kwargs) for e in expectations]
+
+
+def run_suite(suite_name: str, expectations: list[Expectation], frame: pd.DataFrame,
+              key_columns: tuple[str, ...] = (), context=None) -> SuiteOutcome:
+    """Validate `frame` against `expectations` with Great Expectations; failing rows are identified by
+    key_columns."""
     gx = import_great_expectations()
 
     context = context or get_context()
@@ -124,7 +133,7 @@ def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_colu
         batch = asset.get_batch_definition("whole")
     except (LookupError, KeyError, ValueError):
         batch = asset.add_batch_definition_whole_dataframe("whole")
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=to_gx(expectations)))
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     result_format: dict = {"result_format": "COMPLETE" if key_columns else "SUMMARY"}
@@ -150,16 +159,3 @@ def run_suite(suite_name: str, expectations: list, frame: pd.DataFrame, key_colu
                                            bool(r.success), unexpected, detail, keys, arguments,
                                            int(details.get("element_count") or len(frame))))
     return SuiteOutcome(suite_name, bool(result.success), len(outcomes), outcomes)
-
-
-def merge_outcomes(parts: list[SuiteOutcome]) -> SuiteOutcome:
-    """One outcome for a suite validated in several groups of rows: an expectation passes when it passed in every
-    group; its unexpected rows and failing keys add up; its detail is the first failing group's."""
-    merged = []
-    for same in zip(*(p.outcomes for p in parts), strict=True):
-        failed = [o for o in same if not o.success]
-        merged.append(ExpectationOutcome(
-            same[0].expectation, same[0].column, not failed, sum(o.unexpected_count for o in same),
-            failed[0].detail if failed else "passed", set().union(*(o.failing_keys for o in same)),
-            same[0].arguments, sum(o.element_count for o in same)))
-    return SuiteOutcome(parts[0].suite, all(p.success for p in parts), parts[0].evaluated, merged)

@@ -1,17 +1,19 @@
-"""The same Great Expectations suites, evaluated in DuckDB SQL: for a backfill's millions of rows.
+"""The same Great Expectations suites, evaluated in DuckDB SQL: the raw batches of every run, a nightly export's
+few thousand rows as a backfill's millions.
 
-Great Expectations validates a pandas frame row by row in Python, a large share of a first load's time
-(benchmarks/README.md). The expectation objects of a suite stay its one definition; this
-module reads their configuration (type and arguments) and counts the unexpected rows of each in one SQL pass over
-the relation, with the rows' keys, as `run_suite` reports them. Only the expectation types the project's suites use
-are translated; any other is refused by name. tests/test_ingestion.py (test_the_sql_engine_finds_what_great_expectations_finds) runs both engines on the same
-rows.
+Great Expectations validates a pandas frame row by row in Python, a large share of a first load's time, and its
+import costs seconds of a nightly run (benchmarks/README.md). A suite's expectations (expectations/definitions.py,
+GX's types and arguments) stay its one definition; this module counts the unexpected rows of each in one SQL pass
+over the relation, with the rows' keys, as `run_suite` reports them. Only the expectation types the project's
+suites use are translated; any other is refused by name. tests/test_ingestion.py
+(test_the_sql_engine_finds_what_great_expectations_finds) runs both engines on the same rows.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from expectations.definitions import Expectation
 from expectations.engine import ExpectationOutcome, SuiteOutcome
 
 KEY_SAMPLE = 3  # unexpected values quoted in the detail, as GX's partial list
@@ -54,12 +56,13 @@ def duckdb_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def run_suite_sql(con: duckdb.DuckDBPyConnection, suite_name: str, expectations: list, relation: str,
+def run_suite_sql(con: duckdb.DuckDBPyConnection, suite_name: str, expectations: list[Expectation], relation: str,
                   key_columns: tuple[str, ...] = ()) -> SuiteOutcome:
-    """Validate the rows of `relation` (a table, view or parenthesised query) against `expectations`."""
+    """Validate the rows of `relation` (a table, view or parenthesised query) against `expectations`, without
+    importing Great Expectations."""
     rows = con.execute(f"select count(*) from {relation}").fetchall()[0][0]
     columns = [name for name, *_ in con.execute(f"describe select * from {relation}").fetchall()]
-    configs = [e.configuration for e in expectations]
+    configs = expectations
     row_checks = [(i, c) for i, c in enumerate(configs) if c.type != "expect_table_columns_to_match_set"]
     counts: dict[int, int] = {}
     if row_checks:

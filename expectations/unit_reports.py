@@ -7,19 +7,16 @@ this suite validates those verdicts, so a breach shows in the check history and 
 
 from __future__ import annotations
 
-from expectations.engine import SuiteOutcome, import_great_expectations, run_suite
+from expectations.definitions import Expectation, in_set
+from expectations.engine import SuiteOutcome, run_suite
 from expectations.raw_batches import frame_for_gx
-
-gx = import_great_expectations()
 
 BREACH_FLAGS = ("not_a_count_", "exceeds_", "mismatch_")  # column prefixes of int_unit_report_rules
 
 
-def unit_report_suite(columns: list[str]) -> list:
+def unit_report_suite(columns: list[str]) -> list[Expectation]:
     """One expectation per rule verdict column of int_unit_report_rules."""
-    e = gx.expectations
-    return [e.ExpectColumnValuesToBeInSet(column=c, value_set=[False]) for c in columns if c.startswith(BREACH_FLAGS)] + [
-        e.ExpectColumnValuesToBeInSet(column="is_valid_in_month", value_set=[True])]
+    return [in_set(c, [False]) for c in columns if c.startswith(BREACH_FLAGS)] + [in_set("is_valid_in_month", [True])]
 
 
 def validate_unit_reports(con, context=None) -> SuiteOutcome:

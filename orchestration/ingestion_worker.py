@@ -1,8 +1,12 @@
-"""Ingestion and raw-batch validation in a process of their own, so that their memory is given back before dbt.
+"""Ingestion and raw-batch validation: in the run's process for a nightly export, in a process of its own for a
+large load, so that a first load's memory is given back before dbt.
 
 polars, pandas and DuckDB's buffer pool keep what a 10-million-dossier ingestion used, and `dbt build` needs its
-own memory after it (benchmarks/README.md). A spawned child does the work and exits; the run's process only
-receives the report. Progress lines come back through a queue as they happen.
+own memory after it (benchmarks/README.md): a spawned child does that work and exits, and the run's process only
+receives the report (progress lines come back through a queue as they happen). A nightly export (tens of thousands
+of rows) is ingested where the run is: a second interpreter's start-up would cost more than the load. Either way
+the new batches are validated by the raw suites in DuckDB SQL on the same connection (no Great Expectations
+import for them: expectations/raw_batches.py).
 """
 
 from __future__ import annotations
@@ -16,22 +20,17 @@ from datetime import datetime
 
 from orchestration.settings import Settings
 
-# DuckDB's share of the memory bound in the worker: the rest is for the polars and pandas frames it also holds
-# (with the whole bound, DuckDB's cache of the raw tables read for validation goes beyond it).
+# DuckDB's share of the memory bound in the worker: the rest is for the polars frames it also holds.
 DUCKDB_SHARE_IN_WORKER = 0.4
-# A run whose changed landed files weigh more than this (a first load, a backfill: above about 400k rows) validates
-# its batches in the worker, which imports Great Expectations while it reads the files, and frees their frames
-# with it. A smaller one (a nightly export: tens of thousands of rows) leaves them to the run's process, which
-# imports Great Expectations for its own checks while the worker ingests: imported in the worker too, the import
-# competes with ingestion for the worker's interpreter and the second core (benchmarks/README.md).
-VALIDATE_IN_WORKER_ABOVE_BYTES = 100 * 2**20
+# A run whose changed landed files weigh more than this (a first load, a backfill: above about 400k rows) ingests
+# in a worker process; a smaller one (a nightly export) in the run's process.
+INGEST_IN_WORKER_ABOVE_BYTES = 100 * 2**20
 
 
 @dataclass
 class IngestionResult:
     report: object  # ingestion.ingest.IngestReport
-    # raw table -> expectations.engine.SuiteOutcome, or None when no new batch; None: left to the run's process
-    validations: dict | None
+    validations: dict  # raw table -> expectations.engine.SuiteOutcome, or None when no new batch
 
 
 def changed_bytes(landing, con) -> int:
@@ -71,37 +70,43 @@ class IngestionFailed(Exception):
     """The worker raised (its traceback is the message) or died (killed, out of memory)."""
 
 
-def _work(settings: Settings, run_at: datetime, validate_above_bytes: int, rehash: bool, messages) -> None:
-    """In the child: ingest the landing folder, validate this run's batches if they are many, send back the result."""
+def _progress(log: Callable[[str], None]) -> Callable[[str, int, int], None]:
+    """Ingestion's progress as log lines: at each new step, every 100 files, and at the end of a step."""
+    last = {"step": None}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step != last["step"] or done == total or done % 100 == 0:
+            log(f"{step}: {done}/{total}")
+            last["step"] = step
+    return progress
+
+
+def _ingest_and_validate(con, settings: Settings, run_at: datetime, rehash: bool,
+                         log: Callable[[str], None]) -> IngestionResult:
+    from ingestion.ingest import ingest_landing
+    from ingestion.reviews import journal_path, read_journal
+
+    report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=_progress(log), now=run_at,
+                            settle_seconds=settings.settle_seconds, rehash=rehash,
+                            reviews=read_journal(journal_path(settings.warehouse)))
+    return IngestionResult(report, validate_new_batches(con, run_at, log=log))
+
+
+def _work(settings: Settings, run_at: datetime, rehash: bool, messages) -> None:
+    """In the child: ingest the landing folder, validate the new batches, send back the result."""
     try:
-        from ingestion.ingest import ingest_landing
         from ingestion.raw_schema import ensure_raw_schema
-        from ingestion.reviews import journal_path, read_journal
         from orchestration import duckdb_files
 
-        last = {"step": None}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step != last["step"] or done == total or done % 100 == 0:
-                messages.put(("log", f"{step}: {done}/{total}"))
-                last["step"] = step
+        def log(line: str) -> None:
+            messages.put(("log", line))
 
         with duckdb_files.connect(settings.warehouse, settings.with_memory_share(DUCKDB_SHARE_IN_WORKER),
                                   log=lambda line: messages.put(("warning", line))) as con:
             ensure_raw_schema(con)
-            validate_here = changed_bytes(settings.landing_dir, con) > validate_above_bytes
-            if validate_here:
-                from expectations.engine import preload_great_expectations
-
-                preload_great_expectations()  # imported while the files are read
-            report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=progress, now=run_at,
-                                    settle_seconds=settings.settle_seconds, rehash=rehash,
-                                    reviews=read_journal(journal_path(settings.warehouse)))
-            validations = None
-            if validate_here:
-                validations = validate_new_batches(con, run_at, log=lambda line: messages.put(("log", line)))
-            messages.put(("log", "closing the warehouse (checkpoint)"))
-        messages.put(("done", IngestionResult(report, validations)))
+            result = _ingest_and_validate(con, settings, run_at, rehash, log)
+            log("closing the warehouse (checkpoint)")
+        messages.put(("done", result))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the run, which names it (last line)
         from orchestration.duckdb_files import no_space_left
 
@@ -109,13 +114,31 @@ def _work(settings: Settings, run_at: datetime, validate_above_bytes: int, rehas
         messages.put(("error", traceback.format_exc() + (f"NoSpaceLeft: {full}\n" if full else "")))
 
 
+def ingest(settings: Settings, run_at: datetime, log: Callable[[str], None], warn: Callable[[str], None],
+           rehash: bool = False, worker_above_bytes: int = INGEST_IN_WORKER_ABOVE_BYTES) -> IngestionResult:
+    """Ingest what landed and validate the new batches: here when the changed files weigh at most
+    `worker_above_bytes`, in a worker process when they weigh more (ingest_in_worker)."""
+    from ingestion.raw_schema import ensure_raw_schema
+    from orchestration import duckdb_files
+
+    try:
+        with duckdb_files.connect(settings.warehouse, settings, log=warn) as con:
+            ensure_raw_schema(con)
+            if changed_bytes(settings.landing_dir, con) <= worker_above_bytes:
+                return _ingest_and_validate(con, settings, run_at, rehash, log)
+    except BaseException as exc:
+        full = duckdb_files.no_space_left(exc, settings.warehouse)
+        if full is not None:
+            raise full from None  # the one line to show: which file, which folder, what to do
+        raise
+    return ingest_in_worker(settings, run_at, log, warn, rehash)
+
+
 def ingest_in_worker(settings: Settings, run_at: datetime, log: Callable[[str], None],
-                     warn: Callable[[str], None],
-                     validate_above_bytes: int = VALIDATE_IN_WORKER_ABOVE_BYTES,
-                     rehash: bool = False) -> IngestionResult:
+                     warn: Callable[[str], None], rehash: bool = False) -> IngestionResult:
     spawn = multiprocessing.get_context("spawn")  # not fork: the run's process has threads (Dagster, polars)
     messages = spawn.Queue()
-    worker = spawn.Process(target=_work, args=(settings, run_at, validate_above_bytes, rehash, messages), name="tthc-ingestion")
+    worker = spawn.Process(target=_work, args=(settings, run_at, rehash, messages), name="tthc-ingestion")
     worker.start()
     try:
         while True:

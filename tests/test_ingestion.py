@@ -276,16 +276,13 @@ def test_no_clear_citizen_id_or_name_lands_in_the_warehouse(small_landing, small
     assert not any(i.encode() in raw for i in list(ids)[:2000])
 
 
-@pytest.mark.parametrize("engine", ["great_expectations", "sql"])
-def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_path, monkeypatch, engine):
+def test_the_raw_batch_suite_names_the_batch_that_breaks_it(small_ingested, tmp_path):
     from datetime import datetime
 
     import expectations.raw_batches as raw_batches
 
     db = tmp_path / "w.duckdb"
     shutil.copy(small_ingested[0], db)
-    monkeypatch.setattr(raw_batches, "VALIDATION_ROWS", 5_000)  # several groups, as in a large backfill
-    monkeypatch.setattr(raw_batches, "SQL_ABOVE_ROWS", 0 if engine == "sql" else 10**9)
     with duckdb.connect(str(db)) as con:
         ids = [r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where kind = 'dossiers' "
                                          "and status = 'loaded' order by batch_seq").fetchall()]
@@ -356,36 +353,57 @@ def test_the_sql_engine_finds_what_great_expectations_finds(small_ingested, tmp_
             assert verdicts(by_sql) == verdicts(by_gx), table
 
 
-def test_the_worker_validates_a_large_load_and_leaves_a_small_one_to_the_run_with_the_same_verdicts(small_landing, tmp_path):
-    """Where the raw suites run (the worker, for a load above its threshold; the run's process, for a nightly one)
-    changes neither the verdict per batch nor the outcome."""
+def test_a_large_load_is_ingested_in_a_worker_and_a_small_one_in_the_run_with_the_same_verdicts(small_landing, tmp_path,
+                                                                                                monkeypatch):
+    """Where ingestion and the raw suites run (a worker process above its threshold; the run's process for a nightly
+    export, without importing Great Expectations) changes neither the batches, the verdict per batch nor the
+    outcome."""
     from datetime import datetime
 
-    from orchestration.ingestion_worker import ingest_in_worker, validate_new_batches
+    from orchestration import ingestion_worker
     from orchestration.settings import Settings
 
     run_at = datetime(2026, 11, 28, 3, 0)
-    verdicts, outcomes = {}, {}
+    spawned = []
+    real_worker = ingestion_worker.ingest_in_worker
+    monkeypatch.setattr(ingestion_worker, "ingest_in_worker", lambda *a, **k: spawned.append(1) or real_worker(*a, **k))
+    verdicts, outcomes, loaded = {}, {}, {}
     for where, threshold in (("worker", 0), ("run", 10**9)):
         settings = Settings.from_env().with_paths(landing_dir=small_landing, warehouse=tmp_path / where / "w.duckdb")
         settings.warehouse.parent.mkdir()
-        result = ingest_in_worker(settings, run_at, log=lambda line: None, warn=lambda line: None,
-                                  validate_above_bytes=threshold)
+        result = ingestion_worker.ingest(settings, run_at, log=lambda line: None, warn=lambda line: None,
+                                         worker_above_bytes=threshold)
+        assert len(spawned) == 1, "the large load only went to a worker"
         with duckdb.connect(str(settings.warehouse)) as con:
-            if where == "worker":
-                assert result.validations is not None
-                validations = result.validations
-            else:
-                assert result.validations is None
-                validations = validate_new_batches(con, run_at, log=lambda line: None)
             verdicts[where] = con.execute("select batch_id, kind, suite, success, evaluated_expectations, "
                                           "failed_expectations from raw.batch_validations order by all").fetchall()
-            loaded = {r[0] for r in con.execute("select sha256 from raw.ingestion_ledger where status = 'loaded' "
-                                                "and kind in ('dossiers', 'unit_reports')").fetchall()}
-        outcomes[where] = {t: o and (o.success, o.evaluated, o.failing_keys()) for t, o in validations.items()}
-    assert {v[0] for v in verdicts["run"]} == loaded and all(v[3] and v[4] > 0 for v in verdicts["run"])
+            loaded[where] = con.execute("select kind, sha256, rows_loaded from raw.ingestion_ledger "
+                                        "where status = 'loaded' order by all").fetchall()
+        outcomes[where] = {t: o and (o.success, o.evaluated, o.failing_keys()) for t, o in result.validations.items()}
+    counted = {sha for kind, sha, _ in loaded["run"] if kind in ("dossiers", "unit_reports")}
+    assert {v[0] for v in verdicts["run"]} == counted and all(v[3] and v[4] > 0 for v in verdicts["run"])
+    assert loaded["worker"] == loaded["run"]
     assert verdicts["worker"] == verdicts["run"] and outcomes["worker"] == outcomes["run"]
     assert outcomes["run"]["dossier_snapshots"][:2] == (True, 15) and outcomes["run"]["unit_reports"][0]
+
+
+def test_a_nightly_load_is_validated_without_importing_great_expectations(small_landing, tmp_path):
+    """In a fresh interpreter, as a run's process: ingestion and the raw suites of a small load import no GX."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom datetime import datetime\nfrom pathlib import Path\n"
+        "from orchestration.ingestion_worker import ingest\nfrom orchestration.settings import Settings\n"
+        f"settings = Settings.from_env().with_paths(landing_dir=Path({str(small_landing)!r}), "
+        f"warehouse=Path({str(tmp_path / 'w.duckdb')!r}))\n"
+        "result = ingest(settings, datetime(2026, 11, 28, 3), log=lambda line: None, warn=print)\n"
+        "assert all(o.success for o in result.validations.values()), result.validations\n"
+        "print('great_expectations' in sys.modules, sorted(result.validations))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "False ['dossier_snapshots', 'unit_reports']"
 
 
 def test_the_raw_tables_exported_as_parquet_partitioned_by_batch_read_back_equal(small_ingested, landing, tmp_path):

@@ -15,7 +15,7 @@ from ingestion.ingest import IngestReport
 from ingestion.raw_schema import NOT_COUNTED_BATCHES
 from orchestration.gate import is_blocking
 from orchestration.history import record_expectations, recorded
-from orchestration.ingestion_worker import IngestionFailed, ingest_in_worker, validate_new_batches
+from orchestration.ingestion_worker import IngestionFailed, ingest
 from orchestration.resources import WarehouseResource
 from orchestration.run_inputs import STOP_IF_NOTHING_NEW_TAG, record_inputs, stop_if_nothing_new
 
@@ -152,14 +152,9 @@ def raw_tables(context: dg.AssetExecutionContext, config: RawTablesConfig, wareh
                                           description=f"not evaluated: {said}")
             return  # nothing materialised: every later step is skipped
     run_at = datetime.now().replace(microsecond=0)
-    # for the quality checks later in this process: imported here while the worker does the ingestion (started
-    # before the run, the import slowed Dagster's own planning by as much as it saved)
-    from expectations.engine import preload_great_expectations
-
-    preload_great_expectations()
     try:
-        result = ingest_in_worker(settings, run_at, log=context.log.info, warn=context.log.warning,
-                                  rehash=config.rehash_landed_files)
+        result = ingest(settings, run_at, log=context.log.info, warn=context.log.warning,
+                        rehash=config.rehash_landed_files)
     except IngestionFailed as exc:
         raise dg.Failure(description=str(exc).splitlines()[0], metadata={"traceback": str(exc)}) from None
     report = result.report
@@ -172,8 +167,6 @@ def raw_tables(context: dg.AssetExecutionContext, config: RawTablesConfig, wareh
             context.log.warning(f"replaced: {o.file_path}: batch {o.sha256[:16]} {o.replaced_note}")
     with warehouse.connect(log=context.log.warning) as con:
         validations = result.validations
-        if validations is None:  # a small load: validated here, where Great Expectations was imported meanwhile
-            validations = validate_new_batches(con, run_at, log=context.log.info)
         for table, outcome in validations.items():
             if outcome is not None:
                 record_expectations(con, context.run.run_id, f"raw/{table}", outcome)
