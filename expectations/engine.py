@@ -82,14 +82,6 @@ def import_great_expectations():
                 del sys.modules["pyspark"]
 
 
-def preload_great_expectations() -> threading.Thread:
-    """Import Great Expectations (seconds) in a thread while the caller does other work: ingestion reads files
-    and dbt runs in its own process meanwhile, and the step that validates then finds it imported."""
-    thread = threading.Thread(target=import_great_expectations, daemon=True, name="preload-great-expectations")
-    thread.start()
-    return thread
-
-
 def get_context(root: Path | None = None):
     """An ephemeral GX context, or a file context under `root` (which keeps the suites as JSON).
 

@@ -55,6 +55,36 @@ def test_the_unit_report_suite_flags_the_broken_reports_only(small_generation, s
     assert {(u, m) for u, m in outcome.failing_keys()} == counted
 
 
+def test_the_unit_report_suite_runs_again_only_when_the_reports_or_the_suite_changed(small_built, tmp_path,
+                                                                                   monkeypatch):
+    """A nightly run whose counting reports are unchanged reuses the last validation (no Great Expectations); a
+    changed verdict is validated again."""
+    import expectations.unit_reports as unit_reports
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_built, db)
+    with duckdb.connect(str(db)) as con:
+        first, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
+        assert evaluated and not first.success
+
+        def no_gx(*args, **kwargs):
+            raise AssertionError("Great Expectations ran on unchanged reports")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(unit_reports, "run_suite", no_gx)
+            again, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
+        assert not evaluated and again.failing_keys() == first.failing_keys() and again.evaluated == first.evaluated
+        # a unit whose report broke a rule corrects it: its verdict changes, and the suite runs again
+        unit, month = sorted(first.failing_keys())[0]
+        flags = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                           "'quality' and table_name = 'int_unit_report_rules' and "
+                                           "regexp_matches(column_name, '^(not_a_count|exceeds|mismatch)_')").fetchall()]
+        con.execute(f"update quality.int_unit_report_rules set {', '.join(f'{c} = false' for c in flags)}, "
+                    "is_valid_in_month = true where unit_code = ? and period_month = ?", [unit, month])
+        fixed, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
+    assert evaluated and fixed.failing_keys() == first.failing_keys() - {(unit, month)}
+
+
 def test_publication_is_atomic_and_readers_keep_their_file(small_built, tmp_path):
     """A reader of the published file keeps reading the old one while a different new one replaces it."""
     published = tmp_path / "published" / "tthc_marts.duckdb"

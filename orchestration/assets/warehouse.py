@@ -128,11 +128,6 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
     """
     settings = warehouse.settings()
-    # Great Expectations, for the unit-report suite after the build: imported in this process while dbt builds in
-    # its own (the raw batches are validated in SQL, so nothing imported it before)
-    from expectations.engine import preload_great_expectations
-
-    preload_great_expectations()
     definition = definition_digest(DBT_PROJECT_DIR)
     # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     with warehouse.connect(log=context.log.warning) as con:
