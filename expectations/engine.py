@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from expectations.definitions import Expectation
 
@@ -101,6 +102,14 @@ def get_context(root: Path | None = None):
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         _contexts[key] = context
     return _contexts[key]
+
+
+def frame_for_gx(relation) -> pd.DataFrame:
+    """A DuckDB relation as pandas with Arrow-backed strings (far faster than Python strings: benchmarks/README.md)."""
+    def mapper(t: pa.DataType):
+        return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+    return relation.to_arrow_table().to_pandas(types_mapper=mapper)
 
 
 def to_gx(expectations: list[Expectation]) -> list:

@@ -7,7 +7,6 @@ the two engines to the same verdicts.
 
 from __future__ import annotations
 
-import pandas as pd
 import pyarrow as pa
 
 from contracts.landed_tables import DOSSIER_SNAPSHOTS, UNIT_REPORTS, RawTable
@@ -49,14 +48,6 @@ SUITES = {
     "dossier_snapshots": ("raw_dossier_batch", dossier_batch_suite),
     "unit_reports": ("raw_unit_report_batch", unit_report_batch_suite),
 }
-
-
-def frame_for_gx(relation) -> pd.DataFrame:
-    """A DuckDB relation as pandas with Arrow-backed strings (far faster than Python strings: benchmarks/README.md)."""
-    def mapper(t: pa.DataType):
-        return pd.ArrowDtype(t) if pa.types.is_string(t) or pa.types.is_large_string(t) else None
-
-    return relation.to_arrow_table().to_pandas(types_mapper=mapper)
 
 
 def validate_batches(con, table: str, batch_ids: list[str], run_at) -> SuiteOutcome | None:

@@ -17,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from expectations.definitions import Expectation, in_set
-from expectations.engine import SuiteOutcome, get_context, run_suite
-from expectations.raw_batches import frame_for_gx
+from expectations.engine import SuiteOutcome, frame_for_gx, get_context, run_suite
 
 BREACH_FLAGS = ("not_a_count_", "exceeds_", "mismatch_")  # column prefixes of int_unit_report_rules
 COUNTING_REPORTS = "select * from quality.int_unit_report_rules where not is_superseded"

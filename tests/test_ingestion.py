@@ -319,8 +319,8 @@ def test_an_unchanged_file_is_not_read_again_and_a_changed_one_is(landing, tmp_p
 def test_the_sql_engine_finds_what_great_expectations_finds(small_ingested, tmp_path):
     """Every expectation of both raw suites broken in some batch: both engines give the same verdicts, counts and
     failing batches on the same rows."""
-    from expectations.engine import run_suite
-    from expectations.raw_batches import SUITES, frame_for_gx
+    from expectations.engine import frame_for_gx, run_suite
+    from expectations.raw_batches import SUITES
     from expectations.sql_engine import run_suite_sql
 
     db = tmp_path / "w.duckdb"
