@@ -25,6 +25,7 @@ from contracts.personal_data import MASK
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion import normalise, parsing
 from ingestion.lineage import UnitValidity, lineage_errors
+from ingestion.parquet_export import APPEND_ONLY, BatchParquet
 from ingestion.pii import hmac_sql, is_personal_header, mask_ids
 from ingestion.raw_schema import NOT_COUNTED_BATCHES, ensure_raw_schema, next_batch_seq
 from ingestion.readers import SOURCE_ROW, LandedTable, RejectedFile, read_landed
@@ -257,20 +258,30 @@ TRANSACTION_ROWS = 250_000  # batches are written in groups of about this many r
 
 
 def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple[FileOutcome, pl.DataFrame, pl.DataFrame]],
-                   now: datetime) -> None:
+                   now: datetime, parquet_dir: Path | None) -> None:
     """Whole batches in one transaction: their rows, quarantines and ledger rows, or nothing of any of them.
 
     A batch is never split across transactions, so a crash leaves no half batch, and a batch without its ledger
-    row is simply picked up again by the next run.
+    row is simply picked up again by the next run. With `parquet_dir` (a Spark engine), each batch's rows are also
+    written as its Parquet partition, which appears once the transaction has committed (ingestion.parquet_export).
     """
     loaded = [df.drop("file_path").with_columns(batch_seq=pl.lit(o.batch_seq, pl.Int64)) for o, df, _ in group if df.height]
     quarantined = [q for _, _, q in group if q.height]
+    parquet = BatchParquet(parquet_dir) if parquet_dir is not None and kind.table in APPEND_ONLY else None
     con.begin()
     try:
         if loaded:
             frame = pl.concat(loaded, how="vertical_relaxed").with_columns(ingested_at=pl.lit(now))
             con.register("batch_frame", frame.to_arrow())
-            con.execute(f"insert into raw.{kind.table} by name select * from batch_frame")
+            if parquet is None:
+                con.execute(f"insert into raw.{kind.table} by name select * from batch_frame")
+            else:  # the rows as the raw table types them, written to DuckDB and to each batch's Parquet
+                con.execute(f"create or replace temp table batch_rows as from raw.{kind.table} limit 0")
+                con.execute("insert into batch_rows by name select * from batch_frame")
+                con.execute(f"insert into raw.{kind.table} select * from batch_rows")
+                parquet.stage(con, kind.table, "batch_rows",
+                              [(o.batch_seq, o.sha256) for o, df, _ in group if df.height])
+                con.execute("drop table batch_rows")
             con.unregister("batch_frame")
         if quarantined:
             con.register("quarantine_frame", pl.concat(quarantined).to_arrow())
@@ -284,7 +295,11 @@ def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple
         # a failed commit (no space left, say) has ended the transaction already: its error is the one to tell
         with contextlib.suppress(duckdb.Error):
             con.rollback()
+        if parquet is not None:
+            parquet.discard()
         raise
+    if parquet is not None:  # committed: the partitions appear (a crash before this is repaired from DuckDB)
+        parquet.publish()
 
 
 def file_signature(st: os.stat_result) -> tuple[int, int, int]:
@@ -350,13 +365,15 @@ def unsettled(paths: list[Path], settle_seconds: float) -> set[Path]:
 
 def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes,
                    progress: Progress | None = None, now: datetime | None = None, settle_seconds: float = 0.0,
-                   rehash: bool = False, reviews: dict[str, tuple[str, datetime]] | None = None) -> IngestReport:
+                   rehash: bool = False, reviews: dict[str, tuple[str, datetime]] | None = None,
+                   parquet_dir: Path | None = None) -> IngestReport:
     """Ingest every new landed file; returns what happened to each.
 
     A file modified in the last `settle_seconds` is read only if it stays unchanged until it is that old (a file
     still being copied in is left for a later run). `rehash`: hash every landed file, even one whose path, size
     and times the ledger saw (`tthc run --force`). `reviews`: batch decisions of the review journal, applied to
-    the batches loaded again (ingestion.reviews).
+    the batches loaded again (ingestion.reviews). `parquet_dir`: also write each loaded batch as a Parquet
+    partition there, in the same pass (for the Spark engines; ingestion.parquet_export).
     """
     report_progress = progress or (lambda step, done, total: None)
     now = now or datetime.now().replace(microsecond=0)
@@ -406,7 +423,8 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     for table in [k.table for k in REFERENCE_KINDS.values()] + [k.table for k in KIND_FOLDERS.values()]:
         batch = [item for item in new if item[2].table == table]
         if batch:
-            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress, seen.latest, reviews or {})
+            _ingest_kind(con, batch, loaded_shas, pii_key, now, report, report_progress, seen.latest, reviews or {},
+                         parquet_dir)
     con.execute("checkpoint")
     con.execute("reset checkpoint_threshold")
     return report
@@ -430,7 +448,7 @@ class _Chunk:
 
 def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetime, report: IngestReport,
                  report_progress: Callable[[str, int, int], None],
-                 previous: dict[str, str], reviews: dict[str, tuple[str, datetime]]) -> None:
+                 previous: dict[str, str], reviews: dict[str, tuple[str, datetime]], parquet_dir: Path | None) -> None:
     kind: Kind = files[0][2]
     if kind.table in CODED_KINDS:
         unit_codes = _current_codes(con, "reference_units", "unit_code")
@@ -479,17 +497,17 @@ def _ingest_kind(con, files, loaded_shas: set[str], pii_key: bytes, now: datetim
         chunk.raw_texts[sha] = raw_text
         chunk.pending.append(outcome)
         if chunk.rows >= NORMALISE_ROWS:
-            _load_chunk(con, kind, chunk, apply_rules, now, report, reviews)
+            _load_chunk(con, kind, chunk, apply_rules, now, report, reviews, parquet_dir)
             report_progress(f"loading {kind.name}", i, len(files))
             chunk = _Chunk()
     if chunk.pending:
-        _load_chunk(con, kind, chunk, apply_rules, now, report, reviews)
+        _load_chunk(con, kind, chunk, apply_rules, now, report, reviews, parquet_dir)
         report_progress(f"loading {kind.name}", len(files), len(files))
 
 
 def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
                 apply_rules: Callable[[pl.DataFrame], normalise.Normalised], now: datetime,
-                report: IngestReport, reviews: dict[str, tuple[str, datetime]]) -> None:
+                report: IngestReport, reviews: dict[str, tuple[str, datetime]], parquet_dir: Path | None) -> None:
     """Apply the kind's rules to a chunk of batches at once (vectorised), then write them batch by batch.
 
     Whatever a file holds, one file never stops the others: if the rules fail on the chunk (a polars panic is
@@ -504,7 +522,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
         if len(chunk.pending) > 1:
             for frame, outcome in zip(chunk.frames, chunk.pending, strict=False):
                 _load_chunk(con, kind, _Chunk([frame], {outcome.sha256: chunk.raw_texts[outcome.sha256]}, [outcome]),
-                            apply_rules, now, report, reviews)
+                            apply_rules, now, report, reviews, parquet_dir)
             return
         outcome = chunk.pending[0]
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -531,7 +549,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
             _write_ledger(con, outcome, now)
             report.outcomes.append(outcome)
             if i == len(chunk.pending) and group:
-                _write_batches(con, kind, group, now)
+                _write_batches(con, kind, group, now, parquet_dir)
                 report.outcomes += [o for o, _, _ in group]
                 group = []
             continue
@@ -546,7 +564,7 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, kind: Kind, chunk: _Chunk,
         assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined + outcome.duplicates_dropped, outcome
         group.append((outcome, loaded, quarantined))
         if sum(o.rows_read for o, _, _ in group) >= TRANSACTION_ROWS or i == len(chunk.pending):
-            _write_batches(con, kind, group, now)
+            _write_batches(con, kind, group, now, parquet_dir)
             report.outcomes += [o for o, _, _ in group]
             group = []
 

@@ -88,7 +88,8 @@ def _ingest_and_validate(con, settings: Settings, run_at: datetime, rehash: bool
 
     report = ingest_landing(settings.landing_dir, con, settings.pii_key, progress=_progress(log), now=run_at,
                             settle_seconds=settings.settle_seconds, rehash=rehash,
-                            reviews=read_journal(journal_path(settings.warehouse)))
+                            reviews=read_journal(journal_path(settings.warehouse)),
+                            parquet_dir=settings.raw_parquet_dir if settings.on_spark else None)
     return IngestionResult(report, validate_new_batches(con, run_at, log=log))
 
 

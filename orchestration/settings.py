@@ -22,8 +22,13 @@ DEFAULT_SETTLE_SECONDS = 5.0
 # Below this, DuckDB cannot build the marts at all: a smaller TTHC_DUCKDB_MEMORY_LIMIT is a typing mistake.
 MIN_MEMORY_LIMIT_BYTES = 128 * 2**20
 # The engine dbt builds the warehouse with: DuckDB (the default, no Java), or Spark (docs/scale-out.md), which
-# reads the raw tables as Parquet exported by ingestion.
-ENGINES = ("duckdb", "spark")
+# reads the raw tables as Parquet written by ingestion: `spark` a PySpark session inside dbt's process (a laptop),
+# `spark_cluster` a cluster's Thrift server (TTHC_SPARK_HOST, TTHC_SPARK_PORT; `tthc spark-cluster start`).
+# Each engine is a target of dbt_project/profiles.yml of the same name (DuckDB's: `warehouse`).
+ENGINES = ("duckdb", "spark", "spark_cluster")
+DBT_TARGETS = {"duckdb": "warehouse", "spark": "spark", "spark_cluster": "spark_cluster"}
+DEFAULT_SPARK_HOST = "127.0.0.1"
+DEFAULT_SPARK_PORT = 10000  # the Spark Thrift server's usual port
 
 
 _BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -101,6 +106,15 @@ def _storage_version(text: str) -> str:
     return text
 
 
+def _port(variable: str, default: int) -> int:
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError(f"{variable}={text!r}: give a TCP port, a number from 1 to 65535")
+    return int(text)
+
+
 def engine_from(text: str) -> str:
     """TTHC_ENGINE: empty for the default, DuckDB; anything but ENGINES is refused with what it may be."""
     engine = text.strip().lower() or ENGINES[0]
@@ -123,6 +137,9 @@ class Settings:
     published_storage_version: str = DEFAULT_PUBLISHED_STORAGE_VERSION  # DuckDB format of the published file
     engine: str = "duckdb"  # TTHC_ENGINE: one of ENGINES
     settle_seconds: float = DEFAULT_SETTLE_SECONDS  # how long a landed file must stay unchanged before it is read
+    spark_host: str = DEFAULT_SPARK_HOST  # TTHC_SPARK_HOST: the Thrift server of TTHC_ENGINE=spark_cluster
+    spark_port: int = DEFAULT_SPARK_PORT  # TTHC_SPARK_PORT
+    spark_warehouse: Path | None = None  # TTHC_SPARK_WAREHOUSE; None: `spark/` beside the warehouse
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -144,6 +161,9 @@ class Settings:
                                        else _storage_version(version)),
             engine=engine_from(os.environ.get("TTHC_ENGINE", "")),
             settle_seconds=_seconds("TTHC_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
+            spark_host=os.environ.get("TTHC_SPARK_HOST", "").strip() or DEFAULT_SPARK_HOST,
+            spark_port=_port("TTHC_SPARK_PORT", DEFAULT_SPARK_PORT),
+            spark_warehouse=_path("TTHC_SPARK_WAREHOUSE", "") if os.environ.get("TTHC_SPARK_WAREHOUSE") else None,
         )
 
     def with_paths(self, landing_dir: Path | None = None, warehouse: Path | None = None,
@@ -157,14 +177,26 @@ class Settings:
         return replace(self, memory_limit=f"{int(parse_bytes(self.memory_limit) * share / 2**20)}MiB")
 
     @property
+    def on_spark(self) -> bool:
+        """dbt builds on Spark (either Spark engine), which reads the raw tables as Parquet."""
+        return self.engine != "duckdb"
+
+    @property
+    def dbt_target(self) -> str:
+        return DBT_TARGETS[self.engine]
+
+    @property
     def raw_parquet_dir(self) -> Path:
-        """Where ingestion exports the raw tables as Parquet for the Spark engine: `raw_parquet/` beside the warehouse."""
+        """Where ingestion writes the raw tables as Parquet for the Spark engines: `raw_parquet/` beside the
+        warehouse (a cluster's executors must read it: on a real cluster, a shared mount)."""
         return self.warehouse.parent / "raw_parquet"
 
     @property
     def spark_dir(self) -> Path:
-        """The Spark engine's tables, metastore and scratch: `spark/` beside the warehouse."""
-        return self.warehouse.parent / "spark"
+        """The Spark engines' tables, metastore and scratch (`tables/`, `metastore_db/`; `cluster/` for the cluster
+        `tthc spark-cluster` starts): TTHC_SPARK_WAREHOUSE, or `spark/` beside the warehouse. The run reads the
+        marts' Parquet back from `tables/`: for a remote cluster, its warehouse folder mounted here."""
+        return self.spark_warehouse or self.warehouse.parent / "spark"
 
     @property
     def spill_dir(self) -> Path:
@@ -181,7 +213,8 @@ class Settings:
         return {"tthc_warehouse": str(self.warehouse.resolve()), "tthc_duckdb_memory_limit": self.memory_limit,
                 "tthc_duckdb_temp_dir": str(self.spill_dir.resolve()),
                 "tthc_raw_parquet": str(self.raw_parquet_dir.resolve()),
-                "tthc_spark_warehouse": str(self.spark_dir.resolve())}
+                "tthc_spark_warehouse": str(self.spark_dir.resolve()),
+                "tthc_spark_host": self.spark_host, "tthc_spark_port": str(self.spark_port)}
 
     def dbt_args(self) -> list[str]:
         """`--vars` with dbt_vars: the settings reach dbt on its command line, the environment stays as it is."""

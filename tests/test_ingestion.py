@@ -406,45 +406,105 @@ def test_a_nightly_load_is_validated_without_importing_great_expectations(small_
     assert done.stdout.strip().splitlines()[-1] == "False ['dossier_snapshots', 'unit_reports']"
 
 
-def test_the_raw_tables_exported_as_parquet_partitioned_by_batch_read_back_equal(small_ingested, landing, tmp_path):
-    """What the Spark engine reads (TTHC_ENGINE=spark): every raw row, once, one partition per batch, new batches only."""
-    from ingestion.parquet_export import APPEND_ONLY, REWRITTEN, export_raw_parquet
+def _parquet_differs_from_raw(con, folder: Path, table: str) -> int:
+    """Rows in one but not the other, between a raw table and its Parquet partitions."""
+    columns = ", ".join(r[0] for r in con.execute(f"describe raw.{table}").fetchall())
+    read = f"read_parquet('{folder / table}/*/*.parquet', hive_partitioning = true)"
+    return con.execute(f"select count(*) from ((select {columns} from raw.{table} except all "
+                       f"select {columns} from {read}) union all (select {columns} from {read} "
+                       f"except all select {columns} from raw.{table}))").fetchone()[0]
+
+
+def test_ingestion_writes_each_batch_as_parquet_in_the_pass_that_loads_it(small_landing, tmp_path):
+    """What the Spark engines read: every raw row, once, one partition per batch named by its batch, written while
+    loading (the pass after it has nothing to write), the ledger and validations whole."""
+    from ingestion.parquet_export import APPEND_ONLY, REWRITTEN, batch_file_name, complete_raw_parquet
 
     db, folder = tmp_path / "w.duckdb", tmp_path / "raw_parquet"
-    shutil.copy(small_ingested[0], db)
-    (folder / "dossier_snapshots" / ".batch_seq=7.123.tmp").mkdir(parents=True)  # a crashed export's leftovers
     with duckdb.connect(str(db)) as con:
-        con.execute("delete from raw.reference_programmes")
-        written = export_raw_parquet(con, folder)
-        batches = dict(con.execute("select 'dossier_snapshots', count(distinct batch_seq) from raw.dossier_snapshots "
-                                   "union all select 'unit_reports', count(distinct batch_seq) from raw.unit_reports"
-                                   ).fetchall())
-        assert written["dossier_snapshots"] == batches["dossier_snapshots"] > 10
-        assert written["unit_reports"] == batches["unit_reports"] > 0
+        ingest_landing(small_landing, con, PII_KEY, parquet_dir=folder)
+        partitions = {p.name for p in (folder / "dossier_snapshots").iterdir()}
+        batches = con.execute("select distinct s.batch_seq, l.sha256 from raw.dossier_snapshots s "
+                              "join raw.ingestion_ledger l using (batch_seq)").fetchall()
+        assert len(batches) > 10 and partitions == {f"batch_seq={seq}" for seq, _ in batches}
+        assert all([f.name for f in (folder / "dossier_snapshots" / f"batch_seq={seq}").iterdir()]
+                   == [batch_file_name(sha)] for seq, sha in batches)
+        assert not (folder / "ingestion_ledger").exists()  # whole tables: written by the pass after loading
+        repaired = complete_raw_parquet(con, folder)
+        assert repaired == dict.fromkeys(APPEND_ONLY, 0) | {t: 1 for t in APPEND_ONLY
+                                                           if not con.execute(f"select count(*) from raw.{t}").fetchone()[0]}
         for table in APPEND_ONLY:
-            columns = ", ".join(r[0] for r in con.execute(f"describe raw.{table}").fetchall())
-            if not con.execute(f"select count(*) from raw.{table}").fetchone()[0]:
-                continue
-            read = f"read_parquet('{folder / table}/*/*.parquet', hive_partitioning = true)"
-            differ = con.execute(f"select count(*) from ((select {columns} from raw.{table} except all "
-                                 f"select {columns} from {read}) union all (select {columns} from {read} "
-                                 f"except all select {columns} from raw.{table}))").fetchone()[0]
-            assert differ == 0, table
+            assert _parquet_differs_from_raw(con, folder, table) == 0, table
         for table in REWRITTEN:
             assert con.execute(f"select count(*) from '{folder / table}/data.parquet'").fetchone()[0] == \
                 con.execute(f"select count(*) from raw.{table}").fetchone()[0]
-        assert export_raw_parquet(con, folder)["dossier_snapshots"] == 0  # nothing new: nothing rewritten
-        # a table without any batch yet (programmes.csv is optional) still has its columns, and no row
+
+
+def test_a_table_without_any_batch_has_an_empty_partition_with_its_columns(small_ingested, tmp_path):
+    from ingestion.parquet_export import complete_raw_parquet
+
+    db, folder = tmp_path / "w.duckdb", tmp_path / "raw_parquet"
+    shutil.copy(small_ingested[0], db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from raw.reference_programmes")  # programmes.csv is optional
+        assert complete_raw_parquet(con, folder)["dossier_snapshots"] > 10  # a warehouse loaded without Parquet
         assert [p.name for p in (folder / "reference_programmes").iterdir()] == ["batch_seq=0"]
         empty = con.execute(f"select * from read_parquet('{folder}/reference_programmes/*/*.parquet', "
                             f"hive_partitioning = true)")
         assert empty.fetchall() == [] and sorted(d[0] for d in empty.description) == sorted(
             r[0] for r in con.execute("describe raw.reference_programmes").fetchall())
-    write_csv(landing / "dossiers" / "2099" / "hoso_20990101.csv", [GOOD])
-    shutil.copytree(landing / "dossiers", tmp_path / "more" / "dossiers")
+        assert complete_raw_parquet(con, folder)["dossier_snapshots"] == 0  # nothing missing: nothing written
+
+
+def test_a_batch_rolled_back_leaves_no_partition_and_one_committed_without_its_partition_is_repaired(
+        landing, tmp_path, monkeypatch):
+    from ingestion import parquet_export
+    from ingestion.parquet_export import complete_raw_parquet
+
+    db, folder = tmp_path / "w.duckdb", tmp_path / "raw_parquet"
+    with duckdb.connect(str(db)) as con:  # the references first
+        ingest_landing(landing, con, PII_KEY, parquet_dir=folder)
+    write_csv(landing / "dossiers" / "a.csv", [GOOD, {**GOOD, "Trạng thái": "9"}])
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(ingest_module, "_write_ledger", crash)  # the transaction fails after the batch was staged
+    with pytest.raises(RuntimeError), duckdb.connect(str(db)) as con:
+        ingest_landing(landing, con, PII_KEY, parquet_dir=folder)
+    assert not (folder / "dossier_snapshots").exists() or not any((folder / "dossier_snapshots").iterdir())
+    monkeypatch.undo()
+    # committed, then the process dies before the rename: the staging folder stays, hidden from readers
+    monkeypatch.setattr(parquet_export.BatchParquet, "publish", crash)
+    with pytest.raises(RuntimeError), duckdb.connect(str(db)) as con:
+        ingest_landing(landing, con, PII_KEY, parquet_dir=folder)
+    monkeypatch.undo()
     with duckdb.connect(str(db)) as con:
-        ingest_landing(tmp_path / "more", con, PII_KEY)
-        assert export_raw_parquet(con, folder)["dossier_snapshots"] == 1
+        assert con.execute("select count(*) from raw.dossier_snapshots").fetchone()[0] == 2
+        assert [p.name for p in (folder / "dossier_snapshots").iterdir() if not p.name.startswith(".")] == []
+        assert complete_raw_parquet(con, folder)["dossier_snapshots"] == 1
+        assert [p.name for p in (folder / "dossier_snapshots").iterdir()] == [
+            f"batch_seq={con.execute('select max(batch_seq) from raw.dossier_snapshots').fetchone()[0]}"]
+        assert _parquet_differs_from_raw(con, folder, "dossier_snapshots") == 0
+
+
+def test_a_rebuilt_warehouse_replaces_the_partitions_its_batch_numbers_no_longer_match(landing, tmp_path):
+    """The warehouse deleted and rebuilt from the landing numbers its batches again: a partition whose file names
+    another batch is replaced, and one beyond the new numbering removed; nothing is read twice."""
+    from ingestion.parquet_export import complete_raw_parquet
+
+    folder = tmp_path / "raw_parquet"
+    write_csv(landing / "dossiers" / "b.csv", [{**GOOD, "Mã hồ sơ": "000.00.01.H02-230615-0002"}])
+    write_csv(landing / "dossiers" / "c.csv", [{**GOOD, "Mã hồ sơ": "000.00.01.H02-230615-0003"}])
+    with duckdb.connect(str(tmp_path / "first.duckdb")) as con:
+        ingest_landing(landing, con, PII_KEY, parquet_dir=folder)
+        complete_raw_parquet(con, folder)
+    (landing / "dossiers" / "b.csv").unlink()  # the rebuilt warehouse loads c.csv under b.csv's number
+    with duckdb.connect(str(tmp_path / "rebuilt.duckdb")) as con:
+        ingest_landing(landing, con, PII_KEY, parquet_dir=folder)
+        complete_raw_parquet(con, folder)
+        assert _parquet_differs_from_raw(con, folder, "dossier_snapshots") == 0
+        assert con.execute(f"select count(*) from '{folder}/dossier_snapshots/*/*.parquet'").fetchone()[0] == 1
 
 
 # --- hostile files, files still being written, corrected exports (issue #22) ------------------------------------

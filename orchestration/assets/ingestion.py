@@ -175,12 +175,15 @@ def raw_tables(context: dg.AssetExecutionContext, config: RawTablesConfig, wareh
         checks += [dossiers_loaded_check(con, settings.landing_dir), held_batch_check(con),
                    rejected_files_check(con, last_successful_run_end(context))]
         record_inputs(con, context.run.run_id, settings)
-        if settings.engine == "spark":  # Spark reads the raw tables as Parquet, one partition per batch
-            from ingestion.parquet_export import export_raw_parquet
+        if settings.on_spark:  # Spark reads the raw tables as Parquet, one partition per batch
+            from ingestion.parquet_export import complete_raw_parquet
 
-            exported = export_raw_parquet(con, settings.raw_parquet_dir)
-            context.log.info(f"raw tables as Parquet in {settings.raw_parquet_dir}: "
-                             f"{sum(exported.values())} batches written")
+            # ingestion wrote each new batch's partition as it loaded it: this writes only what a crash or an
+            # earlier DuckDB-only run left without one, and the ledger and validations whole
+            repaired = complete_raw_parquet(con, settings.raw_parquet_dir)
+            if sum(repaired.values()):
+                context.log.info(f"raw tables as Parquet in {settings.raw_parquet_dir}: {sum(repaired.values())} "
+                                 "batches written from the warehouse (loaded without their Parquet partition)")
         counts = dict(con.execute(" union all ".join(
             f"select '{t}', count(*) from raw.{t}" for t in RAW_TABLES)).fetchall())
     context.log.info(f"ingestion: {report.summary()}")

@@ -136,8 +136,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         context.log.info(f"the dbt models or rules changed since the last build: {', '.join(rebuilt)} are built whole")
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
-    target = ["--target", "spark"] if settings.engine == "spark" else []  # profiles.yml; default: the DuckDB file
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *target, *settings.dbt_args()],
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", "--target", settings.dbt_target,
+                          *settings.dbt_args()],
                          context=context, raise_on_error=False)
     yield from with_progress(invocation.stream(), build_size(), context.log.info)
     exit_code = invocation.process.wait()
@@ -149,7 +149,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     if settings.engine == "duckdb":
         with warehouse.connect(log=context.log.warning) as con:
             record_definition(con, definition)
-    if settings.engine == "spark":  # the checks and the publication read the marts in the DuckDB warehouse
+    if settings.on_spark:  # the checks and the publication read the marts in the DuckDB warehouse
         with warehouse.connect(log=context.log.warning) as con:
             copied = copy_spark_tables(con, settings.spark_dir,
                                        copied_relations(Path(invocation.target_path) / "manifest.json"))
