@@ -4,7 +4,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: uv setup spark browser run lint lint-only test bench ui clean dbt-sources
+.PHONY: uv setup spark spark-cluster spark-cluster-stop browser run lint lint-only test bench ui clean dbt-sources
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -44,6 +44,14 @@ spark: uv
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 	$(UV) sync --frozen --compile-bytecode --group spark
+
+# A Spark standalone cluster on 127.0.0.1 (a master, two workers, the Thrift server) for TTHC_ENGINE=spark_cluster,
+# from pyspark's own scripts; it runs until `make spark-cluster-stop` (docs/scale-out.md).
+spark-cluster: spark
+	$(UV) run tthc spark-cluster start
+
+spark-cluster-stop: setup
+	$(UV) run tthc spark-cluster stop
 
 test: spark lint-only browser
 	$(UV) run pytest

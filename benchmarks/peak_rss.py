@@ -41,12 +41,14 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def measure(command: list[str], **popen) -> dict:
+def measure(command: list[str], also: tuple[int, ...] = (), **popen) -> dict:
+    """`also`: processes that the command uses without starting them (a Spark cluster's), counted with their
+    descendants in the peak."""
     started = time.monotonic()
     process = subprocess.Popen(command, **popen)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
+        peak = max(peak, tree_rss(process.pid) + sum(tree_rss(pid) for pid in also))
         time.sleep(0.2)
     return {"command": " ".join(command), "exit_code": process.returncode,
             "wall_seconds": round(time.monotonic() - started, 1), "peak_rss_gib": round(peak / 2**30, 2)}

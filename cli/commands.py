@@ -373,6 +373,47 @@ def dbt(dbt_args: tuple[str, ...]) -> None:
     sys.exit(subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode)
 
 
+@cli.command("spark-cluster")
+@click.argument("action", type=click.Choice(["start", "stop", "status"]))
+@click.option("--workers", default=2, show_default=True, help="Spark workers, one core each.")
+@click.option("--worker-memory", default="3g", show_default=True, help="What each worker (and its executor) gets.")
+def spark_cluster(action: str, workers: int, worker_memory: str) -> None:
+    """A Spark standalone cluster on this machine for TTHC_ENGINE=spark_cluster: a master, workers and the Thrift
+    server on 127.0.0.1, its tables and metastore in the Spark folder (TTHC_SPARK_WAREHOUSE, or spark/ beside the
+    warehouse). The Thrift server listens on TTHC_SPARK_PORT (10000), the master on TTHC_SPARK_MASTER_PORT (7077)."""
+    from orchestration import spark_cluster as cluster
+
+    settings = Settings.from_env()
+    if action == "stop":
+        stopped = cluster.stop(settings.spark_dir)
+        console.print(f"stopped: {', '.join(stopped)}" if stopped else f"no cluster running from {settings.spark_dir}")
+        return
+    if action == "status":
+        state = cluster.read_state(settings.spark_dir)
+        if state is None:
+            console.print(f"no cluster started from {settings.spark_dir}")
+            sys.exit(1)
+        alive = state.alive()
+        for name, pid in state.pids.items():
+            console.print(f"{name:15} pid {pid:<8} {'running' if name in alive else '[red]gone[/]'}  {state.logs[name]}")
+        sys.exit(0 if len(alive) == len(state.pids) else 1)
+    master_port = os.environ.get("TTHC_SPARK_MASTER_PORT", "").strip() or "7077"
+    if not master_port.isdigit():
+        raise UserError(f"TTHC_SPARK_MASTER_PORT={master_port!r}: give a TCP port")
+    spec = cluster.ClusterSpec(settings.spark_dir, host=settings.spark_host, thrift_port=settings.spark_port,
+                               master_port=int(master_port), workers=workers, worker_memory=worker_memory)
+    console.print(f"starting a Spark master and {workers} workers, then the Thrift server (logs in {spec.folder / 'logs'})")
+    started = time.monotonic()
+    try:
+        state = cluster.start(spec)
+    except cluster.ClusterError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"[green]Spark cluster ready[/] in {time.monotonic() - started:.0f} s: Thrift server on "
+                  f"{spec.host}:{spec.thrift_port}, master {spec.master_url} (pids {', '.join(map(str, state.pids.values()))})")
+    console.print("run the job on it: TTHC_ENGINE=spark_cluster tthc run; stop it: tthc spark-cluster stop "
+                  "(make spark-cluster-stop)")
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=False)

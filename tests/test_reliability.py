@@ -97,11 +97,30 @@ def test_every_connection_gets_the_memory_limit_and_spill_folder(tmp_path, monke
 
 def test_the_engine_is_duckdb_unless_tthc_engine_says_spark(monkeypatch):
     monkeypatch.delenv("TTHC_ENGINE", raising=False)
-    assert Settings.from_env().engine == "duckdb"
+    assert Settings.from_env().engine == "duckdb" and Settings.from_env().dbt_target == "warehouse"
     monkeypatch.setenv("TTHC_ENGINE", " Spark ")
-    assert Settings.from_env().engine == "spark"
+    assert Settings.from_env().engine == "spark" and Settings.from_env().on_spark
+    monkeypatch.setenv("TTHC_ENGINE", "spark_cluster")
+    assert Settings.from_env().dbt_target == "spark_cluster" and Settings.from_env().on_spark
     monkeypatch.setenv("TTHC_ENGINE", "oracle")
-    with pytest.raises(ValueError, match="TTHC_ENGINE='oracle': the engine is one of duckdb, spark"):
+    with pytest.raises(ValueError, match="TTHC_ENGINE='oracle': the engine is one of duckdb, spark, spark_cluster"):
+        Settings.from_env()
+
+
+def test_the_cluster_thrift_server_and_warehouse_come_from_the_environment(monkeypatch, tmp_path):
+    for name in ("TTHC_SPARK_HOST", "TTHC_SPARK_PORT", "TTHC_SPARK_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TTHC_WAREHOUSE", str(tmp_path / "w" / "tthc.duckdb"))
+    settings = Settings.from_env()
+    assert (settings.spark_host, settings.spark_port, settings.spark_dir) == ("127.0.0.1", 10000, tmp_path / "w" / "spark")
+    monkeypatch.setenv("TTHC_SPARK_HOST", "spark-thrift.internal")
+    monkeypatch.setenv("TTHC_SPARK_PORT", "10001")
+    monkeypatch.setenv("TTHC_SPARK_WAREHOUSE", str(tmp_path / "shared"))
+    settings = Settings.from_env()
+    assert settings.dbt_vars()["tthc_spark_host"] == "spark-thrift.internal"
+    assert settings.dbt_vars()["tthc_spark_port"] == "10001" and settings.spark_dir == tmp_path / "shared"
+    monkeypatch.setenv("TTHC_SPARK_PORT", "ten thousand")
+    with pytest.raises(ValueError, match="TTHC_SPARK_PORT='ten thousand': give a TCP port"):
         Settings.from_env()
 
 

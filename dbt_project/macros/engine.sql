@@ -6,7 +6,9 @@
 {% macro snapshot_rowid() -%}
     {#- a key of a row of raw.dossier_snapshots, valid within one query -#}
     {%- if target.type == 'spark' -%}
-        batch_seq * 1000000000 + source_row  {#- no row ids in Spark: a batch's rows are numbered by file line -#}
+        {#- no row ids in Spark: a batch's rows are numbered by file line. batch_seq is read from the partition
+            folders' names, which Spark types as int: the product needs a bigint (ANSI mode refuses the overflow) -#}
+        cast(batch_seq as bigint) * 1000000000 + source_row
     {%- else -%}
         rowid
     {%- endif -%}
