@@ -66,7 +66,7 @@ def timed_run(label: str, tthc: str, env: dict, log: Path, also: tuple[int, ...]
         result = measure([tthc, "run"], also=also, env=env, stdout=out, stderr=subprocess.STDOUT)
     result["dbt_build_seconds"] = dbt_elapsed(started)
     steps = dict(STEP_DONE.findall(log.read_text()))
-    result["ingestion_seconds"] = float(steps["raw__dossier_snapshots"]) if "raw__dossier_snapshots" in steps else None
+    result["ingestion_seconds"] = float(steps["raw_tables"]) if "raw_tables" in steps else None
     print(f"    {result}", flush=True)
     return result
 
