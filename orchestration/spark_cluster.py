@@ -153,7 +153,8 @@ def _thrift_server_command(spec: ClusterSpec) -> list[str]:
 
 def _spawn(name: str, command: list[str], spec: ClusterSpec, state: ClusterState) -> subprocess.Popen:
     log = spec.folder / "logs" / f"{name}.log"
-    with open(log, "ab") as out:
+    # a new log for each start: the master's is read to count the workers that registered with this one
+    with open(log, "wb") as out:
         # its own process group: stopping it stops what it started (a worker's executors)
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=_environment(spec), cwd=spec.folder, start_new_session=True)
