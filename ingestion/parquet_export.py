@@ -53,6 +53,16 @@ def _copy_batch(con: duckdb.DuckDBPyConnection, relation: str, seq: int, target_
                 f"to '{target_file}' (format parquet)")
 
 
+def _stage_batch(con: duckdb.DuckDBPyConnection, relation: str, folder: Path, table: str, seq: int,
+                 file_name: str) -> Path:
+    """Write batch `seq` of `relation` into a fresh hidden staging folder; returns the folder."""
+    staging = _staging(folder, table, seq)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    _copy_batch(con, relation, seq, staging / file_name)
+    return staging
+
+
 def _put_in_place(staging: Path, target: Path) -> None:
     if target.exists():  # a partition of another numbering (the warehouse was rebuilt): replaced
         shutil.rmtree(target)
@@ -71,10 +81,7 @@ class BatchParquet:
               batches: list[tuple[int, str]]) -> None:
         """Write each (batch_seq, batch id) of `relation` (the rows about to be committed) into a staging folder."""
         for seq, batch_id in batches:
-            staging = _staging(self.folder, table, seq)
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            _copy_batch(con, relation, seq, staging / batch_file_name(batch_id))
+            staging = _stage_batch(con, relation, self.folder, table, seq, batch_file_name(batch_id))
             self.staged.append((staging, partition(self.folder, table, seq)))
 
     def publish(self) -> None:
@@ -117,21 +124,14 @@ def complete_raw_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[s
         in_place = exported_batches(folder, table)
         for seq in set(in_place) - held - {EMPTY_BATCH}:  # written for a transaction that a rebuild numbered again
             shutil.rmtree(partition(folder, table, seq))
-        missing = sorted(seq for seq in held
-                         if in_place.get(seq) != {batch_file_name(batch_ids.get(seq, f"batch-{seq}"))})
-        for seq in missing:
-            staging = _staging(folder, table, seq)
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            _copy_batch(con, f"raw.{table}", seq, staging / batch_file_name(batch_ids.get(seq, f"batch-{seq}")))
-            _put_in_place(staging, partition(folder, table, seq))
+        expected = {seq: batch_file_name(batch_ids.get(seq, f"batch-{seq}")) for seq in held}
         if not held and EMPTY_BATCH not in in_place:
             # no batch yet (an optional file): an empty partition gives the table its columns
-            staging = _staging(folder, table, EMPTY_BATCH)
-            staging.mkdir(parents=True, exist_ok=True)
-            _copy_batch(con, f"raw.{table}", EMPTY_BATCH, staging / EMPTY_BATCH_FILE)
-            _put_in_place(staging, partition(folder, table, EMPTY_BATCH))
-            missing.append(EMPTY_BATCH)
+            expected[EMPTY_BATCH] = EMPTY_BATCH_FILE
+        missing = sorted(seq for seq, name in expected.items() if in_place.get(seq) != {name})
+        for seq in missing:
+            staging = _stage_batch(con, f"raw.{table}", folder, table, seq, expected[seq])
+            _put_in_place(staging, partition(folder, table, seq))
         written[table] = len(missing)
     for table in REWRITTEN:
         target = folder / table / "data.parquet"
