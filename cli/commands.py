@@ -397,11 +397,8 @@ def spark_cluster(action: str, workers: int, worker_memory: str) -> None:
         for name, pid in state.pids.items():
             console.print(f"{name:15} pid {pid:<8} {'running' if name in alive else '[red]gone[/]'}  {state.logs[name]}")
         sys.exit(0 if len(alive) == len(state.pids) else 1)
-    master_port = os.environ.get("TTHC_SPARK_MASTER_PORT", "").strip() or "7077"
-    if not master_port.isdigit():
-        raise UserError(f"TTHC_SPARK_MASTER_PORT={master_port!r}: give a TCP port")
     spec = cluster.ClusterSpec(settings.spark_dir, host=settings.spark_host, thrift_port=settings.spark_port,
-                               master_port=int(master_port), workers=workers, worker_memory=worker_memory)
+                               master_port=settings.spark_master_port, workers=workers, worker_memory=worker_memory)
     console.print(f"starting a Spark master and {workers} workers, then the Thrift server (logs in {spec.folder / 'logs'})")
     started = time.monotonic()
     try:

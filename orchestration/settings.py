@@ -29,6 +29,7 @@ ENGINES = ("duckdb", "spark", "spark_cluster")
 DBT_TARGETS = {"duckdb": "warehouse", "spark": "spark", "spark_cluster": "spark_cluster"}
 DEFAULT_SPARK_HOST = "127.0.0.1"
 DEFAULT_SPARK_PORT = 10000  # the Spark Thrift server's usual port
+DEFAULT_SPARK_MASTER_PORT = 7077  # a Spark standalone master's usual port
 
 
 _BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -139,6 +140,7 @@ class Settings:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS  # how long a landed file must stay unchanged before it is read
     spark_host: str = DEFAULT_SPARK_HOST  # TTHC_SPARK_HOST: the Thrift server of TTHC_ENGINE=spark_cluster
     spark_port: int = DEFAULT_SPARK_PORT  # TTHC_SPARK_PORT
+    spark_master_port: int = DEFAULT_SPARK_MASTER_PORT  # TTHC_SPARK_MASTER_PORT: of the cluster tthc spark-cluster starts
     spark_warehouse: Path | None = None  # TTHC_SPARK_WAREHOUSE; None: `spark/` beside the warehouse
 
     @classmethod
@@ -163,6 +165,7 @@ class Settings:
             settle_seconds=_seconds("TTHC_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS),
             spark_host=os.environ.get("TTHC_SPARK_HOST", "").strip() or DEFAULT_SPARK_HOST,
             spark_port=_port("TTHC_SPARK_PORT", DEFAULT_SPARK_PORT),
+            spark_master_port=_port("TTHC_SPARK_MASTER_PORT", DEFAULT_SPARK_MASTER_PORT),
             spark_warehouse=_path("TTHC_SPARK_WAREHOUSE", "") if os.environ.get("TTHC_SPARK_WAREHOUSE") else None,
         )
 

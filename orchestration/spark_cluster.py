@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from orchestration.settings import DEFAULT_SPARK_HOST, DEFAULT_SPARK_MASTER_PORT, DEFAULT_SPARK_PORT
+
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
@@ -41,9 +43,9 @@ class ClusterSpec:
     """What to start: where, on which ports, how big. The defaults fit this 2-core machine."""
 
     spark_dir: Path
-    host: str = "127.0.0.1"
-    thrift_port: int = 10000
-    master_port: int = 7077
+    host: str = DEFAULT_SPARK_HOST
+    thrift_port: int = DEFAULT_SPARK_PORT
+    master_port: int = DEFAULT_SPARK_MASTER_PORT
     workers: int = 2
     worker_cores: int = 1
     worker_memory: str = "3g"  # each worker offers this, and its one executor takes it
