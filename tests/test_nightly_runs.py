@@ -36,9 +36,10 @@ def _env(root: Path) -> dict[str, str]:
 
 
 def _tthc_run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`tthc run` in a fresh interpreter, saying at the end whether it imported Dagster."""
+    """`tthc run` in a fresh interpreter, saying at the end whether it imported Dagster and dbt-core."""
     code = ("import sys\nfrom cli.commands import cli\ntry:\n    cli(['run', *sys.argv[1:]])\n"
-            "except SystemExit as exit:\n    print('dagster imported:', 'dagster' in sys.modules)\n    raise\n")
+            "except SystemExit as exit:\n    print('dagster imported:', 'dagster' in sys.modules)\n"
+            "    print('dbt-core imported:', 'dbt.version' in sys.modules)\n    raise\n")
     return subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, **_env(root)}, cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
 
@@ -135,11 +136,18 @@ def test_what_makes_a_run_build_again(nightly, monkeypatch):
 
 def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run):
     root, held = nightly
-    for path, raw in held:  # the nightly exports, one day after the other
+    for n, (path, raw) in enumerate(held):  # the nightly exports, one day after the other
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(raw)
-        outcome = run_whole_job(root, "reports-test-key")
-        assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1
+        if n == 0:  # as the nightly command runs: `tthc run` in its own interpreter
+            done = _tthc_run(root)
+            assert done.returncode == 0, done.stderr[-3000:]
+            assert "files new 1, loaded 1" in done.stderr and "published: yes" in done.stderr, done.stderr[-3000:]
+            # dbt runs in its own process: the run's imports dagster-dbt without dbt-core (dagster_dbt_import.py)
+            assert "dbt-core imported: False" in done.stdout
+        else:
+            outcome = run_whole_job(root, "reports-test-key")
+            assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1
     by_day, full = published_tables(root / "published" / "tthc_marts.duckdb"), published_tables(pack_run[0])
     for table, frame in full.items():
         assert frame.height > 0 or table in ("explanation_issues",), table
@@ -156,3 +164,37 @@ def test_dagster_storage_writes_ahead_without_waiting_for_the_disk(nightly):
     for path in databases:
         with sqlite3.connect(path) as con:
             assert con.execute("pragma journal_mode").fetchone()[0] == "wal", path
+
+
+def test_dagster_storage_keeps_its_write_ahead_logs_open_between_statements(tmp_path):
+    """Dagster opens and closes a SQLite connection per statement; with a connection of the process kept open to
+    each file, a close is not the last one, so it does not checkpoint and delete the log every time (1,700 times
+    a nightly run). Only the KEPT_OPEN files used last are kept; closing them checkpoints their logs."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    from orchestration import sqlite_storage
+
+    sqlite_storage.use_write_ahead_log()
+    sqlite_storage.close_kept()
+    files = [tmp_path / f"shard_{n}.db" for n in range(sqlite_storage.KEPT_OPEN + 2)]
+    for file in files:
+        engine = sa.create_engine(f"sqlite:///{file}", poolclass=NullPool)  # as Dagster's SQLite storages
+        with engine.begin() as con:
+            con.execute(sa.text("create table events (body text)"))
+        for n in range(3):
+            with engine.begin() as con:
+                con.execute(sa.text("insert into events values (:body)"), {"body": f"event {n}"})
+        # every connection of the engine is closed: the process's own one keeps the log
+        assert file.with_name(file.name + "-wal").exists(), file
+        engine.dispose()
+    kept = sqlite_storage.kept_open()
+    assert kept == [str(f) for f in files[-sqlite_storage.KEPT_OPEN:]]  # the least recently used were closed
+    assert not files[0].with_name(files[0].name + "-wal").exists()
+    sqlite_storage.close_kept()
+    assert sqlite_storage.kept_open() == []
+    for file in files:
+        assert not file.with_name(file.name + "-wal").exists(), file
+        with sa.create_engine(f"sqlite:///{file}", poolclass=NullPool).connect() as con:
+            assert con.execute(sa.text("select count(*) from events")).scalar() == 3
+    sqlite_storage.close_kept()
