@@ -7,6 +7,7 @@ publication) defined in code, and one Definitions object in Python keeps the who
 """
 
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
@@ -18,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
 from orchestration.check_descriptions import describe_test
+from orchestration.dagster_dbt_import import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
 from orchestration.history import recorded
 from orchestration.model_definition import definition_digest, rebuild_if_changed, record_definition
@@ -50,9 +51,7 @@ class ProjectDbtCli(DbtCliResource):
     def _cli_version(self) -> Version:
         if os.environ.get("TTHC_DBT_EXECUTABLE"):
             return super()._cli_version
-        from dbt.version import __version__
-
-        return Version(__version__)
+        return Version(importlib.metadata.version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args):
         """No dbt adapter in the run's process: dagster-dbt loads the profile and project and registers one before
