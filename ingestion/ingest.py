@@ -390,7 +390,7 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     candidates = discover(landing)
     new, restat = [], []
     for i, entry in enumerate(candidates, start=1):
-        report_progress("hashing landed files", i, len(candidates))
+        report_progress("landed files checked against the ledger", i, len(candidates))  # hashed only if the ledger saw it otherwise
         rel, kind = landed_name(landing, entry.path), entry.kind
         if entry.refusal is not None:
             if seen.saw(rel, entry):  # a refusal already reported
