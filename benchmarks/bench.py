@@ -111,7 +111,9 @@ def main() -> None:
     results["full"] = run("full", [tthc, "run"], env, work / "full.out")
     target = landing / "dossiers" / last_day.name[5:9] / last_day.name[9:11] / last_day.name
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(last_day, target)
+    # with its modification time: a day's export lands hours before the nightly run, which would otherwise wait for
+    # a file copied in just before it to settle (TTHC_SETTLE_SECONDS, less the run's start-up)
+    shutil.copy2(last_day, target)
     results["nightly"] = run("nightly", [tthc, "run"], env, work / "nightly.out")
     results["no_op"] = run("no-op", [tthc, "run"], env)
     target.unlink()  # the landing is kept without its last day, for the next benchmark
@@ -122,7 +124,7 @@ def main() -> None:
                             text=True).stdout.strip()
     report = {"date": date.today().isoformat(), "scale": args.scale, "commit": commit, "landing": str(landing),
               "held_back": last_day.name, "cpus": os.cpu_count(), "machine": platform.machine(), **results}
-    out = ROOT / "benchmarks" / "results" / f"{date.today().isoformat()}-bench-{args.scale:g}.json"
+    out = ROOT / "benchmarks" / "results" / f"{date.today().isoformat()}-bench-{args.scale:g}-{commit}.json"
     if out.exists():  # an earlier benchmark of the same day is kept: this one is named by its commit
         out = out.with_name(f"{out.stem}-{commit}.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
