@@ -1,6 +1,6 @@
 """dagster-dbt, imported with dbt-core hidden.
 
-dagster-dbt imports dbt-core when it is importable (about 2 s of every run's and code location's start) only to read
+dagster-dbt imports dbt-core when it is importable (1.3 s of every run's and code location's start) only to read
 its version and name its node types and statuses; when it is not, it runs the dbt executable all the same, with those
 names as plain strings (its path for dbt Fusion). dbt runs in its own process here (the warehouse step's `dbt build`),
 so this process imports dagster-dbt with dbt-core hidden, as Great Expectations is imported with PySpark hidden

@@ -7,11 +7,11 @@ without waiting for the disk. The storage stays consistent after a crash or powe
 it may be lost, and a run whose process died is marked failed by the dead-run sensor and by `tthc run`.
 
 Dagster opens and closes a connection for every statement (SQLAlchemy's NullPool), and closing the last connection
-to a WAL database checkpoints it (fsyncs) and deletes its log: 1,600 times in a nightly run, about 1 ms each on a quiet
-disk, more while another process writes (benchmarks/README.md). So the
-process keeps one idle connection open to each of the files it last used (KEPT_OPEN of them): the others' closes are
-then no longer the last. An idle connection holds no lock and no snapshot; the log is still checkpointed as it grows
-(SQLite's auto-checkpoint) and when the process exits.
+to a WAL database checkpoints it (fsyncs) and deletes its log: 1,600 times in a nightly run, about 1 ms each on a
+quiet disk, more while another process writes (benchmarks/README.md). So the process keeps one idle connection open
+to each of the files it last used (KEPT_OPEN of them): the others' closes are then no longer the last. An idle
+connection holds no lock and no snapshot; the log is still checkpointed as it grows (SQLite's auto-checkpoint) and
+when the process exits.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
             done = _tthc_run(root)
             assert done.returncode == 0, done.stderr[-3000:]
             assert "files new 1, loaded 1" in done.stderr and "published: yes" in done.stderr, done.stderr[-3000:]
-            # dbt runs in its own process: the run's imports dagster-dbt without dbt-core (dagster_dbt_import.py)
+            # dbt runs in its own process: the run's process imports dagster-dbt without dbt-core (dagster_dbt_import.py)
             assert "dbt-core imported: False" in done.stdout
         else:
             outcome = run_whole_job(root, "reports-test-key")
@@ -168,7 +168,7 @@ def test_dagster_storage_writes_ahead_without_waiting_for_the_disk(nightly):
 
 def test_dagster_storage_keeps_its_write_ahead_logs_open_between_statements(tmp_path):
     """Dagster opens and closes a SQLite connection per statement; with a connection of the process kept open to
-    each file, a close is not the last one, so it does not checkpoint and delete the log every time (1,700 times
+    each file, a close is not the last one, so it does not checkpoint and delete the log every time (1,600 times
     a nightly run). Only the KEPT_OPEN files used last are kept; closing them checkpoints their logs."""
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
