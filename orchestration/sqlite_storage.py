@@ -32,9 +32,10 @@ def _pragmas(dbapi_connection, _record) -> None:
         return
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("pragma journal_mode = wal")
-        cursor.execute("pragma synchronous = normal")
         file = next((row[2] for row in cursor.execute("pragma database_list") if row[1] == "main"), "")
+        if file not in _kept:  # WAL mode stays with the file: set once, before this process keeps it open
+            cursor.execute("pragma journal_mode = wal")
+        cursor.execute("pragma synchronous = normal")  # a connection's own setting: every time
     except sqlite3.OperationalError:
         return  # the file is busy (another process switching it): this connection keeps the defaults
     finally:
