@@ -11,55 +11,18 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
 from expectations.definitions import Expectation
+from expectations.outcomes import ExpectationOutcome, SuiteOutcome
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 _contexts: dict[str, object] = {}
-
-
-@dataclass
-class ExpectationOutcome:
-    expectation: str
-    column: str | None
-    success: bool
-    unexpected_count: int
-    detail: str
-    failing_keys: set[tuple] = field(default_factory=set)
-    arguments: dict = field(default_factory=dict)  # the expectation's other arguments (value sets, bounds)
-    element_count: int = 0  # rows validated
-
-
-@dataclass
-class SuiteOutcome:
-    suite: str
-    success: bool
-    evaluated: int
-    outcomes: list[ExpectationOutcome]
-
-    @property
-    def failed(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if not o.success]
-
-    def failing_keys(self) -> set[tuple]:
-        return set().union(*(o.failing_keys for o in self.failed)) if self.failed else set()
-
-    def describe_failures(self) -> str:
-        return describe(self.failed)
-
-
-def describe(outcomes: list[ExpectationOutcome]) -> str:
-    """Failed expectations as one line: expectation(column): what was unexpected; ..."""
-    return "; ".join(f"{o.expectation}({o.column or ''}): {o.detail}" for o in outcomes)
-
-
 _import_lock = threading.Lock()
 
 

@@ -7,11 +7,9 @@ the two engines to the same verdicts.
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from contracts.landed_tables import DOSSIER_SNAPSHOTS, UNIT_REPORTS, RawTable
 from expectations.definitions import Expectation, a_not_before_b, between, columns_exactly, in_set, matches, not_null
-from expectations.engine import SuiteOutcome, describe
+from expectations.outcomes import SuiteOutcome, describe
 from expectations.sql_engine import run_suite_sql
 
 
@@ -56,7 +54,7 @@ def validate_batches(con, table: str, batch_ids: list[str], run_at) -> SuiteOutc
     if not batch_ids:
         return None
     suite_name, suite = SUITES[table]
-    con.register("validated_batches", pa.table({"batch_id": batch_ids}))
+    con.execute("create or replace temp table validated_batches as select unnest(?::varchar[]) as batch_id", [batch_ids])
     # batch_seq grows with insertion order, so its range lets DuckDB skip every other row group (zonemaps)
     # instead of scanning the whole table
     low, high = con.execute("select coalesce(min(batch_seq), 0), coalesce(max(batch_seq), 0) from raw.ingestion_ledger "
@@ -67,7 +65,7 @@ def validate_batches(con, table: str, batch_ids: list[str], run_at) -> SuiteOutc
     try:
         outcome = run_suite_sql(con, suite_name, suite(), rows, key_columns=("batch_id",))
     finally:
-        con.unregister("validated_batches")
+        con.execute("drop table validated_batches")
     table_level = [o for o in outcome.failed if not o.failing_keys]  # e.g. a column set: every batch fails
     rows = []
     for batch_id in batch_ids:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from expectations.definitions import Expectation
-from expectations.engine import ExpectationOutcome, SuiteOutcome
+from expectations.outcomes import ExpectationOutcome, SuiteOutcome
 
 KEY_SAMPLE = 3  # unexpected values quoted in the detail, as GX's partial list
 

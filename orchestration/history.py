@@ -38,7 +38,7 @@ def record_checks(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable
 
 
 def record_expectations(con: duckdb.DuckDBPyConnection, run_id: str, asset: str, outcome) -> int:
-    """Append one row per expectation of a suite's outcome (expectations.engine.SuiteOutcome): what the data
+    """Append one row per expectation of a suite's outcome (expectations.outcomes.SuiteOutcome): what the data
     quality page shows expectation by expectation."""
     con.execute(DDL)
     run_at = datetime.now()

@@ -30,7 +30,7 @@ INGEST_IN_WORKER_ABOVE_BYTES = 100 * 2**20
 @dataclass
 class IngestionResult:
     report: object  # ingestion.ingest.IngestReport
-    validations: dict  # raw table -> expectations.engine.SuiteOutcome, or None when no new batch
+    validations: dict  # raw table -> expectations.outcomes.SuiteOutcome, or None when no new batch
 
 
 def changed_bytes(landing, con) -> int:

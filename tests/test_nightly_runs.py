@@ -36,10 +36,13 @@ def _env(root: Path) -> dict[str, str]:
 
 
 def _tthc_run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """`tthc run` in a fresh interpreter, saying at the end whether it imported Dagster and dbt-core."""
+    """`tthc run` in a fresh interpreter, saying at the end whether it imported Dagster, dbt-core, Great
+    Expectations and pandas."""
     code = ("import sys\nfrom cli.commands import cli\ntry:\n    cli(['run', *sys.argv[1:]])\n"
             "except SystemExit as exit:\n    print('dagster imported:', 'dagster' in sys.modules)\n"
-            "    print('dbt-core imported:', 'dbt.version' in sys.modules)\n    raise\n")
+            "    print('dbt-core imported:', 'dbt.version' in sys.modules)\n"
+            "    print('great_expectations imported:', 'great_expectations' in sys.modules)\n"
+            "    print('pandas imported:', 'pandas' in sys.modules)\n    raise\n")
     return subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, **_env(root)}, cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
 
@@ -145,6 +148,8 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
             assert "files new 1, loaded 1" in done.stderr and "published: yes" in done.stderr, done.stderr[-3000:]
             # dbt runs in its own process: the run's process imports dagster-dbt without dbt-core (dagster_dbt_import.py)
             assert "dbt-core imported: False" in done.stdout
+            # every suite of the run evaluated in DuckDB SQL (expectations/sql_engine.py)
+            assert "great_expectations imported: False" in done.stdout and "pandas imported: False" in done.stdout
         else:
             outcome = run_whole_job(root, "reports-test-key")
             assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1

@@ -55,34 +55,33 @@ def test_the_unit_report_suite_flags_the_broken_reports_only(small_generation, s
     assert {(u, m) for u, m in outcome.failing_keys()} == counted
 
 
-def test_the_unit_report_suite_runs_again_only_when_the_reports_or_the_suite_changed(small_built, tmp_path,
-                                                                                   monkeypatch):
-    """A nightly run whose counting reports are unchanged reuses the last validation (no Great Expectations); a
-    changed verdict is validated again."""
-    import expectations.unit_reports as unit_reports
+def test_great_expectations_finds_what_the_sql_engine_finds_in_the_unit_reports(small_built, tmp_path):
+    """The suite the runs evaluate in SQL, run by Great Expectations on the same rows: the same verdicts, counts and
+    failing (unit, month), the planted defects and a report broken here on every rule column at once."""
+    from expectations.engine import frame_for_gx, run_suite
+    from expectations.unit_reports import COUNTING_REPORTS, KEY_COLUMNS, SUITE, unit_report_suite, validate_unit_reports
 
     db = tmp_path / "w.duckdb"
     shutil.copy(small_built, db)
     with duckdb.connect(str(db)) as con:
-        first, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
-        assert evaluated and not first.success
-
-        def no_gx(*args, **kwargs):
-            raise AssertionError("Great Expectations ran on unchanged reports")
-
-        with monkeypatch.context() as patch:
-            patch.setattr(unit_reports, "run_suite", no_gx)
-            again, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
-        assert not evaluated and again.failing_keys() == first.failing_keys() and again.evaluated == first.evaluated
-        # a unit whose report broke a rule corrects it: its verdict changes, and the suite runs again
-        unit, month = sorted(first.failing_keys())[0]
         flags = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
                                            "'quality' and table_name = 'int_unit_report_rules' and "
                                            "regexp_matches(column_name, '^(not_a_count|exceeds|mismatch)_')").fetchall()]
-        con.execute(f"update quality.int_unit_report_rules set {', '.join(f'{c} = false' for c in flags)}, "
-                    "is_valid_in_month = true where unit_code = ? and period_month = ?", [unit, month])
-        fixed, evaluated = unit_reports.validate_unit_reports_if_changed(con, tmp_path / "gx")
-    assert evaluated and fixed.failing_keys() == first.failing_keys() - {(unit, month)}
+        unit, month = con.execute(f"select unit_code, period_month from {COUNTING_REPORTS} as r "
+                                  "order by unit_code desc, period_month limit 1").fetchall()[0]
+        con.execute(f"update quality.int_unit_report_rules set {', '.join(f'{c} = true' for c in flags)}, "
+                    "is_valid_in_month = false where unit_code = ? and period_month = ?", [unit, month])
+        by_sql = validate_unit_reports(con)
+        frame = frame_for_gx(con.sql(f"select * from {COUNTING_REPORTS} as r"))
+        by_gx = run_suite(SUITE, unit_report_suite(list(frame.columns)), frame, key_columns=KEY_COLUMNS)
+
+    def verdicts(outcome):
+        return sorted((o.expectation, o.column or "", o.success, o.unexpected_count, o.element_count, o.arguments,
+                       sorted((u, str(m)[:10]) for u, m in o.failing_keys)) for o in outcome.outcomes)
+
+    assert len(by_sql.outcomes) == len(flags) + 1 and not by_sql.success
+    assert all((unit, month) in o.failing_keys for o in by_sql.outcomes)  # every rule column broken at once
+    assert verdicts(by_sql) == verdicts(by_gx)
 
 
 def test_publication_is_atomic_and_readers_keep_their_file(small_built, tmp_path):
