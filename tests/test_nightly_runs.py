@@ -203,3 +203,40 @@ def test_dagster_storage_keeps_its_write_ahead_logs_open_between_statements(tmp_
         with sa.create_engine(f"sqlite:///{file}", poolclass=NullPool).connect() as con:
             assert con.execute(sa.text("select count(*) from events")).scalar() == 3
     sqlite_storage.close_kept()
+
+
+def test_dagster_storage_stores_events_on_one_engine_per_file(tmp_path):
+    """Dagster's SQLite run and event storage, with the process's pooled engines under them (sqlite_storage.py): a
+    run's events and status go to its files and read back, on one engine per file, not a new one per statement;
+    a storage wiped (its run files deleted) still stores and reads the next run's events."""
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+    from dagster._core.storage.dagster_run import DagsterRunStatus
+
+    from orchestration import sqlite_storage
+
+    sqlite_storage.use_write_ahead_log()
+    sqlite_storage.dispose_engines()
+
+    @dg.asset
+    def planned() -> int:
+        return 1
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        first = dg.materialize([planned], instance=instance)
+        assert first.success and instance.get_run_by_id(first.run_id).status == DagsterRunStatus.SUCCESS
+        engines = sqlite_storage.pooled_engines()
+        event_files = {f"{first.run_id}.db", "index.db", "runs.db"}
+        assert event_files <= {e.rsplit("/", 1)[-1] for e in engines}, engines  # and no engine twice
+        logged = instance.all_logs(first.run_id)
+        assert any(e.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION for e in logged)
+
+        run_file = tmp_path / "history" / "runs" / f"{first.run_id}.db"
+        assert run_file.exists()
+        instance.wipe()  # deletes the run files the pool held open
+        assert not run_file.exists()
+        second = dg.materialize([planned], instance=instance)
+        assert second.success and instance.all_logs(second.run_id)
+        assert instance.get_latest_materialization_event(dg.AssetKey("planned")).run_id == second.run_id
+    sqlite_storage.dispose_engines()
+    assert sqlite_storage.pooled_engines() == []
