@@ -17,7 +17,7 @@ Dagster also builds a new SQLAlchemy engine for every statement on its run and e
 first connection initialises its dialect): 3.4 ms to store an event in a micro-benchmark, five hundred events a
 run. The process keeps one engine per file instead (pooled_engine), whose pool keeps the file's connection between
 statements: 1.0 ms an event. `use_write_ahead_log` puts these engines under Dagster's SQLite run and event storage
-(their `connect` and `_connect`, in the Dagster version pinned by uv.lock; tests/test_nightly_runs.py runs them);
+(their `connect`, `_connect` and `has_table`, in the Dagster version pinned by uv.lock; tests/test_nightly_runs.py runs them);
 wiping the event storage, which deletes its files, disposes them first.
 """
 
@@ -132,6 +132,15 @@ def _run_storage_connect(storage) -> Iterator:
         yield conn
 
 
+def _event_log_has_table(storage, table_name: str) -> bool:
+    """SqliteEventLogStorage.has_table (asked at every asset check event), on the index's pooled engine."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+
+    engine = pooled_engine(storage.conn_string_for_shard(INDEX_SHARD_NAME))
+    with engine.connect() as conn:
+        return bool(engine.dialect.has_table(conn, table_name))
+
+
 def _pool_dagster_storage() -> None:
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
@@ -143,6 +152,7 @@ def _pool_dagster_storage() -> None:
         wipe(storage)
 
     SqliteEventLogStorage._connect = _event_log_connect
+    SqliteEventLogStorage.has_table = _event_log_has_table
     SqliteEventLogStorage.wipe = wipe_after_disposing
     SqliteRunStorage.connect = _run_storage_connect
 

@@ -2,7 +2,8 @@
 changes touch, and publishes what a full rebuild publishes, also when a change reaches back: a dossier resolved in
 the spring reopened (open at the end of every month since), an open one withdrawn, one handed to another unit, one
 whose reception date was corrected from July to August, and a day that starts a new month (the month before
-becomes complete)."""
+becomes complete). The late dossiers, rebuilt by dossier (macros/dossier_incremental.sql), likewise, and when
+explanations arrive."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from contracts.landed_tables import DOSSIER_COLUMNS
+from contracts.landed_tables import DOSSIER_COLUMNS, EXPLANATION_COLUMNS
 from ingestion.ingest import ingest_landing
 
 from .conftest import PII_KEY, run_dbt
@@ -33,6 +34,8 @@ DOWNSTREAM = {
     "marts.directive10_scorecard": ["scope", "unit_code", "level", "indicator"],
     "marts.programme_unit_year": ["programme_code", "scope", "unit_code", "level", "year", "indicator"],
 }
+# rebuilt by dossier (macros/dossier_incremental.sql), and the marts built on it
+DOSSIER_MODELS = ("marts.late_dossiers", "marts.explanation_issues", "marts.late_explanations_unit_month")
 CORRECTED_AT = datetime(2023, 11, 30, 23, 59, 59)  # the last second of the landing: no new month
 
 
@@ -75,6 +78,10 @@ def _assert_equals_a_full_rebuild(db: Path, tmp_path: Path) -> None:
         full, incremental = (_without_watermarks(table(path, name)).sort(keys, nulls_last=True)
                              for path in (copy, db))
         assert full.height > 0, name
+        assert incremental.equals(full), (name, _difference(incremental, full))
+    for name in DOSSIER_MODELS:
+        full, incremental = (_without_watermarks(table(path, name)).sort(pl.all(), nulls_last=True)
+                             for path in (copy, db))
         assert incremental.equals(full), (name, _difference(incremental, full))
     copy.unlink()
 
@@ -129,6 +136,36 @@ def test_a_nightly_build_rebuilds_the_months_its_changes_touch_and_equals_a_full
     run_dbt(db, "build", "--quiet")
     rebuilt = _months(db, "marts.kpi_unit_month", watermark)
     assert {date(2023, 11, 1), date(2023, 12, 1)} <= rebuilt and min(months_before) not in rebuilt
+    _assert_equals_a_full_rebuild(db, tmp_path)
+
+    # 3. explanations arrive: for a late dossier from its unit, for another from a unit not its own, and for an open
+    # dossier not late yet; the late list rewrites the rows of those dossiers and of the open late ones, no other
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from marts.late_dossiers where explained").fetchone()[0] == 0
+        late = con.execute("select dossier_code, unit_code from marts.late_dossiers where not is_open "
+                           "order by dossier_code limit 2").fetchall()
+        early = con.execute("select dossier_code, unit_code from facts.fct_dossiers where is_open and due_at >= "
+                            "(select as_of from intermediate.int_directive_window) order by dossier_code limit 1"
+                            ).fetchall()
+    assert len(late) == 2 and len(early) == 1
+    explanations = landing / "explanations" / "2023" / "giai_trinh_20231201.csv"
+    explanations.parent.mkdir(parents=True)
+    with explanations.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EXPLANATION_COLUMNS)
+        for (code, unit), reason in zip([late[0], (late[1][0], other_unit), early[0]],
+                                        ["quá tải", "chuyển nhầm", "báo trước"], strict=True):
+            writer.writerow([code, unit, reason, _text(datetime(2023, 12, 1, 10, 0, 0)), ""])
+    watermark = _ingest(landing, db)
+    run_dbt(db, "build", "--quiet")
+    with duckdb.connect(str(db), read_only=True) as con:
+        rewritten = {c for (c,) in con.execute("select dossier_code from marts.late_dossiers "
+                                               "where processed_through_batch_seq = ?", [watermark]).fetchall()}
+        open_late = {c for (c,) in con.execute("select dossier_code from marts.late_dossiers where is_open").fetchall()}
+        explained = dict(con.execute("select dossier_code, explained from marts.late_dossiers "
+                                     "where dossier_code in (?, ?)", [late[0][0], late[1][0]]).fetchall())
+    assert open_late and rewritten == open_late | {late[0][0], late[1][0]}
+    assert explained == {late[0][0]: True, late[1][0]: late[1][1] == other_unit}
     _assert_equals_a_full_rebuild(db, tmp_path)
 
 

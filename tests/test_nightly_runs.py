@@ -222,20 +222,26 @@ def test_dagster_storage_stores_events_on_one_engine_per_file(tmp_path):
     def planned() -> int:
         return 1
 
+    @dg.asset_check(asset=planned)
+    def planned_is_one() -> dg.AssetCheckResult:  # its events ask the storage whether it has the checks' table
+        return dg.AssetCheckResult(passed=True)
+
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        first = dg.materialize([planned], instance=instance)
+        first = dg.materialize([planned, planned_is_one], instance=instance)
         assert first.success and instance.get_run_by_id(first.run_id).status == DagsterRunStatus.SUCCESS
         engines = sqlite_storage.pooled_engines()
         event_files = {f"{first.run_id}.db", "index.db", "runs.db"}
         assert event_files <= {e.rsplit("/", 1)[-1] for e in engines}, engines  # and no engine twice
-        logged = instance.all_logs(first.run_id)
-        assert any(e.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION for e in logged)
+        logged = {e.dagster_event_type for e in instance.all_logs(first.run_id)}
+        assert {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION} <= logged
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key([planned_is_one.check_key])
+        assert check[planned_is_one.check_key].run_id == first.run_id
 
         run_file = tmp_path / "history" / "runs" / f"{first.run_id}.db"
         assert run_file.exists()
         instance.wipe()  # deletes the run files the pool held open
         assert not run_file.exists()
-        second = dg.materialize([planned], instance=instance)
+        second = dg.materialize([planned, planned_is_one], instance=instance)
         assert second.success and instance.all_logs(second.run_id)
         assert instance.get_latest_materialization_event(dg.AssetKey("planned")).run_id == second.run_id
     sqlite_storage.dispose_engines()

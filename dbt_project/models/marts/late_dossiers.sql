@@ -2,9 +2,16 @@
   Every late dossier (kpis.md, Late dossiers and their explanations): resolved (status 9, 10) after its due date,
   or open (status 2, 4, 5, 6) past it on as_of. Its unit is the unit of its current state; it is explained when the
   latest explanation of its code comes from that unit.
+  Incremental by dossier (macros/dossier_incremental.sql): a nightly run rewrites the rows of the dossiers whose
+  facts or explanations changed and of the open ones, not the half million resolved late at 10M dossiers.
 #}
+{{ config(**incremental_by_dossier_rows()) }}
+
+{%- set incremental = is_incremental() %}
+
 with dossiers as (
     select * from {{ ref('fct_dossiers') }}
+    where {{ rebuilt('dossier_code', 'is_open', incremental) }}
 ),
 
 as_of as (
@@ -49,7 +56,8 @@ select
     e.dossier_code is not null as explained,
     e.reason,
     e.explained_at,
-    e.apology_letter_no
+    e.apology_letter_no,
+    {{ ledger_watermark() }} as processed_through_batch_seq
 from late
 left join latest_explanations as e
     on late.dossier_code = e.dossier_code and late.unit_code = e.unit_code
