@@ -7,6 +7,8 @@ table:
   its rows' hashes) as when it was last published;
 - for a month-incremental mart (it keeps `processed_through_batch_seq`, macros/month_incremental.sql), replaces only
   the months rebuilt since (their rows carry a later watermark), unless the mart was rebuilt whole since;
+- for a dossier-incremental list (late_dossiers, macros/dossier_incremental.sql), likewise replaces only the
+  dossiers rewritten since, and removes the ones the list no longer holds;
 - writes any other table whole.
 Without a usable previous file (the first run, a file replaced by hand, a crash between the file and its state, a
 batch review, which rebuilds the incremental models whole at the same watermark: forget_publication) every table is
@@ -24,6 +26,8 @@ import duckdb
 from ingestion.migrations import relation_columns
 
 WATERMARK = "processed_through_batch_seq"
+# the column by which an incremental mart's builds replace its rows: a month's, or a dossier's
+INCREMENTAL_KEYS = ("period_month", "dossier_code")
 STATE_DDL = """
 create schema if not exists quality;
 create table if not exists quality.publication_state (
@@ -43,11 +47,12 @@ class Published:
 
 @dataclass(frozen=True)
 class Plan:
-    """What to do with one table: keep it, replace some months of it, or write it whole."""
-    action: str  # "keep", "months" or "whole"
+    """What to do with one table: keep it, replace some months or dossiers of it, or write it whole."""
+    action: str  # "keep", "months", "dossiers" or "whole"
     fingerprint: str
     watermark: int | None
     months: tuple = ()
+    since: int | None = None  # "dossiers": the watermark when last published (the rows written after it replace)
 
 
 def file_identity(path: Path) -> str:
@@ -64,20 +69,27 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str,
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, described: str = "") -> tuple[str, int | None]:
-    """(fingerprint, watermark). A month-incremental mart: its columns, its oldest watermark (a whole rebuild moves
-    it) and its row count at its latest watermark (rows removed without a build: written whole), and that latest
-    watermark; any other relation: its columns, row count and the sum of its rows' hashes (order-free: the same
+    """(fingerprint, watermark). An incremental mart (by month or by dossier): its columns, its oldest watermark (a
+    whole rebuild moves it) and its row count at its latest watermark (rows removed without a build: written
+    whole), and that latest watermark; any other relation: its columns, row count and the sum of its rows' hashes (order-free: the same
     rows in another order give the same sum). `described`: a digest of the table's descriptions, so that a
     changed description writes the table whole (its COMMENTs and Parquet metadata with it). dbt is the one writer of the marts: a mart's rows changed in place
     by hand, at the same count and watermark, would not be seen."""
     columns = columns_of(con, relation)
     signature = ",".join(f"{name} {kind}" for name, kind in columns) + f" described {described}"
-    if WATERMARK in dict(columns) and "period_month" in dict(columns):
+    if incremental_key(columns) is not None:
         oldest, latest, rows = con.execute(
             f"select min({WATERMARK}), max({WATERMARK}), count(*) from {relation}").fetchone()
         return f"{signature}|built {oldest}|{rows} rows at {latest}", latest
     rows, hashes = con.execute(f"select count(*), sum(hash(t)::hugeint) from {relation} as t").fetchone()
     return f"{signature}|{rows} rows|{hashes}", None
+
+
+def incremental_key(columns: list[tuple[str, str]]) -> str | None:
+    """The column by which an incremental mart's builds replace its rows (period_month before dossier_code), or None
+    for a table that is not incremental."""
+    names = dict(columns)
+    return next((key for key in INCREMENTAL_KEYS if key in names), None) if WATERMARK in names else None
 
 
 def read_state(con: duckdb.DuckDBPyConnection, published: Path) -> dict[str, Published]:
@@ -98,8 +110,10 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[
         return Plan("keep", current, watermark)
     if before is None or watermark is None or watermark == before.watermark \
             or before.fingerprint.split("|")[:2] != current.split("|")[:2]:
-        # new, not month-incremental, changed without a build, or other columns or rebuilt whole since
+        # new, not incremental, changed without a build, or other columns or rebuilt whole since
         return Plan("whole", current, watermark)
+    if incremental_key(columns_of(con, relation)) == "dossier_code":
+        return Plan("dossiers", current, watermark, since=before.watermark)
     months = tuple(m for (m,) in con.execute(
         f"select distinct period_month from {relation} where {WATERMARK} > ? order by 1", [before.watermark]).fetchall())
     return Plan("months", current, watermark, months)

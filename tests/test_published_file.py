@@ -69,8 +69,9 @@ def _published_equals_the_warehouse(warehouse, published) -> None:
 
 def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(small_built, tmp_path):
     """issue #28: the file the last publication wrote is the start of the next; unchanged tables are kept, a
-    month-incremental mart gets the months rebuilt since (a month a build emptied goes too), others are written
-    whole; the result is the warehouse's tables, row for row, and so are the Parquet copies."""
+    month-incremental mart gets the months rebuilt since (a month a build emptied goes too), the late dossiers the
+    dossiers rewritten since (a dossier no longer listed goes too), others are written whole; the result is the
+    warehouse's tables, row for row, and so are the Parquet copies."""
     import shutil
 
     warehouse, published = tmp_path / "w.duckdb", tmp_path / "published" / "tthc_marts.duckdb"
@@ -91,10 +92,15 @@ def test_a_publication_writes_again_only_what_changed_and_equals_the_warehouse(s
         con.execute("update marts.index766_dossier_losses set points_if_passed = points_if_passed / 2, "
                     "processed_through_batch_seq = ? where period_month = ?", [latest + 1, last])
         con.execute("delete from marts.index766_dossier_losses where period_month = ?", [first])
-        con.execute("update marts.late_dossiers set unit_name = unit_name || ' (sửa)' where rowid = 0")
+        con.execute("update marts.overdue_dossiers set unit_name = unit_name || ' (sửa)' where rowid = 0")
+        # and a dossier-incremental list: one dossier rewritten, one no longer late
+        con.execute("update marts.late_dossiers set days_late = days_late + 1, processed_through_batch_seq = ? "
+                    "where rowid = 1", [latest + 1])
+        con.execute("delete from marts.late_dossiers where rowid = 2")
     publish(warehouse, published, say=said.append)
-    assert said[-1] == ("1 table written whole (late_dossiers); the rebuilt months of kpi_unit_month (1) and "
-                        f"index766_dossier_losses (1); {len(PUBLISHED_TABLES) - 3} tables kept as they were")
+    assert said[-1] == ("1 table written whole (overdue_dossiers); the rebuilt months of kpi_unit_month (1) and "
+                        "index766_dossier_losses (1); the rewritten dossiers of late_dossiers; "
+                        f"{len(PUBLISHED_TABLES) - 4} tables kept as they were")
     _published_equals_the_warehouse(warehouse, published)
     assert (parquet_folder(published) / "targets.parquet").stat().st_mtime_ns == kept_parquet
     after = {p.stem: p.stat().st_mtime_ns for p in parquet_paths(published, "index766_dossier_losses")}

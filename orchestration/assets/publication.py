@@ -20,7 +20,7 @@ from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.data_dictionary import write_data_dictionary
 from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
-from orchestration.publication_plan import Plan, columns_of, plan, read_state, record_state
+from orchestration.publication_plan import WATERMARK, Plan, columns_of, plan, read_state, record_state
 from orchestration.published_docs import (
     PARQUET_DESCRIPTION_KEY,
     WAREHOUSE_ONLY_COLUMNS,
@@ -149,14 +149,17 @@ def described(doc: TableDoc) -> str:
 
 
 def describe_plans(plans: dict[str, Plan]) -> str:
-    """What a publication wrote: "2 tables written whole (late_dossiers, data_quality_runs); the rebuilt months of
-    kpi_unit_month (1) and index766_dossier_losses (1); 17 tables kept as they were"."""
+    """What a publication wrote: "2 tables written whole (explanation_issues, data_quality_runs); the rebuilt months
+    of kpi_unit_month (1) and index766_dossier_losses (1); the rewritten dossiers of late_dossiers; 16 tables kept as
+    they were"."""
     whole = [t for t, p in plans.items() if p.action == "whole"]
     months = [f"{t} ({len(p.months)})" for t, p in plans.items() if p.action == "months"]
+    dossiers = [t for t, p in plans.items() if p.action == "dossiers"]
     kept = sum(p.action == "keep" for p in plans.values())
     parts = ([f"{len(whole)} table{'s' if len(whole) != 1 else ''} written whole ({', '.join(whole)})"] if whole else []) \
         + ([f"the rebuilt months of {', '.join(months[:-1])}{' and ' if len(months) > 1 else ''}{months[-1]}"]
-           if months else []) + [f"{kept} tables kept as they were"]
+           if months else []) + ([f"the rewritten dossiers of {', '.join(dossiers)}"] if dossiers else []) \
+        + [f"{kept} tables kept as they were"]
     return "; ".join(parts)
 
 
@@ -166,6 +169,11 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, relation: str, how: 
     if how.action == "whole":
         con.execute(f"drop table if exists {target}")
         con.execute(f"create table {target} as select {columns} from {relation}")
+    elif how.action == "dossiers":  # those rewritten since the last publication, and those no longer listed
+        con.execute(f"delete from {target} where dossier_code in (select dossier_code from {relation} "
+                    f"where {WATERMARK} > ?) or dossier_code not in (select dossier_code from {relation})",
+                    [how.since])
+        con.execute(f"insert into {target} select {columns} from {relation} where {WATERMARK} > ?", [how.since])
     elif how.action == "months":
         con.execute("create or replace temp table months_to_publish (period_month date)")
         con.executemany("insert into months_to_publish values (?)", [[m] for m in how.months])
