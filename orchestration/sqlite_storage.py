@@ -32,11 +32,58 @@ from contextlib import contextmanager
 KEPT_OPEN = 8  # the run's shard, runs.db, index.db, schedules.db, with room for a webserver's recent runs
 
 _installed = False
-_kept: OrderedDict[str, sqlite3.Connection] = OrderedDict()
-_kept_lock = threading.Lock()
-_engines: OrderedDict[str, object] = OrderedDict()  # connection string -> SQLAlchemy engine
-_engines_lock = threading.Lock()
 BUSY_TIMEOUT_SECONDS = 30  # as Dagster's own SQLite engines wait for another process's lock
+
+
+class _LeastRecentlyUsed:
+    """Up to KEPT_OPEN open things (connections, engines) by file, shared by the process's threads: the least
+    recently used closed beyond that."""
+
+    def __init__(self, close) -> None:
+        self._open: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._close = close
+
+    def get(self, key: str, opener):
+        with self._lock:
+            if key in self._open:
+                self._open.move_to_end(key)
+                return self._open[key]
+            self._open[key] = thing = opener(key)
+            while len(self._open) > KEPT_OPEN:
+                self._close(self._open.popitem(last=False)[1])
+            return thing
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._open
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._open)
+
+    def close_all(self) -> None:
+        with self._lock:
+            while self._open:
+                self._close(self._open.popitem(last=False)[1])
+
+
+def _keeper(file: str) -> sqlite3.Connection:
+    keeper = sqlite3.connect(file, check_same_thread=False)
+    keeper.execute("pragma schema_version").fetchall()  # opens the file and its WAL index
+    return keeper
+
+
+def _pooled(conn_string: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import QueuePool
+
+    return create_engine(conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1,
+                         connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
+
+
+_kept = _LeastRecentlyUsed(lambda keeper: keeper.close())  # file -> idle sqlite3 connection
+_engines = _LeastRecentlyUsed(lambda engine: engine.dispose())  # connection string -> SQLAlchemy engine
 
 
 def _pragmas(dbapi_connection, _record) -> None:
@@ -58,59 +105,32 @@ def _pragmas(dbapi_connection, _record) -> None:
 
 def keep_open(file: str) -> None:
     """An idle connection to `file` for the process's life, the least recently used closed beyond KEPT_OPEN."""
-    with _kept_lock:
-        if file in _kept:
-            _kept.move_to_end(file)
-            return
-        keeper = sqlite3.connect(file, check_same_thread=False)
-        keeper.execute("pragma schema_version").fetchall()  # opens the file and its WAL index
-        _kept[file] = keeper
-        while len(_kept) > KEPT_OPEN:
-            _kept.popitem(last=False)[1].close()
+    _kept.get(file, _keeper)
 
 
 def kept_open() -> list[str]:
-    with _kept_lock:
-        return list(_kept)
+    return _kept.keys()
 
 
 def close_kept() -> None:
     """Close the idle connections (the last close of each file checkpoints its log)."""
-    with _kept_lock:
-        while _kept:
-            _kept.popitem(last=False)[1].close()
+    _kept.close_all()
 
 
 def pooled_engine(conn_string: str):
     """The process's engine for one SQLite file, created on first use; its pool keeps one connection between
     statements (more while threads overlap, closed on return). Beyond KEPT_OPEN files the least recently used
     engine is disposed, so a long-lived process (the webserver) does not hold every run's file open."""
-    with _engines_lock:
-        engine = _engines.get(conn_string)
-        if engine is not None:
-            _engines.move_to_end(conn_string)
-            return engine
-        from sqlalchemy import create_engine
-        from sqlalchemy.pool import QueuePool
-
-        engine = create_engine(conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1,
-                               connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
-        _engines[conn_string] = engine
-        while len(_engines) > KEPT_OPEN:
-            _engines.popitem(last=False)[1].dispose()
-        return engine
+    return _engines.get(conn_string, _pooled)
 
 
 def pooled_engines() -> list[str]:
-    with _engines_lock:
-        return list(_engines)
+    return _engines.keys()
 
 
 def dispose_engines() -> None:
     """Close every pooled connection (before Dagster deletes its files, and at exit)."""
-    with _engines_lock:
-        while _engines:
-            _engines.popitem(last=False)[1].dispose()
+    _engines.close_all()
 
 
 @contextmanager
