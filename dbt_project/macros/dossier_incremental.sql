@@ -1,7 +1,7 @@
 {#
   Dossier-incremental lists (late_dossiers): a nightly run replaces the rows of the dossiers it can have changed and
-  leaves every other row as it was. A pre-hook, in the model's transaction, lists those dossiers and deletes their
-  rows; the model inserts the rows they have now (none for a dossier no longer listed). They are
+  leaves every other row as it was. A pre-hook, in the model's transaction, deletes their rows; the model inserts
+  the rows they have now (none for a dossier no longer listed). They are
   - the dossiers whose facts changed since the table's last build (fct_dossiers.processed_through_batch_seq past the
     table's own, macros/month_incremental.sql) and those an explanation batch loaded since names;
   - every open dossier, stored or now: an open row counts its days to as_of, which moves every run;
@@ -9,6 +9,8 @@
   A full build lists every dossier: the first run, a batch review, and a run after a model, macro or rule var
   changed (orchestration/model_definition.py drops the incremental tables before the build). Spark builds the
   table whole (macros/engine.sql: no delete there).
+  The watermark is read when the model is compiled, before the pre-hook deletes, and written into its filters as a
+  literal: DuckDB then skips the facts' row groups written before it instead of looking 10M dossiers up.
 #}
 
 {% macro incremental_by_dossier_rows() -%}
@@ -20,38 +22,53 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro rebuilt_dossiers_table() -%}
-    temp.main.{{ this.identifier }}__rebuilt_dossiers
+{% macro dossier_rows_since() -%}
+    {#- the table's watermark when this build rebuilds some dossiers only; none when it rebuilds every one -#}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set since = run_query(
+        "select coalesce(max(processed_through_batch_seq), 0) from " ~ this).columns[0].values()[0] -%}
+    {%- set references = run_query(
+        "select count(*) from " ~ source('raw', 'ingestion_ledger') ~ " where batch_seq > " ~ since
+        ~ " and kind = 'reference' and status = 'loaded'").columns[0].values()[0] -%}
+    {{ return(none if references > 0 else since) }}
+{%- endmacro %}
+
+{% macro changed_dossiers(since) -%}
+    {#- the dossiers whose facts or explanations changed since the watermark -#}
+    select dossier_code from {{ ref('fct_dossiers') }} where processed_through_batch_seq > {{ since }}
+    union all
+    select dossier_code from {{ ref('stg_tthc__explanations') }} where batch_seq > {{ since }}
 {%- endmacro %}
 
 {% macro clear_rebuilt_dossiers() -%}
-    {#- the model's pre-hook: the dossiers this run rebuilds besides the open ones (every one: NULL), kept for the
-        model's filter, their rows and the open ones deleted from the table -#}
-    {%- if is_incremental() -%}
-        {%- set since = built_through() -%}
-        create or replace temp table {{ rebuilt_dossiers_table() }} as
-        select dossier_code from {{ ref('fct_dossiers') }} where processed_through_batch_seq > {{ since }}
-        union
-        select dossier_code from {{ ref('stg_tthc__explanations') }} where batch_seq > {{ since }}
-        union all
-        select null as dossier_code
-        where exists (
-            select 1 from {{ source('raw', 'ingestion_ledger') }}
-            where batch_seq > {{ since }} and kind = 'reference' and status = 'loaded'
-        );
-        delete from {{ this }} where {{ rebuilt('dossier_code', 'is_open', true) }}
-    {%- else -%}
+    {#- the model's pre-hook: the rows of the dossiers this build rebuilds deleted from the table -#}
+    {%- set since = dossier_rows_since() -%}
+    {%- if not is_incremental() -%}
         select 'a full build: every dossier' as dossiers_rebuilt
+    {%- elif since is none -%}
+        delete from {{ this }}
+    {%- else -%}
+        delete from {{ this }} where is_open or dossier_code in ({{ changed_dossiers(since) }})
     {%- endif -%}
 {%- endmacro %}
 
-{% macro rebuilt(dossier_code, is_open, incremental) -%}
-    {#- a filter: the dossier is one this run rebuilds (always true in a full build) -#}
-    {%- if incremental -%}
-        ({{ is_open }}
-        or {{ dossier_code }} in (select dossier_code from {{ rebuilt_dossiers_table() }})
-        or exists (select 1 from {{ rebuilt_dossiers_table() }} where dossier_code is null))
+{% macro rebuilt_dossier_facts(since) -%}
+    {#- the facts of the dossiers this build rebuilds: open ones, changed ones, the others explained since; each
+        branch a filter DuckDB can push into the scan -#}
+    {%- if since is none -%}
+        select * from {{ ref('fct_dossiers') }}
     {%- else -%}
-        true
+        select * from {{ ref('fct_dossiers') }} where is_open
+        union all
+        select * from {{ ref('fct_dossiers') }} where is_open is not true and processed_through_batch_seq > {{ since }}
+        union all
+        select * from {{ ref('fct_dossiers') }}
+        where
+            is_open is not true and processed_through_batch_seq <= {{ since }}
+            and dossier_code in (
+                select dossier_code from {{ ref('stg_tthc__explanations') }} where batch_seq > {{ since }}
+            )
     {%- endif -%}
 {%- endmacro %}

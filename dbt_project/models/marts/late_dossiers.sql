@@ -7,11 +7,10 @@
 #}
 {{ config(**incremental_by_dossier_rows()) }}
 
-{%- set incremental = is_incremental() %}
+{%- set since = dossier_rows_since() %}
 
 with dossiers as (
-    select * from {{ ref('fct_dossiers') }}
-    where {{ rebuilt('dossier_code', 'is_open', incremental) }}
+    {{ rebuilt_dossier_facts(since) }}
 ),
 
 as_of as (
