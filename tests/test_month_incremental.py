@@ -2,8 +2,8 @@
 changes touch, and publishes what a full rebuild publishes, also when a change reaches back: a dossier resolved in
 the spring reopened (open at the end of every month since), an open one withdrawn, one handed to another unit, one
 whose reception date was corrected from July to August, and a day that starts a new month (the month before
-becomes complete). The late dossiers, rebuilt by dossier (macros/dossier_incremental.sql), likewise, and when
-explanations arrive."""
+becomes complete). The late dossiers and the explanations not counted, rebuilt by dossier
+(macros/dossier_incremental.sql), likewise, and when explanations arrive."""
 
 from __future__ import annotations
 
@@ -164,8 +164,12 @@ def test_a_nightly_build_rebuilds_the_months_its_changes_touch_and_equals_a_full
         open_late = {c for (c,) in con.execute("select dossier_code from marts.late_dossiers where is_open").fetchall()}
         explained = dict(con.execute("select dossier_code, explained from marts.late_dossiers "
                                      "where dossier_code in (?, ?)", [late[0][0], late[1][0]]).fetchall())
+        issues = dict(con.execute("select dossier_code, issue from marts.explanation_issues "
+                                  "where processed_through_batch_seq = ?", [watermark]).fetchall())
     assert open_late and rewritten == open_late | {late[0][0], late[1][0]}
     assert explained == {late[0][0]: True, late[1][0]: late[1][1] == other_unit}
+    # the explanations not counted: sent early, and (unless it is the dossier's own) by another unit
+    assert issues == {early[0][0]: "not_late", **({late[1][0]: "other_unit"} if late[1][1] != other_unit else {})}
     _assert_equals_a_full_rebuild(db, tmp_path)
 
 

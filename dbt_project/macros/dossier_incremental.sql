@@ -1,10 +1,11 @@
 {#
-  Dossier-incremental lists (late_dossiers): a nightly run replaces the rows of the dossiers it can have changed and
-  leaves every other row as it was. A pre-hook, in the model's transaction, deletes their rows; the model inserts
-  the rows they have now (none for a dossier no longer listed). They are
+  Dossier-incremental lists (late_dossiers, explanation_issues): a nightly run replaces the rows of the dossiers it
+  can have changed and leaves every other row as it was. A pre-hook, in the model's transaction, deletes their rows;
+  the model inserts the rows they have now (none for a dossier no longer listed). They are
   - the dossiers whose facts changed since the table's last build (fct_dossiers.processed_through_batch_seq past the
     table's own, macros/month_incremental.sql) and those an explanation batch loaded since names;
-  - every open dossier, stored or now: an open row counts its days to as_of, which moves every run;
+  - every open dossier, stored or now: an open dossier turns late when as_of passes its due date, and an open late
+    row counts its days to as_of, which moves every run;
   - every dossier, when a reference batch (unit names) was loaded since.
   A full build lists every dossier: the first run, a batch review, and a run after a model, macro or rule var
   changed (orchestration/model_definition.py drops the incremental tables before the build). Spark builds the
@@ -13,12 +14,14 @@
   literal: DuckDB then skips the facts' row groups written before it instead of looking 10M dossiers up.
 #}
 
-{% macro incremental_by_dossier_rows() -%}
+{% macro incremental_by_dossier_rows(open_rows="'is_open'") -%}
+    {#- open_rows: the condition, on the table's rows, of an open dossier's (as Jinja source: a quoted string) -#}
     {%- if target.type == 'spark' -%}
         {{ return({'materialized': 'table'}) }}
     {%- else -%}
         {{ return({'materialized': 'incremental', 'incremental_strategy': 'append',
-                   'on_schema_change': 'append_new_columns', 'pre_hook': '{{ clear_rebuilt_dossiers() }}'}) }}
+                   'on_schema_change': 'append_new_columns',
+                   'pre_hook': '{{ clear_rebuilt_dossiers(' ~ open_rows ~ ') }}'}) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -35,6 +38,11 @@
     {{ return(none if references > 0 else since) }}
 {%- endmacro %}
 
+{% macro open_dossiers() -%}
+    {#- the condition on a row of explanation_issues of an open dossier's -#}
+    dossier_code in (select dossier_code from {{ ref('fct_dossiers') }} where is_open)
+{%- endmacro %}
+
 {% macro changed_dossiers(since) -%}
     {#- the dossiers whose facts or explanations changed since the watermark -#}
     select dossier_code from {{ ref('fct_dossiers') }} where processed_through_batch_seq > {{ since }}
@@ -42,7 +50,7 @@
     select dossier_code from {{ ref('stg_tthc__explanations') }} where batch_seq > {{ since }}
 {%- endmacro %}
 
-{% macro clear_rebuilt_dossiers() -%}
+{% macro clear_rebuilt_dossiers(open_rows) -%}
     {#- the model's pre-hook: the rows of the dossiers this build rebuilds deleted from the table -#}
     {%- set since = dossier_rows_since() -%}
     {%- if not is_incremental() -%}
@@ -50,7 +58,7 @@
     {%- elif since is none -%}
         delete from {{ this }}
     {%- else -%}
-        delete from {{ this }} where is_open or dossier_code in ({{ changed_dossiers(since) }})
+        delete from {{ this }} where {{ open_rows }} or dossier_code in ({{ changed_dossiers(since) }})
     {%- endif -%}
 {%- endmacro %}
 
