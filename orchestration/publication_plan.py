@@ -7,8 +7,8 @@ table:
   its rows' hashes) as when it was last published;
 - for a month-incremental mart (it keeps `processed_through_batch_seq`, macros/month_incremental.sql), replaces only
   the months rebuilt since (their rows carry a later watermark), unless the mart was rebuilt whole since;
-- for a dossier-incremental list (late_dossiers, macros/dossier_incremental.sql), likewise replaces only the
-  dossiers rewritten since, and removes the ones the list no longer holds;
+- for a dossier-incremental list (late_dossiers, explanation_issues: macros/dossier_incremental.sql), likewise
+  replaces only the dossiers rewritten since, and removes the ones the list no longer holds;
 - writes any other table whole.
 Without a usable previous file (the first run, a file replaced by hand, a crash between the file and its state, a
 batch review, which rebuilds the incremental models whole at the same watermark: forget_publication) every table is

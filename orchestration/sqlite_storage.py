@@ -23,6 +23,7 @@ wiping the event storage, which deletes its files, disposes them first.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -117,15 +118,30 @@ def close_kept() -> None:
     _kept.close_all()
 
 
-def pooled_engine(conn_string: str):
+@contextmanager
+def pooled_engine(conn_string: str) -> Iterator:
     """The process's engine for one SQLite file, created on first use; its pool keeps one connection between
     statements (more while threads overlap, closed on return). Beyond KEPT_OPEN files the least recently used
-    engine is disposed, so a long-lived process (the webserver) does not hold every run's file open."""
-    return _engines.get(conn_string, _pooled)
+    engine is disposed, so a long-lived process (the webserver) does not hold every run's file open. An engine
+    belongs to the file as it is on disk (its device and inode): a file deleted and created again at the same path
+    gets a new engine, never the old one's connection to the deleted file; a file not created yet gets an engine
+    for this statement only, disposed after it, as Dagster's own."""
+    path = conn_string.split(":///", 1)[-1].split("?", 1)[0]
+    try:
+        stat = os.stat(path)
+    except OSError:
+        engine = _pooled(conn_string)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    yield _engines.get(f"{conn_string}|{stat.st_dev}:{stat.st_ino}", lambda _: _pooled(conn_string))
 
 
 def pooled_engines() -> list[str]:
-    return _engines.keys()
+    """The connection strings of the engines the process keeps."""
+    return [key.rsplit("|", 1)[0] for key in _engines.keys()]
 
 
 def dispose_engines() -> None:
@@ -136,8 +152,7 @@ def dispose_engines() -> None:
 @contextmanager
 def _event_log_connect(storage, shard: str) -> Iterator:
     """SqliteEventLogStorage._connect, on the file's pooled engine instead of a new one per statement."""
-    with storage._db_lock:
-        engine = pooled_engine(storage.conn_string_for_shard(shard))
+    with storage._db_lock, pooled_engine(storage.conn_string_for_shard(shard)) as engine:
         if shard not in storage._initialized_dbs:
             storage._initdb(engine)
             storage._initialized_dbs.add(shard)
@@ -148,7 +163,7 @@ def _event_log_connect(storage, shard: str) -> Iterator:
 @contextmanager
 def _run_storage_connect(storage) -> Iterator:
     """SqliteRunStorage.connect, on the file's pooled engine."""
-    with pooled_engine(storage._conn_string).connect() as conn, conn.begin():
+    with pooled_engine(storage._conn_string) as engine, engine.connect() as conn, conn.begin():
         yield conn
 
 
@@ -156,8 +171,7 @@ def _event_log_has_table(storage, table_name: str) -> bool:
     """SqliteEventLogStorage.has_table (asked at every asset check event), on the index's pooled engine."""
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 
-    engine = pooled_engine(storage.conn_string_for_shard(INDEX_SHARD_NAME))
-    with engine.connect() as conn:
+    with pooled_engine(storage.conn_string_for_shard(INDEX_SHARD_NAME)) as engine, engine.connect() as conn:
         return bool(engine.dialect.has_table(conn, table_name))
 
 

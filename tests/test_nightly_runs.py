@@ -209,7 +209,8 @@ def test_dagster_storage_stores_events_on_one_engine_per_file(tmp_path):
     """Dagster's SQLite run and event storage, with the process's pooled engines under them (sqlite_storage.py): a
     run's events and status go to its files and read back, on one engine per file, not a new one per statement;
     a storage wiped (its run files deleted) still stores and reads the next run's events."""
-    import dagster as dg
+    import sqlite3
+
     from dagster._core.events import DagsterEventType
     from dagster._core.storage.dagster_run import DagsterRunStatus
 
@@ -231,7 +232,7 @@ def test_dagster_storage_stores_events_on_one_engine_per_file(tmp_path):
         assert first.success and instance.get_run_by_id(first.run_id).status == DagsterRunStatus.SUCCESS
         engines = sqlite_storage.pooled_engines()
         event_files = {f"{first.run_id}.db", "index.db", "runs.db"}
-        assert event_files <= {e.rsplit("/", 1)[-1] for e in engines}, engines  # and no engine twice
+        assert event_files <= {e.rsplit("/", 1)[-1] for e in engines}, engines
         logged = {e.dagster_event_type for e in instance.all_logs(first.run_id)}
         assert {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION} <= logged
         check = instance.event_log_storage.get_latest_asset_check_execution_by_key([planned_is_one.check_key])
@@ -244,5 +245,21 @@ def test_dagster_storage_stores_events_on_one_engine_per_file(tmp_path):
         second = dg.materialize([planned, planned_is_one], instance=instance)
         assert second.success and instance.all_logs(second.run_id)
         assert instance.get_latest_materialization_event(dg.AssetKey("planned")).run_id == second.run_id
+
+    # DAGSTER_HOME deleted and made again at the same path, in the same process: its new files get new engines,
+    # so the runs land in the files on disk, not in the deleted ones a pooled connection still held
+    home = tmp_path / "again"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        assert dg.materialize([planned, planned_is_one], instance=instance).success
+    shutil.rmtree(home)
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        again = dg.materialize([planned, planned_is_one], instance=instance)
+        assert again.success
+    with sqlite3.connect(home / "history" / "runs.db") as con:
+        assert con.execute("select run_id from runs").fetchall() == [(again.run_id,)]
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as con:
+        assert con.execute("select count(*) from event_logs where run_id = ?", [again.run_id]).fetchone()[0] > 0
     sqlite_storage.dispose_engines()
     assert sqlite_storage.pooled_engines() == []
