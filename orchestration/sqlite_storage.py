@@ -17,8 +17,10 @@ Dagster also builds a new SQLAlchemy engine for every statement on its run and e
 first connection initialises its dialect): 3.4 ms to store an event in a micro-benchmark, five hundred events a
 run. The process keeps one engine per file instead (pooled_engine), whose pool keeps the file's connection between
 statements: 1.0 ms an event. `use_write_ahead_log` puts these engines under Dagster's SQLite run and event storage
-(their `connect`, `_connect` and `has_table`, in the Dagster version pinned by uv.lock; tests/test_nightly_runs.py runs them);
-wiping the event storage, which deletes its files, disposes them first.
+(their `connect`, `_connect` and `has_table`, in the Dagster version pinned by uv.lock; tests/test_nightly_runs.py
+runs them). An engine belongs to the file as it is on disk, so a file deleted behind the pool (a Dagster
+home removed) is never written through a connection to the deleted one; wiping the event storage, which deletes
+its run files, disposes the engines first.
 """
 
 from __future__ import annotations
