@@ -68,14 +68,14 @@ def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str,
     return columns
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, described: str = "") -> tuple[str, int | None]:
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str, columns: list[tuple[str, str]],
+                described: str = "") -> tuple[str, int | None]:
     """(fingerprint, watermark). An incremental mart (by month or by dossier): its columns, its oldest watermark (a
     whole rebuild moves it) and its row count at its latest watermark (rows removed without a build: written
     whole), and that latest watermark; any other relation: its columns, row count and the sum of its rows' hashes (order-free: the same
     rows in another order give the same sum). `described`: a digest of the table's descriptions, so that a
     changed description writes the table whole (its COMMENTs and Parquet metadata with it). dbt is the one writer of the marts: a mart's rows changed in place
-    by hand, at the same count and watermark, would not be seen."""
-    columns = columns_of(con, relation)
+    by hand, at the same count and watermark, would not be seen. `columns`: the relation's (columns_of)."""
     signature = ",".join(f"{name} {kind}" for name, kind in columns) + f" described {described}"
     if incremental_key(columns) is not None:
         oldest, latest, rows = con.execute(
@@ -104,7 +104,8 @@ def read_state(con: duckdb.DuckDBPyConnection, published: Path) -> dict[str, Pub
 
 def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[str, Published],
          described: str = "") -> Plan:
-    current, watermark = fingerprint(con, relation, described)
+    columns = columns_of(con, relation)
+    current, watermark = fingerprint(con, relation, columns, described)
     before = state.get(table)
     if before is not None and before.fingerprint == current:
         return Plan("keep", current, watermark)
@@ -112,7 +113,7 @@ def plan(con: duckdb.DuckDBPyConnection, table: str, relation: str, state: dict[
             or before.fingerprint.split("|")[:2] != current.split("|")[:2]:
         # new, not incremental, changed without a build, or other columns or rebuilt whole since
         return Plan("whole", current, watermark)
-    if incremental_key(columns_of(con, relation)) == "dossier_code":
+    if incremental_key(columns) == "dossier_code":
         return Plan("dossiers", current, watermark, since=before.watermark)
     months = tuple(m for (m,) in con.execute(
         f"select distinct period_month from {relation} where {WATERMARK} > ? order by 1", [before.watermark]).fetchall())
