@@ -107,6 +107,32 @@ def test_every_quirk_of_the_contract_loads_the_same_values(landing, tmp_path):
     assert rows.filter(pl.col("file_path") == "dossiers/quirks/iso_space.csv")["received_at"][0].minute == 30
 
 
+def test_a_decomposed_file_reads_as_the_same_text_as_its_composed_twin(tmp_path):
+    """A file with combining marks is normalised value by value (readers.read_csv), one without them whole: both
+    give what NFC of the whole file gives, including a character that is not NFC without any combining mark."""
+    from ingestion.readers import BOM, COMBINING_MARK_LEAD_BYTES, read_csv
+
+    text = ('Mã hồ sơ;Tên thủ tục;Ghi chú\r\n'
+            'H1;"Thủ tục ""thành lập""; hội";Ånh\r\n'
+            'H2;Đăng ký kết hôn;"hai\r\ndòng: Nguyễn Thị Hà"\r\n')
+    forms = {"composed": unicodedata.normalize("NFC", text), "decomposed": unicodedata.normalize("NFD", text),
+             "mixed": "".join(unicodedata.normalize("NFD" if n % 2 else "NFC", line)
+                              for n, line in enumerate(text.splitlines(keepends=True))),
+             # a mark right after the delimiter, marks out of canonical order
+             "loose_marks": text + "H3;\u0302a\u0323\u0303;x\u0301\r\n",
+             "angstrom_sign": text.replace("Å", "\u212b")}
+    for name, form in forms.items():
+        expected = pl.read_csv(io.BytesIO(unicodedata.normalize("NFC", form).encode()), separator=";",
+                               infer_schema=False)
+        table = read_csv(tmp_path / f"{name}.csv", BOM + form.encode("utf-8"))
+        assert table.headers == expected.columns, name
+        assert table.frame.drop("__source_row").rows() == expected.rows(), name
+        assert table.frame.get_column("__source_row").to_list() == list(range(2, expected.height + 2)), name
+    # the forms take both paths: the decomposed ones hold combining marks, the Ångström sign alone does not
+    assert [any(lead in form.encode() for lead in COMBINING_MARK_LEAD_BYTES) for form in forms.values()] == [
+        False, True, True, True, False]
+
+
 def test_xlsx_with_title_rows_totals_row_and_date_cells(landing, tmp_path):
     from datetime import datetime
 
