@@ -6,6 +6,8 @@ Input text is NFC (the readers normalise whole files) and trimmed (`clean_text`)
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from contracts.vocabulary import boolean_lookup, channel_lookup, label_key, status_lookup
@@ -32,15 +34,32 @@ def key_text(expr: pl.Expr) -> pl.Expr:
 _TIMESTAMP_SHAPE = r"^(\d{2}/\d{2}/\d{4}( \d{2}:\d{2}(:\d{2})?)?|\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}:\d{2})?)$"
 
 
+def _layout(fmt: str) -> tuple[int, bool, str | None]:
+    """What tells a format's text apart from the others' once it has the accepted shape: its length, whether it
+    starts with the day (`/` at index 2) and the character between date and time."""
+    sample = datetime(2000, 1, 1).strftime(fmt)
+    return len(sample), sample[2] == "/", sample[10] if len(sample) > 10 else None
+
+
 def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     """Any accepted timestamp form -> Datetime (local, naive); null where none matches.
 
-    The shape is checked first: strptime alone would take `01/06/23` as the year 23.
+    The shape is checked first: strptime alone would take `01/06/23` as the year 23. A text of the accepted shape
+    fits one format only, told by its layout: each format parses only the texts of its layout (the others are null
+    for it, which costs nothing), 2.5x faster than trying every format on every text (benchmarks/README.md).
     """
-    candidates = [expr.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in TIMESTAMP_FORMATS]
-    candidates += [expr.str.strptime(pl.Date, fmt, strict=False, exact=True).cast(pl.Datetime("us"))
-                   for fmt in DATE_FORMATS]
-    return pl.when(expr.str.contains(_TIMESTAMP_SHAPE)).then(pl.coalesce(candidates))
+    shaped = pl.when(expr.str.contains(_TIMESTAMP_SHAPE)).then(expr)
+    length, day_first, time_separator = expr.str.len_bytes(), expr.str.slice(2, 1) == "/", expr.str.slice(10, 1)
+    parsed = []
+    for fmt in TIMESTAMP_FORMATS + DATE_FORMATS:
+        size, starts_with_day, between = _layout(fmt)
+        layout = (length == size) & (day_first if starts_with_day else ~day_first)
+        if between is not None:
+            layout &= time_separator == between
+        text = pl.when(layout).then(shaped)
+        parsed.append(text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) if fmt in TIMESTAMP_FORMATS
+                      else text.str.strptime(pl.Date, fmt, strict=False, exact=True).cast(pl.Datetime("us")))
+    return pl.coalesce(parsed)
 
 
 def parse_date(expr: pl.Expr) -> pl.Expr:
