@@ -133,6 +133,18 @@ def test_a_decomposed_file_reads_as_the_same_text_as_its_composed_twin(tmp_path)
         False, True, True, True, False]
 
 
+def test_first_occurrences_keeps_the_first_of_each_exact_duplicate_even_when_hashes_collide():
+    from ingestion.ingest import first_occurrences
+
+    frame = pl.DataFrame({"a": ["x", "x", None, None, "y", "x", "y", "z"],
+                          "b": ["1", "1", None, None, "2", None, "2", "1"]})
+    expected = [True, False, True, False, True, True, False, True]
+    assert first_occurrences(frame, ["a", "b"]).to_list() == expected
+    # every row with the same hash: the values alone decide
+    assert first_occurrences(frame, ["a", "b"], lambda columns: pl.repeat(0, pl.len())).to_list() == expected
+    assert first_occurrences(frame.clear(), ["a", "b"]).to_list() == []
+
+
 def test_xlsx_with_title_rows_totals_row_and_date_cells(landing, tmp_path):
     from datetime import datetime
 
