@@ -38,6 +38,19 @@ def far_cell_xlsx(path: Path) -> Path:
     return path
 
 
+def long_narrow_xlsx(path: Path) -> Path:
+    """No column beyond Z, but one cell on row 999,999: 26 columns by 999,999 rows are more cells than allowed, found
+    by the exact scan that a six-digit row reference sends the reader to."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for col, header in enumerate(GOOD):
+        sheet.write_string(0, col, header)
+    sheet.write_string(999_998, 25, "x")
+    book.close()
+    return path
+
+
 def zip_bomb_xlsx(path: Path, expanded_mb: int = 150) -> Path:
     """A small XLSX whose sheet XML expands a thousandfold (the fault session's: 2.5 MB to 2.4 GB)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +81,7 @@ HOSTILE = {  # name in the landing folder -> (maker, what the ledger's error say
     "mac.csv": (cr_only_csv, "CR only"),
     "no_line_end.csv": (line_without_end, "with no line end"),
     "far_cell.xlsx": (far_cell_xlsx, "1,048,576 rows by 16,384 columns"),
+    "long_narrow.xlsx": (long_narrow_xlsx, "999,999 rows by 26 columns"),
     "bomb.xlsx": (zip_bomb_xlsx, "too large to read in memory"),
 }
 

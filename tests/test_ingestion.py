@@ -571,9 +571,10 @@ def test_the_xlsx_reader_refuses_what_would_not_fit_in_memory_before_reading_it(
     import subprocess
     import sys
 
-    from .hostile_files import far_cell_xlsx, zip_bomb_xlsx
+    from .hostile_files import far_cell_xlsx, long_narrow_xlsx, zip_bomb_xlsx
 
-    files = [far_cell_xlsx(tmp_path / "far.xlsx"), zip_bomb_xlsx(tmp_path / "bomb.xlsx")]
+    files = [far_cell_xlsx(tmp_path / "far.xlsx"), zip_bomb_xlsx(tmp_path / "bomb.xlsx"),
+             long_narrow_xlsx(tmp_path / "long.xlsx")]
     # the peak of this program (VmHWM): ru_maxrss would carry pytest's own peak over fork and exec
     code = ("import re, sys\nfrom pathlib import Path\nfrom ingestion.readers import RejectedFile, read_landed\n"
             "for name in sys.argv[1:]:\n    try:\n        read_landed(Path(name), b'', 'Mã hồ sơ')\n"
@@ -583,7 +584,7 @@ def test_the_xlsx_reader_refuses_what_would_not_fit_in_memory_before_reading_it(
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:2]] == ["REJECTED", "REJECTED"], lines
+    assert [line.split()[0] for line in lines[:3]] == ["REJECTED", "REJECTED", "REJECTED"], lines
     assert int(lines[-1].split()[1]) < 700_000, "the reader stayed within a few hundred MB"
 
 
