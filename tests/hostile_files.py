@@ -26,29 +26,27 @@ def line_without_end(path: Path, size: int = 300_000) -> Path:
     return path
 
 
-def far_cell_xlsx(path: Path) -> Path:
-    """A few KB whose one cell at XFD1048576 asks the reader for a dense range of 17 billion cells."""
+def _headers_and_one_cell(path: Path, row: int, col: int) -> Path:
+    """An XLSX with the export's headers on row 1 and one more cell at (row, col), 0-based."""
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet()
-    for col, header in enumerate(GOOD):
-        sheet.write_string(0, col, header)
-    sheet.write_string(1048575, 16383, "x")
+    for n, header in enumerate(GOOD):
+        sheet.write_string(0, n, header)
+    sheet.write_string(row, col, "x")
     book.close()
     return path
+
+
+def far_cell_xlsx(path: Path) -> Path:
+    """A few KB whose one cell at XFD1048576 asks the reader for a dense range of 17 billion cells."""
+    return _headers_and_one_cell(path, 1048575, 16383)
 
 
 def long_narrow_xlsx(path: Path) -> Path:
     """No column beyond Z, but one cell on row 999,999: 26 columns by 999,999 rows are more cells than allowed, found
     by the exact scan that a six-digit row reference sends the reader to."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
-    for col, header in enumerate(GOOD):
-        sheet.write_string(0, col, header)
-    sheet.write_string(999_998, 25, "x")
-    book.close()
-    return path
+    return _headers_and_one_cell(path, 999_998, 25)
 
 
 def zip_bomb_xlsx(path: Path, expanded_mb: int = 150) -> Path:
