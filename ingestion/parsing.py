@@ -1,7 +1,7 @@
 """Parsers for landed values, as polars expressions: vectorised, pure, unit-tested (with hypothesis).
 
 Each parser returns null where the text does not parse; the caller turns that null into a quarantine reason.
-Input text is NFC (the readers normalise whole files) and trimmed (`clean_text`).
+Input text is NFC (the readers normalise it: readers.read_csv) and trimmed (`clean_text`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
 
     The shape is checked first: strptime alone would take `01/06/23` as the year 23. A text of the accepted shape
     fits one format only, told by its layout: each format parses only the texts of its layout (the others are null
-    for it, which costs nothing), 2.5x faster than trying every format on every text (benchmarks/README.md).
+    for it, which costs nothing), about 2x faster than trying every format on every text (benchmarks/README.md).
     """
     shaped = pl.when(expr.str.contains(_TIMESTAMP_SHAPE)).then(expr)
     length, day_first, time_separator = expr.str.len_bytes(), expr.str.slice(2, 1) == "/", expr.str.slice(10, 1)
@@ -79,7 +79,8 @@ def per_distinct(expr: pl.Expr, parse: Callable[[pl.Expr], pl.Expr], dtype: pl.D
     """`parse` applied once to each distinct text, its result mapped back to every row (null stays null).
 
     A coded column holds a few dozen distinct texts in a million rows: parsing those only is 4x faster than parsing
-    every row (benchmarks/README.md). The distinct texts keep their order, so both uses below list them alike.
+    every row (benchmarks/README.md). The distinct texts keep their order: the keys and what `parse` reads are
+    the same list.
     """
     texts = expr.unique(maintain_order=True).drop_nulls()
     return expr.replace_strict(texts, parse(texts), default=None, return_dtype=dtype)
