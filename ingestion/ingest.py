@@ -209,7 +209,7 @@ def first_occurrences(frame: pl.DataFrame, columns: list[str],
     """
     hashes = frame.select(row_hash(columns).alias("hash")).get_column("hash")
     shared = hashes.is_duplicated()
-    first = pl.Series("first", [True] * frame.height, pl.Boolean)
+    first = pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True)
     if shared.any():
         compared = frame.filter(shared).select(pl.struct(columns).is_first_distinct()).to_series()
         first = first.scatter(shared.arg_true(), compared)
