@@ -28,11 +28,12 @@ create table if not exists quality.model_definition (
 DEFINING = ("models", "macros", "dbt_project.yml")
 
 
-def definition_digest(project_dir: Path) -> str:
-    """One digest of every file that defines what the tables hold (each path and its bytes, in path order)."""
+def definition_digest(project_dir: Path, parts: tuple[str, ...] = DEFINING) -> str:
+    """One digest of every file that defines what the tables hold (each path and its bytes, in path order); of the
+    files under other `parts` of the project when given."""
     digest = hashlib.sha256()
-    files = [p for part in DEFINING for p in ([project_dir / part] if (project_dir / part).is_file()
-                                              else (project_dir / part).rglob("*")) if p.is_file()]
+    files = [p for part in parts for p in ([project_dir / part] if (project_dir / part).is_file()
+                                           else (project_dir / part).rglob("*")) if p.is_file()]
     for path in sorted(files):
         digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

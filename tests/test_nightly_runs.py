@@ -49,12 +49,14 @@ def _tthc_run(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def nightly(pack_run, tmp_path_factory):
-    """The landing of `pack_run` without its last two days of exports, run whole: (root, the two held days)."""
+    """The landing of `pack_run` without its last two days of exports and its last unit report, run whole:
+    (root, the held files: the two days, then the report)."""
     full_landing = pack_run[0].parents[1] / "landing"
     root = tmp_path_factory.mktemp("nightly")
     shutil.copytree(full_landing, root / "landing")
     held = []
-    for path in _daily_exports(root / "landing")[-2:]:
+    last_report = sorted(p for p in (root / "landing" / "unit_reports").rglob("*") if p.is_file())[-1]
+    for path in [*_daily_exports(root / "landing")[-2:], last_report]:
         held.append((path, path.read_bytes()))
         path.unlink()
     run_whole_job(root, "reports-test-key")
@@ -137,7 +139,14 @@ def test_what_makes_a_run_build_again(nightly, monkeypatch):
     assert nothing_new(Settings.from_env()) is None
 
 
+def _rebuilt(outcome, model: str) -> bool:
+    """Whether the run's dbt build built the model again (orchestration/build_selection.py): a kept model's
+    materialisation says `rebuilt: False`."""
+    return outcome.metadata[model].get("rebuilt", True)
+
+
 def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run):
+    """Two days of dossiers, then a day that brings a unit report only: each run builds what its batch touches."""
     root, held = nightly
     for n, (path, raw) in enumerate(held):  # the nightly exports, one day after the other
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +162,15 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
         else:
             outcome = run_whole_job(root, "reports-test-key")
             assert outcome.metadata["raw/ingestion_ledger"]["files_loaded"] == 1
+            dossiers = "dossiers" in path.parts
+            # dossiers rebuild the facts and every mart; the reference tables are kept (no reference batch)
+            assert _rebuilt(outcome, "intermediate/int_dossier_current_state") is dossiers
+            assert _rebuilt(outcome, "marts/kpi_unit_month") is dossiers
+            assert not _rebuilt(outcome, "staging/stg_reference__units")
+            assert not _rebuilt(outcome, "facts/dim_units") and not _rebuilt(outcome, "marts/unit_lineage")
+            # a unit report rebuilds its rules and discrepancies, and what reads the ledger alone
+            assert _rebuilt(outcome, "quality/int_unit_report_rules") and _rebuilt(outcome, "marts/ingestion_ledger")
+            assert _rebuilt(outcome, "staging/stg_tthc__unit_reports") is not dossiers
     by_day, full = published_tables(root / "published" / "tthc_marts.duckdb"), published_tables(pack_run[0])
     for table, frame in full.items():
         assert frame.height > 0 or table in ("explanation_issues",), table

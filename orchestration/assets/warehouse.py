@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 from packaging.version import Version
 
+from orchestration.build_selection import BuildPlan, plan_build, record_digests
 from orchestration.check_descriptions import describe_test
 from orchestration.dagster_dbt_import import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
@@ -121,24 +122,30 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
             project=dbt_project)
 @recorded
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """`dbt build`: staging views, incremental current state and facts, marts, and every dbt test.
+    """`dbt build`: staging views, incremental current state and facts, marts, and their dbt tests; the models that
+    read no raw table whose batches changed since the last build are kept as they are (build_selection.py).
 
     dbt tests run at severity warn; as asset checks, the gate grades them (orchestration/gate.py). dbt itself failing (killed, crashed, or a model in
     error) fails this step, naming the cause and dbt's log, so the run can never pass for a clean one.
     """
     settings = warehouse.settings()
     definition = definition_digest(DBT_PROJECT_DIR)
+    manifest = json.loads(ensure_manifest().read_text())
     # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     with warehouse.connect(log=context.log.warning) as con:
         rebuilt = rebuild_if_changed(con, definition, incremental_relations()) if settings.engine == "duckdb" else []
+        plan = plan_build(con, manifest, whole=bool(rebuilt), tests=definition_digest(DBT_PROJECT_DIR, ("tests",))) \
+            if settings.engine == "duckdb" else BuildPlan.everything()
     if rebuilt:
         context.log.info(f"the dbt models or rules changed since the last build: {', '.join(rebuilt)} are built whole")
+    context.log.info(plan.describe())
+    yield from kept_outputs(context, manifest, plan)  # first: Dagster wants a model's inputs before it
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", "--target", settings.dbt_target,
-                          *settings.dbt_args()],
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args(manifest),
+                          "--target", settings.dbt_target, *settings.dbt_args()],
                          context=context, raise_on_error=False)
-    yield from with_progress(invocation.stream(), build_size(), context.log.info)
+    yield from with_progress(invocation.stream(), build_size(manifest, plan), context.log.info)
     exit_code = invocation.process.wait()
     keep_partial_parse(Path(invocation.target_path))
     prune_invocation_targets(Path(invocation.target_path).parent)
@@ -148,6 +155,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     if settings.engine == "duckdb":
         with warehouse.connect(log=context.log.warning) as con:
             record_definition(con, definition)
+            record_digests(con, plan.digests)
     if settings.on_spark:  # the checks and the publication read the marts in the DuckDB warehouse
         with warehouse.connect(log=context.log.warning) as con:
             copied = copy_spark_tables(con, settings.spark_dir,
@@ -160,10 +168,26 @@ BUILT_RESOURCES = ("model", "test", "seed", "snapshot")  # what `dbt build` runs
 PROGRESS_STEPS = 10  # a line at every tenth of the build
 
 
-def build_size(project: DbtProject = dbt_project) -> int:
-    """How many models and tests a whole `dbt build` runs."""
-    manifest = json.loads(ensure_manifest(project).read_text())
-    return sum(1 for node in manifest["nodes"].values() if node["resource_type"] in BUILT_RESOURCES)
+def build_size(manifest: Mapping[str, Any], plan: BuildPlan | None = None) -> int:
+    """How many models and tests a `dbt build` runs: every one, less the models the plan keeps and the tests that
+    read only kept models."""
+    kept = set(plan.kept) if plan else set()
+    nodes = manifest["nodes"]
+    return sum(1 for uid, node in nodes.items() if node["resource_type"] in BUILT_RESOURCES and uid not in kept
+               and not (node["resource_type"] == "test" and kept and set(manifest["parent_map"][uid]) <= kept))
+
+
+def kept_outputs(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], plan: BuildPlan) -> Iterator[dg.Output]:
+    """An output for each selected model the build keeps, saying so: the steps downstream (the publication, the
+    checks that read a reference table) run on the table as the last build left it (Dagster skips a step whose
+    upstream output is missing). The models a build keeps read only kept models, so these come before any other."""
+    for uid in plan.kept:
+        key = translator.get_asset_key(manifest["nodes"][uid])
+        if key in context.selected_asset_keys:
+            yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key), metadata={
+                "rebuilt": False,
+                "kept_because": "no new, rejected or reviewed batch of the raw tables it reads since the last build",
+            })
 
 
 def with_progress(events, total: int, say) -> Iterator:
