@@ -9,10 +9,13 @@ it looks); one that reads nothing else from raw reads all of it. So a model must
 - it reads nothing from raw but the ledger, which changes every run;
 - its relation is missing from the warehouse (dropped by a batch review or a changed definition, or by hand);
 - a model it reads is built again.
-and every model is built again when a singular test (`dbt_project/tests`) changed, so that it runs once. Everything
-else is kept: the reference tables on a night that brought dossiers only, the unit reports' rules on a
-night without reports. The first build, a build after a changed definition and any build on Spark build everything.
-A kept model's tests are kept with it; a test that also reads a rebuilt model runs (dbt's `cautious` selection).
+Every model is built again when a singular test (`dbt_project/tests`) changed, so that it runs once, and when no
+batch at all came since the last build: such a run was asked for (the nothing-new check stops the nightly
+schedule's and `tthc run`'s), and it rebuilds and re-checks the whole warehouse. The first build, a build after a
+changed definition and any build on Spark build everything too.
+Everything else is kept: the reference tables on a night that brought dossiers only, the unit reports' rules on a
+night without reports. A kept model's tests are kept with it; a test that also reads a rebuilt model runs (dbt's
+`cautious` selection).
 """
 
 from __future__ import annotations
@@ -152,8 +155,10 @@ def plan_build(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], whol
     before = None if whole else recorded_digests(con)
     if before is None or before.get(TESTS) != tests:
         return BuildPlan((), digests, frozenset(set().union(*KIND_TABLES.values())))
+    changed = changed_tables(before, digests)
+    if not changed:
+        return BuildPlan((), digests, frozenset())
     present = {f"{schema}.{name}" for schema, name in con.execute(
         "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
     ).fetchall()}
-    changed = changed_tables(before, digests)
     return BuildPlan(tuple(kept_models(manifest, changed, present)), digests, frozenset(changed))

@@ -95,15 +95,17 @@ def test_a_new_batch_and_a_review_change_their_kind_and_nothing_else(ledger):
     assert changed_tables(before, kind_digests(ledger)) == KIND_TABLES["reference"]
 
 
-def test_a_build_keeps_nothing_before_digests_are_recorded_or_when_told_to_build_whole(ledger):
+def test_a_build_keeps_nothing_before_digests_are_recorded_without_a_new_batch_or_when_told_to_build_whole(ledger):
     manifest = _manifest()
     assert plan_build(ledger, manifest, whole=False, tests="t1").kept == ()  # the first build
     record_digests(ledger, {**kind_digests(ledger), TESTS: "t1"})
     ledger.execute("create schema s")
     for model in GRAPH:
         ledger.execute(f"create table s.{model} (x int)")
+    assert plan_build(ledger, manifest, whole=False, tests="t1").kept == ()  # no batch since: asked to rebuild
+    ledger.execute("insert into raw.ingestion_ledger values ('dossiers/b.csv', 'x3', 'dossiers', 'loaded', null, null, 3)")
     plan = plan_build(ledger, manifest, whole=False, tests="t1")
-    assert [uid.split(".")[-1] for uid in plan.kept] == _kept(set())
+    assert [uid.split(".")[-1] for uid in plan.kept] == _kept({"dossier_snapshots"})
     assert plan.dbt_args(manifest)[:2] == ["--exclude", " ".join(uid.split(".")[-1] for uid in plan.kept)]
     assert plan_build(ledger, manifest, whole=True, tests="t1").kept == ()
     assert plan_build(ledger, manifest, whole=False, tests="t2").kept == ()  # a changed singular test runs
