@@ -140,12 +140,12 @@ class BuildPlan:
         return cls((), {}, frozenset())
 
     def describe(self) -> str:
+        """One line for the run's log and the command line (it prints the step's lines that start "dbt build:")."""
         if not self.kept:
-            return "every model is built"
-        changed = ", ".join(sorted(self.changed)) or "none"
-        return (f"raw tables with new, rejected or reviewed batches since the last build: {changed}; {len(self.kept)} "
-                f"models that read none of them are kept as they are: "
-                f"{', '.join(uid.split('.')[-1] for uid in self.kept)}")
+            return "dbt build: every model and its tests"
+        return (f"dbt build: {len(self.kept)} models kept as they are, with their tests (they read none of the raw "
+                f"tables with new, rejected or reviewed batches since the last build: {', '.join(sorted(self.changed))}"
+                f"): {', '.join(uid.split('.')[-1] for uid in self.kept)}")
 
 
 def plan_build(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], whole: bool, tests: str) -> BuildPlan:

@@ -109,3 +109,16 @@ def test_a_build_keeps_nothing_before_digests_are_recorded_without_a_new_batch_o
     assert plan.dbt_args(manifest)[:2] == ["--exclude", " ".join(uid.split(".")[-1] for uid in plan.kept)]
     assert plan_build(ledger, manifest, whole=True, tests="t1").kept == ()
     assert plan_build(ledger, manifest, whole=False, tests="t2").kept == ()  # a changed singular test runs
+
+
+def test_the_command_line_says_which_models_a_build_keeps(ledger):
+    manifest = _manifest()
+    record_digests(ledger, {**kind_digests(ledger), TESTS: "t1"})
+    ledger.execute("insert into raw.ingestion_ledger values ('dossiers/b.csv', 'x3', 'dossiers', 'loaded', null, null, 3)")
+    ledger.execute("create schema s")
+    for model in GRAPH:
+        ledger.execute(f"create table s.{model} (x int)")
+    line = plan_build(ledger, manifest, whole=False, tests="t1").describe()
+    assert line.startswith("dbt build: 4 models kept as they are") and "raw.dossier_snapshots" in line
+    assert line.endswith("): stg_units, dim_units, stg_reports, report_rules")  # each after what it reads
+    assert plan_build(ledger, manifest, whole=True, tests="t1").describe() == "dbt build: every model and its tests"
