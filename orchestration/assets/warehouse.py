@@ -77,10 +77,10 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     return manifest
 
 
-def incremental_relations(project: DbtProject = dbt_project) -> list[str]:
+def incremental_relations(project: DbtProject = dbt_project, manifest: Mapping[str, Any] | None = None) -> list[str]:
     """The incremental models as `schema.table`: a batch review changes which rows count in the past, so these
     are dropped and the next `dbt build` rebuilds them whole (their watermark only looks forward)."""
-    manifest = json.loads(ensure_manifest(project).read_text())
+    manifest = manifest or json.loads(ensure_manifest(project).read_text())
     return sorted(f"{node['schema']}.{node['alias'] or node['name']}" for node in manifest["nodes"].values()
                   if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental")
 
@@ -133,7 +133,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     manifest = json.loads(ensure_manifest().read_text())
     # a reader holding the file: wait for it here (with a message) rather than fail inside dbt
     with warehouse.connect(log=context.log.warning) as con:
-        rebuilt = rebuild_if_changed(con, definition, incremental_relations()) if settings.engine == "duckdb" else []
+        rebuilt = rebuild_if_changed(con, definition, incremental_relations(manifest=manifest)) \
+            if settings.engine == "duckdb" else []
         plan = plan_build(con, manifest, whole=bool(rebuilt), tests=definition_digest(DBT_PROJECT_DIR, ("tests",))) \
             if settings.engine == "duckdb" else BuildPlan.everything()
     if rebuilt:
