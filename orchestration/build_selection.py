@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ingestion.ingest import KIND_FOLDERS, REFERENCE_KINDS
+from orchestration.model_definition import warehouse_relations
 
 LEDGER = "raw.ingestion_ledger"
 TESTS = "dbt tests"  # recorded beside the kinds: the digest of dbt_project/tests
@@ -126,7 +127,7 @@ class BuildPlan:
 
     kept: tuple[str, ...]  # unique ids of models kept as they are
     digests: Mapping[str, str]
-    changed: frozenset[str]  # the raw tables whose batches changed (every one for a whole build)
+    changed: frozenset[str]  # the raw tables whose batches changed (named when models are kept)
 
     def dbt_args(self, manifest: Mapping[str, Any]) -> list[str]:
         if not self.kept:
@@ -154,11 +155,8 @@ def plan_build(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], whol
     digests = {**kind_digests(con), TESTS: tests}
     before = None if whole else recorded_digests(con)
     if before is None or before.get(TESTS) != tests:
-        return BuildPlan((), digests, frozenset(set().union(*KIND_TABLES.values())))
+        return BuildPlan((), digests, frozenset())
     changed = changed_tables(before, digests)
     if not changed:
         return BuildPlan((), digests, frozenset())
-    present = {f"{schema}.{name}" for schema, name in con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
-    ).fetchall()}
-    return BuildPlan(tuple(kept_models(manifest, changed, present)), digests, frozenset(changed))
+    return BuildPlan(tuple(kept_models(manifest, changed, warehouse_relations(con))), digests, frozenset(changed))

@@ -54,14 +54,19 @@ def rebuild_if_changed(con: duckdb.DuckDBPyConnection, digest: str, incremental:
 def rebuild_whole(con: duckdb.DuckDBPyConnection, incremental: list[str]) -> list[str]:
     """Drop the incremental tables (the next build builds them whole) and forget the last publication (the next
     one writes every table): after a changed definition, and after a batch review (cli). The ones dropped."""
-    present = {f"{schema}.{table}" for schema, table in con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
-    ).fetchall()}
+    present = warehouse_relations(con)
     dropped = [relation for relation in incremental if relation in present]
     for relation in dropped:
         con.execute(f"drop table {relation}")
     forget_publication(con)
     return dropped
+
+
+def warehouse_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table and view of the warehouse as `schema.name`."""
+    return {f"{schema}.{name}" for schema, name in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    ).fetchall()}
 
 
 def record_definition(con: duckdb.DuckDBPyConnection, digest: str) -> None:

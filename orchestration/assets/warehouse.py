@@ -21,7 +21,7 @@ from typing import Any
 import dagster as dg
 from packaging.version import Version
 
-from orchestration.build_selection import BuildPlan, plan_build, record_digests
+from orchestration.build_selection import BuildPlan, plan_build, record_digests, relation
 from orchestration.check_descriptions import describe_test
 from orchestration.dagster_dbt_import import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from orchestration.gate import BLOCKING_CHECKS, check_key, is_blocking
@@ -81,7 +81,7 @@ def incremental_relations(project: DbtProject = dbt_project, manifest: Mapping[s
     """The incremental models as `schema.table`: a batch review changes which rows count in the past, so these
     are dropped and the next `dbt build` rebuilds them whole (their watermark only looks forward)."""
     manifest = manifest or json.loads(ensure_manifest(project).read_text())
-    return sorted(f"{node['schema']}.{node['alias'] or node['name']}" for node in manifest["nodes"].values()
+    return sorted(relation(node) for node in manifest["nodes"].values()
                   if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental")
 
 
