@@ -2,10 +2,11 @@
   One row: the Directive 10 window and its baseline (kpis.md).
   A month is complete when some dossier was updated after its last day, so the latest complete month is the
   month before the one holding the latest update. The window runs from the effective date to the end of that
-  month; the baseline is the `baseline_months` months before the effective date.
+  month; the baseline is the `baseline_months` months before the effective date. The latest update is read from
+  the current states (each holds its dossier's greatest updated_at): one row a dossier, not every snapshot landed.
 #}
 with latest as (
-    select max(updated_at) as as_of from {{ ref('stg_tthc__dossier_snapshots') }}
+    select max(updated_at) as as_of from {{ ref('int_dossier_current_state') }}
 ),
 
 bounds as (
