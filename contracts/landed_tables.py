@@ -283,7 +283,7 @@ INGESTION_LEDGER = RawTable(
         Column("review", "varchar", doc="held / accepted / excluded; NULL when the batch was never held."),
         Column("reviewed_at", "timestamp", doc="When an engineer accepted or excluded it."),
         # the file's size, modification and status-change times when it was read: a file whose path, size and
-        # times are unchanged is not read and hashed again (ingestion.ingest.file_signature)
+        # times are unchanged is not read and hashed again (ingestion.landing.file_signature)
         Column("file_size", "bigint"),
         Column("file_mtime_ns", "bigint"),
         Column("file_ctime_ns", "bigint"),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,15 @@ from contracts import landed_tables as spec
 from contracts.personal_data import MASK
 from contracts.vocabulary import HOLD_QUARANTINED_SHARE
 from ingestion import normalise, parsing
+from ingestion.landing import (
+    EXPORT_FOLDERS,
+    REFERENCE_FILES,
+    LedgerSeen,
+    discover,
+    file_signature,
+    landed_name,
+    sha256_of,
+)
 from ingestion.lineage import UnitValidity, lineage_errors
 from ingestion.parquet_export import APPEND_ONLY, BatchParquet
 from ingestion.pii import hmac_sql, is_personal_header, mask_ids
@@ -57,91 +64,22 @@ class Kind:
         return next(h for h, (_, req) in self.columns.items() if req)
 
 
-REFERENCE_KINDS = {
-    "units.csv": Kind("reference", spec.REFERENCE_UNITS, normalise.reference_units,
-                      file_check=lambda loaded: lineage_errors(
-                          [UnitValidity(*row) for row in loaded.select(
-                              "unit_code", "valid_from", "valid_to", pl.col("successor_code").replace("", None))
-                           .iter_rows()])),
-    "procedures.csv": Kind("reference", spec.REFERENCE_PROCEDURES, normalise.reference_procedures),
-    "targets.csv": Kind("reference", spec.REFERENCE_TARGETS, normalise.reference_targets),
-    "programmes.csv": Kind("reference", spec.REFERENCE_PROGRAMMES, normalise.reference_programmes),
-}
+# the kind of what lands at each place of the landing folder (ingestion.landing: the reference files, in the order
+# they are ingested, and the export folders)
+REFERENCE_KINDS = dict(zip(REFERENCE_FILES, (
+    Kind("reference", spec.REFERENCE_UNITS, normalise.reference_units,  # units.csv
+         file_check=lambda loaded: lineage_errors(
+             [UnitValidity(*row) for row in loaded.select(
+                 "unit_code", "valid_from", "valid_to", pl.col("successor_code").replace("", None)).iter_rows()])),
+    Kind("reference", spec.REFERENCE_PROCEDURES, normalise.reference_procedures),  # procedures.csv
+    Kind("reference", spec.REFERENCE_TARGETS, normalise.reference_targets),  # targets.csv
+    Kind("reference", spec.REFERENCE_PROGRAMMES, normalise.reference_programmes),  # programmes.csv
+), strict=True))
 DOSSIERS = Kind("dossiers", spec.DOSSIER_SNAPSHOTS, normalise.dossiers)
 UNIT_REPORTS = Kind("unit_reports", spec.UNIT_REPORTS, normalise.unit_reports)
 EXPLANATIONS = Kind("explanations", spec.EXPLANATIONS, normalise.explanations)
-LANDED_SUFFIXES = (".csv", ".xlsx")
-KIND_FOLDERS = {"dossiers": DOSSIERS, "unit_reports": UNIT_REPORTS, "explanations": EXPLANATIONS}
+KIND_FOLDERS = dict(zip(EXPORT_FOLDERS, (DOSSIERS, UNIT_REPORTS, EXPLANATIONS), strict=True))
 CODED_KINDS = (DOSSIERS.table, EXPLANATIONS.table)  # rows checked against the unit (and procedure) codes in force
-
-
-def is_landed_export(name: str) -> bool:
-    """A CSV or XLSX export by its name, not a hidden file or an office lock file (`~$...`)."""
-    return Path(name).suffix.lower() in LANDED_SUFFIXES and not name.startswith((".", "~$"))
-
-
-@dataclass(frozen=True)
-class Landed:
-    """An entry of the landing folder: a regular file to read, or one refused (a symlink, a special file)."""
-
-    path: Path
-    kind: Kind
-    refusal: str | None = None  # why it is not read; None for a regular file
-
-
-def landed_name(landing: Path, path: Path) -> str:
-    """An entry's path relative to the landing folder, as text: bytes of a name that are not UTF-8 are shown as
-    `\\xNN` escapes, so that the ledger, the logs and the terminal can all hold it."""
-    return os.fsencode(path.relative_to(landing).as_posix()).decode("utf-8", "backslashreplace")
-
-
-def refusal_of(path: Path) -> str | None:
-    """Why an entry is never read (landing.md: only regular files inside the landing folder), or None."""
-    mode = path.lstat().st_mode
-    if stat.S_ISLNK(mode):
-        target = os.fsencode(os.readlink(path)).decode("utf-8", "backslashreplace")
-        return f"symbolic link to {target}: not followed (only regular files inside the landing folder are read)"
-    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-        return "not a regular file (a pipe, socket or device): not read"
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        return ("its name is not valid UTF-8 (the bytes shown as \\xNN): not read; rename it with a UTF-8 name "
-                "(exports named on another system's code page)")
-    return None
-
-
-def _walk(root: Path, kind: Kind) -> list[Landed]:
-    """Every landed export under `root`, never following a link; links and special files are listed, refused."""
-    found = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        for name in dirs + files:  # discover() sorts what is found
-            if name.startswith("."):
-                continue
-            path = Path(folder) / name
-            refusal = refusal_of(path)
-            if refusal is not None:
-                found.append(Landed(path, kind, refusal))
-            elif name in files and is_landed_export(name):
-                found.append(Landed(path, kind))
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-    return found
-
-
-def discover(landing: Path) -> list[Landed]:
-    """Landed files in ingestion order: reference first (dossiers are checked against it), then by path."""
-    found: list[Landed] = []
-    for name, kind in REFERENCE_KINDS.items():
-        path = landing / "reference" / name
-        if path.is_symlink() or path.exists():
-            found.append(Landed(path, kind, refusal_of(path)))
-    for folder, kind in KIND_FOLDERS.items():
-        root = landing / folder
-        if root.is_symlink():
-            found.append(Landed(root, kind, refusal_of(root)))
-        elif root.is_dir():
-            found += sorted(_walk(root, kind), key=lambda entry: entry.path)
-    return found
 
 
 @dataclass
@@ -194,10 +132,6 @@ class IngestReport:
             "rows_quarantined": sum(o.rows_quarantined for o in self.outcomes),
             "duplicates_dropped": sum(o.duplicates_dropped for o in self.outcomes),
         }
-
-
-def sha256_of(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
 
 
 def first_occurrences(frame: pl.DataFrame, columns: list[str],
@@ -318,54 +252,6 @@ def _write_batches(con: duckdb.DuckDBPyConnection, kind: Kind, group: list[tuple
         parquet.publish()
 
 
-def file_signature(st: os.stat_result) -> tuple[int, int, int]:
-    """What tells a landed file's bytes changed without reading them: size, modification time and status-change
-    time. The last catches a corrected export given back the old size and time (`cp -p`, `touch -r`, a sync tool):
-    setting a file's times changes its ctime, which nothing can set back."""
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-@dataclass(frozen=True)
-class LedgerSeen:
-    """What the ledger has seen of the landing folder: every (path, sha256), the signature (file_signature) each
-    path had when it was last read (a path whose signature is unchanged is not hashed again), and each path's
-    latest batch."""
-
-    files: set[tuple[str, str]]
-    stats: dict[str, tuple[int, int, int | None]]
-    latest: dict[str, str]  # path -> sha256 of its latest ledger row
-
-    @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection) -> LedgerSeen:
-        files = set(con.execute("select file_path, sha256 from raw.ingestion_ledger").fetchall())
-        stats, latest = {}, {}
-        for path, sha, size, mtime, ctime in con.execute(
-                "select file_path, sha256, file_size, file_mtime_ns, file_ctime_ns "
-                "from raw.ingestion_ledger "
-                "qualify row_number() over (partition by file_path order by batch_seq desc) = 1").fetchall():
-            latest[path] = sha
-            if size is not None:
-                stats[path] = (size, mtime, ctime)
-        return cls(files, stats, latest)
-
-    def saw(self, rel: str, entry: Landed) -> bool:
-        """The ledger saw this entry as it is now: a refusal it reported, or a file of the same path and
-        signature (a row written before ctimes were kept compares size and time). Nothing is hashed."""
-        if entry.refusal is not None:
-            return (rel, sha256_of(entry.refusal.encode("utf-8"))) in self.files
-        recorded = self.stats.get(rel)
-        if recorded is None:
-            return False
-        now = file_signature(entry.path.stat())
-        return recorded == now if recorded[2] is not None else recorded[:2] == now[:2]
-
-
-def landing_changes(landing: Path, seen: LedgerSeen) -> list[str]:
-    """The landed entries (relative paths) that the ledger has not seen as they are now."""
-    relative = ((landed_name(landing, entry.path), entry) for entry in discover(landing))
-    return [rel for rel, entry in relative if not seen.saw(rel, entry)]
-
-
 def unsettled(paths: list[Path], settle_seconds: float) -> set[Path]:
     """The files still being written: of those modified less than `settle_seconds` ago, the ones whose size or
     modification time changes while we wait for them to reach that age (at most `settle_seconds`)."""
@@ -407,7 +293,7 @@ def ingest_landing(landing: Path, con: duckdb.DuckDBPyConnection, pii_key: bytes
     new, restat = [], []
     for i, entry in enumerate(candidates, start=1):
         report_progress("landed files checked against the ledger", i, len(candidates))  # hashed only if the ledger saw it otherwise
-        rel, kind = landed_name(landing, entry.path), entry.kind
+        rel, kind = landed_name(landing, entry.path), REFERENCE_KINDS.get(entry.place) or KIND_FOLDERS[entry.place]
         if entry.refusal is not None:
             if seen.saw(rel, entry):  # a refusal already reported
                 continue

@@ -66,20 +66,19 @@ def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: in
     from reporting.quality_page import render_quality_page
 
     con.execute(DDL)
-    recent = con.sql(f"""
+    recent = _rows(con, f"""
         select run_id, max(run_at) as run_at, count(*) as checks,
                count(*) filter (not passed and severity = 'error') as blocking_failed,
                count(*) filter (not passed and severity <> 'error') as warnings
-        from quality.check_runs group by run_id order by max(run_at) desc limit {int(runs)}""").pl()
-    latest = recent.get_column("run_id").to_list()[:1]
-    checks = con.sql("select check_name, asset, severity, passed, failed_rows, detail from quality.check_runs "
-                     "where run_id = $run_id order by passed, severity, asset, check_name",
-                     params={"run_id": latest[0] if latest else None}).pl()
-    expectations = con.sql("""
+        from quality.check_runs group by run_id order by max(run_at) desc limit {int(runs)}""")
+    checks = _rows(con, "select check_name, asset, severity, passed, failed_rows, detail from quality.check_runs "
+                        "where run_id = ? order by passed, severity, asset, check_name",
+                   [recent[0]["run_id"] if recent else None])
+    expectations = _rows(con, """
         select suite, asset, run_at, expectation, column_name, arguments, success, element_count, unexpected_count, detail
         from quality.expectation_results
         qualify run_at = max(run_at) over (partition by suite)
-        order by suite, success, expectation, column_name""").pl()
+        order by suite, success, expectation, column_name""")
     page = render_quality_page(recent, checks, expectations, generated_at=datetime.now().replace(microsecond=0),
                                descriptions=vietnamese_descriptions(project_manifest()))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,3 +86,10 @@ def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: in
     staging.write_text(page, encoding="utf-8")
     os.replace(staging, path)
     return path
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """The rows of `sql` as dicts by column name."""
+    cursor = con.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -35,7 +35,7 @@ class IngestionResult:
 
 def changed_bytes(landing, con) -> int:
     """The size of the landed files the ledger has not seen as they are now."""
-    from ingestion.ingest import LedgerSeen, landing_changes
+    from ingestion.landing import LedgerSeen, landing_changes
 
     return sum((landing / rel).stat().st_size for rel in landing_changes(landing, LedgerSeen.read(con))
                if (landing / rel).is_file())

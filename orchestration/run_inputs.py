@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.ingest import LedgerSeen, landing_changes
+from ingestion.landing import LedgerSeen, landing_changes
 from orchestration import duckdb_files
 from orchestration.check_history import DDL, append_check_rows, data_quality_page, write_data_quality_page
 from orchestration.settings import Settings
@@ -116,7 +116,7 @@ class LandingChanges:
 
 def landing_changes_now(settings: Settings) -> LandingChanges | None:
     """The landed entries the ledger has not seen as they are now, or None while a run holds the warehouse."""
-    from ingestion.ingest import discover, landed_name
+    from ingestion.landing import discover, landed_name
 
     everything = LandingChanges([landed_name(settings.landing_dir, e.path) for e in discover(settings.landing_dir)], 0)
     if not settings.warehouse.exists():

@@ -5,9 +5,9 @@ no script, no font or stylesheet from a CDN), so it opens on a machine without a
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
-
-import polars as pl
+from itertools import groupby
 
 SEVERITY_LABELS = {"error": "chặn công bố", "warn": "cảnh báo"}
 
@@ -30,40 +30,46 @@ def _state(passed: bool | None, severity: str | None = "error") -> str:
     return "fail" if severity == "error" else "warn"
 
 
-def render_quality_page(runs: pl.DataFrame, checks: pl.DataFrame, expectations: pl.DataFrame,
+Row = dict  # a row of the history tables, by column name
+
+
+def render_quality_page(runs: Sequence[Row], checks: Sequence[Row], expectations: Sequence[Row],
                         generated_at: datetime, descriptions: dict[str, str] | None = None) -> str:
     """The page, in Vietnamese: each check by what it verifies (`descriptions`: check name -> Vietnamese), its id
-    small beneath for the engineer who looks it up in Dagster or the README."""
-    latest = runs.row(0, named=True) if runs.height else None
+    small beneath for the engineer who looks it up in Dagster or the README. Rows as plain dicts (no dataframe
+    library: a run with nothing new writes this page, and its second should not go to importing one); the
+    expectations ordered by suite."""
+    latest = runs[0] if runs else None
     descriptions = descriptions or {}
 
-    def check_rows(rows: pl.DataFrame) -> str:
+    def check_rows(rows: Sequence[Row]) -> str:
         return "".join(
             f'<tr class="{_state(r["passed"], r["severity"])}" data-check="{html.escape(r["check_name"])}">'
             f'<td>{_cell(descriptions.get(r["check_name"], r["check_name"]))}'
             f'<br><code class="id">{_cell(r["check_name"])}</code></td><td><code>{_cell(r["asset"])}</code></td>'
             f'<td>{SEVERITY_LABELS.get(r["severity"], _cell(r["severity"]))}</td><td class="badge">{_cell(r["passed"])}</td>'
             f'<td class="num">{_cell(r["failed_rows"])}</td><td class="detail">{_cell(r["detail"])}</td></tr>'
-            for r in rows.iter_rows(named=True))
+            for r in rows)
 
     header = ('<thead><tr><th>Kiểm tra</th><th>Bảng</th><th>Mức độ</th><th>Kết quả</th><th>Số dòng lỗi</th>'
               '<th>Chi tiết kỹ thuật</th></tr></thead>')
-    passed = checks.filter(pl.col("passed"))
-    not_passed = checks.filter(~pl.col("passed"))
+    passed = [r for r in checks if r["passed"]]
+    not_passed = [r for r in checks if not r["passed"]]
     suites = []
-    for (suite,), rows in expectations.group_by("suite", maintain_order=True):
-        first = rows.row(0, named=True)
-        failed = rows.filter(~pl.col("success")).height
+    for suite, group in groupby(expectations, key=lambda r: r["suite"]):
+        rows = list(group)
+        first = rows[0]
+        failed = sum(1 for r in rows if not r["success"])
         body = "".join(
             f'<tr class="{_state(r["success"])}" data-expectation="{html.escape(r["expectation"])}">'
             f'<td>{_cell(r["expectation"])}</td><td>{_cell(r["column_name"])}</td>'
             f'<td class="args">{_cell(r["arguments"])}</td><td class="badge">{_cell(r["success"])}</td>'
             f'<td class="num">{_cell(r["element_count"])}</td><td class="num">{_cell(r["unexpected_count"])}</td>'
             f'<td class="detail">{_cell(r["detail"])}</td></tr>'
-            for r in rows.iter_rows(named=True))
+            for r in rows)
         suites.append(
             f'<section class="suite" id="suite-{html.escape(suite)}"><h3>{html.escape(suite)} '
-            f'<span class="{"fail" if failed else "pass"}">{rows.height - failed}/{rows.height} kỳ vọng đạt</span></h3>'
+            f'<span class="{"fail" if failed else "pass"}">{len(rows) - failed}/{len(rows)} kỳ vọng đạt</span></h3>'
             f'<p class="note">Bảng <code>{html.escape(first["asset"])}</code>, kiểm tra lúc {_cell(first["run_at"])}</p>'
             f'<table><thead><tr><th>Kỳ vọng</th><th>Cột</th><th>Tham số</th><th>Kết quả</th><th>Số dòng</th>'
             f'<th>Dòng không đạt</th><th>Chi tiết</th></tr></thead><tbody>{body}</tbody></table></section>')
@@ -71,7 +77,7 @@ def render_quality_page(runs: pl.DataFrame, checks: pl.DataFrame, expectations: 
         f'<tr class="{"fail" if r["blocking_failed"] else ("warn" if r["warnings"] else "pass")}">'
         f'<td>{_cell(r["run_at"])}</td><td><code>{_cell(r["run_id"])}</code></td><td class="num">{_cell(r["checks"])}</td>'
         f'<td class="num">{_cell(r["blocking_failed"])}</td><td class="num">{_cell(r["warnings"])}</td></tr>'
-        for r in runs.iter_rows(named=True))
+        for r in runs)
     if latest:
         summary = (f'Lần chạy gần nhất <code>{_cell(latest["run_id"])}</code> lúc {_cell(latest["run_at"])}: '
                    f'{latest["checks"]} kiểm tra, {latest["blocking_failed"]} kiểm tra chặn không đạt, '
@@ -87,9 +93,9 @@ def render_quality_page(runs: pl.DataFrame, checks: pl.DataFrame, expectations: 
 kiểm tra của kho dữ liệu (quality.check_runs, quality.expectation_results).</p></header>
 <main>
 <h2>Các kiểm tra của lần chạy gần nhất</h2>
-<h3>Không đạt ({not_passed.height})</h3>
+<h3>Không đạt ({len(not_passed)})</h3>
 <table id="checks-failed">{header}<tbody>{check_rows(not_passed)}</tbody></table>
-<details><summary>Đạt ({passed.height})</summary>
+<details><summary>Đạt ({len(passed)})</summary>
 <table id="checks-passed">{header}<tbody>{check_rows(passed)}</tbody></table></details>
 <h2>Bộ kỳ vọng về dữ liệu (Great Expectations, lần kiểm tra gần nhất của mỗi bộ)</h2>
 {"".join(suites) or '<p class="note">Chưa có bộ kỳ vọng nào được kiểm tra.</p>'}

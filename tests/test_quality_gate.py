@@ -219,13 +219,13 @@ def test_a_held_batch_blocks_every_run_until_an_engineer_excludes_or_accepts_it(
 def _landing_people(landing: Path) -> tuple[set[str], set[str]]:
     """Every applicant id and every person's name (applicant, staff) that the landing's dossier exports hold."""
     from contracts.vocabulary import label_key
-    from ingestion.ingest import DOSSIERS, discover
+    from ingestion.landing import discover
     from ingestion.readers import SOURCE_ROW, RejectedFile, read_landed
 
     people = {label_key(h) for h in ("Chủ hồ sơ", "Cán bộ tiếp nhận")}
     ids, names = set(), set()
     for entry in discover(landing):
-        if entry.kind != DOSSIERS or entry.refusal:
+        if entry.place != "dossiers" or entry.refusal:
             continue
         try:
             table = read_landed(entry.path, entry.path.read_bytes(), "Mã hồ sơ")
