@@ -114,7 +114,11 @@ def main() -> None:
     # with its modification time: a day's export lands hours before the nightly run, which would otherwise wait for
     # a file copied in just before it to settle (TTHC_SETTLE_SECONDS, less the run's start-up)
     shutil.copy2(last_day, target)
+    # and on a warehouse written back to disk, as the last night's run left it: otherwise the first checkpoint's
+    # fsync waits for the pages the run just before wrote (seconds at 10M, benchmarks/README.md)
+    os.sync()
     results["nightly"] = run("nightly", [tthc, "run"], env, work / "nightly.out")
+    os.sync()
     results["no_op"] = run("no-op", [tthc, "run"], env)
     target.unlink()  # the landing is kept without its last day, for the next benchmark
     floor = results["floor"]["wall_seconds"]
