@@ -93,10 +93,10 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
         workers = unit_workers(marts)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 \
                 else contextlib.nullcontext() as pool:
-            # the unit workbooks in `workers` processes, each reading the published file itself, while this one
-            # writes the province workbook and the dashboard
-            shares = [pool.submit(write_unit_workbooks, published, marts.month, staging, unit_codes[n::workers],
-                                  marts.provisional, marts.programme.code if marts.programme else None, limits)
+            # the unit workbooks in `workers` processes, given the marts as this one read them (pickled: a tenth of
+            # the time reading the published file again takes), while this one writes the province workbook and
+            # the dashboard
+            shares = [pool.submit(write_unit_workbooks, marts, staging, unit_codes[n::workers])
                       for n in range(workers)] if pool else []
             province = write_province_workbook(marts, staging / province_workbook_name(marts.month, marts.provisional))
             dashboard = write_dashboard(marts, staging / "dashboard.html")
@@ -107,7 +107,7 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
                     if progress:
                         progress("unit workbooks", done, len(unit_codes))
             else:
-                _write_unit_workbooks(marts, staging, unit_codes, progress)
+                write_unit_workbooks(marts, staging, unit_codes, progress)
         written = [staging / "don_vi" / unit_workbook_name(code) for code in unit_codes]
         write_manifest(staging, [province, dashboard, *written])
         keep_what_the_pack_did_not_write(target, staging)
@@ -120,26 +120,21 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
                       provisional=marts.provisional)
 
 
-# Above this many listed rows (overdue, unexplained, discrepancies: most of a pack's cells), the unit workbooks are
-# written by two processes; below it the processes' start-up costs about what they save (benchmarks/README.md).
+# Above this many listed rows (overdue, unexplained, discrepancies, the dossiers that cost 766 points: most of a
+# pack's cells), the unit workbooks are written by two processes; below it the processes' start-up costs about what
+# they save (benchmarks/README.md).
 PARALLEL_ABOVE_ROWS = 20_000
 
 
 def unit_workers(marts: PublishedMarts) -> int:
     rows = marts.overdue.height + marts.unexplained.height + marts.discrepancies.height
+    rows += marts.index766_losses.height if marts.index766_losses is not None else 0
     return min(2, os.cpu_count() or 1) if rows > PARALLEL_ABOVE_ROWS else 1
 
 
-def write_unit_workbooks(published: Path, month: date, folder: Path, unit_codes: list[str],
-                         provisional: bool = False, programme: str | None = None,
-                         limits: DuckDBLimits | None = None) -> list[Path]:
-    """In a worker process: the workbooks of `unit_codes`, from the published file read again."""
-    marts = read_published(published, month, provisional, programme, limits)
-    return _write_unit_workbooks(marts, folder, unit_codes)
-
-
-def _write_unit_workbooks(marts: PublishedMarts, folder: Path, unit_codes: list[str],
-                          progress: Progress | None = None) -> list[Path]:
+def write_unit_workbooks(marts: PublishedMarts, folder: Path, unit_codes: list[str],
+                         progress: Progress | None = None) -> list[Path]:
+    """The workbooks of `unit_codes` (in a worker process, or in the pack's own)."""
     units = marts.units.filter(pl.col("unit_code").is_in(unit_codes)).to_dicts()
     unit_month = marts.unit_month.partition_by("unit_code", as_dict=True)
     overdue = marts.overdue.partition_by("unit_code", as_dict=True)

@@ -387,6 +387,25 @@ def test_unit_workbooks_written_by_two_processes_are_the_bytes_one_process_write
     assert all(_contents(alone.folder / f) == _contents(shared.folder / f) for f in files)
 
 
+def test_the_dossiers_that_cost_766_points_count_toward_writing_the_unit_workbooks_in_two_processes(pack_run,
+                                                                                                      monkeypatch):
+    """Most of a unit workbook's cells are now its 766 sheet's list: a pack of few overdue or unexplained dossiers
+    but many losses is written by two processes too (at 1M dossiers: 6k listed rows, 22k losses)."""
+    import dataclasses
+
+    import reporting.pack as pack
+    from reporting.published import read_published
+
+    published, _ = pack_run
+    marts = read_published(published, date(2023, 10, 1))
+    listed = marts.overdue.height + marts.unexplained.height + marts.discrepancies.height
+    assert marts.index766_losses is not None and marts.index766_losses.height > 0
+    monkeypatch.setattr(pack, "PARALLEL_ABOVE_ROWS", listed)
+    monkeypatch.setattr(pack.os, "cpu_count", lambda: 2)
+    assert pack.unit_workers(marts) == 2
+    assert pack.unit_workers(dataclasses.replace(marts, index766_losses=marts.index766_losses.clear())) == 1
+
+
 def _contents(path: Path) -> dict[str, bytes]:
     """A file's bytes; a workbook's parts but the one with the time it was written (docProps/core.xml)."""
     import zipfile
