@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 REFERENCE_FOLDER = "reference"
-# the reference files, in the order they are ingested (units first: the others are checked against them)
+# the reference files, in the order they are ingested
 REFERENCE_FILES = ("units.csv", "procedures.csv", "targets.csv", "programmes.csv")
 EXPORT_FOLDERS = ("dossiers", "unit_reports", "explanations")  # the exports, each in its folder
 LANDED_SUFFIXES = (".csv", ".xlsx")
