@@ -19,7 +19,7 @@ from contracts.vocabulary import INDICATORS
 from reporting.labels import INDICATOR_LABELS, LEVELS, MEETS_LABELS
 from reporting.labels import LEVEL_LABELS as LEVEL_NAMES
 from reporting.published import choose_programme, open_published, scored_programmes
-from storage.duckdb_connection import DuckDBLimits
+from storage.duckdb_connection import DuckDBLimits, fetch_dicts
 
 LEVEL_ORDER = {level: n for n, level in enumerate(LEVELS)}
 INDICATOR_ORDER = {indicator: n for n, indicator in enumerate(INDICATORS)}
@@ -51,20 +51,18 @@ def scorecard_rows(published: Path, programme: str, limits: DuckDBLimits | None 
     """(level rows, unit rows, (indicator, level) -> (units meeting, units total)) of a programme, from the
     published file; rows in the contract's order of indicators, then levels, then units."""
     with open_published(published, limits) as con:
-        rows = con.execute(
-            "select s.*, u.unit_name from marts.programme_scorecard s "
-            "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
-            "where s.programme_code = ? and s.scope in ('unit', 'level') order by unit_code nulls first",
-            [programme]).fetchall()
-        names = [d[0] for d in con.description]
+        records = fetch_dicts(
+            con, "select s.*, u.unit_name from marts.programme_scorecard s "
+                 "left join (select distinct unit_code, unit_name from marts.unit_lineage) u using (unit_code) "
+                 "where s.programme_code = ? and s.scope in ('unit', 'level') order by unit_code nulls first",
+            [programme])
         summary = con.execute(
             "select indicator, level, units_meeting_target, units_total from marts.programme_summary "
             "where programme_code = ?", [programme]).fetchall()
-        if not rows:
+        if not records:
             known = [c for (c,) in con.execute(
                 "select distinct programme_code from marts.programme_scorecard order by 1").fetchall()]
             raise LookupError(f"no programme {programme!r} in {published}; scored programmes: {', '.join(known) or 'none'}")
-    records = [dict(zip(names, r, strict=False)) for r in rows]
     levels = sorted((r for r in records if r["scope"] == "level"),
                     key=lambda r: (INDICATOR_ORDER.get(r["indicator"], 99), LEVEL_ORDER.get(r["level"], 9)))
     units = sorted((r for r in records if r["scope"] == "unit"),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from storage.duckdb_connection import fetch_dicts
+
 DDL = """
 create schema if not exists quality;
 create table if not exists quality.check_runs (
@@ -66,15 +68,15 @@ def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: in
     from reporting.quality_page import render_quality_page
 
     con.execute(DDL)
-    recent = _rows(con, f"""
+    recent = fetch_dicts(con, f"""
         select run_id, max(run_at) as run_at, count(*) as checks,
                count(*) filter (not passed and severity = 'error') as blocking_failed,
                count(*) filter (not passed and severity <> 'error') as warnings
         from quality.check_runs group by run_id order by max(run_at) desc limit {int(runs)}""")
-    checks = _rows(con, "select check_name, asset, severity, passed, failed_rows, detail from quality.check_runs "
-                        "where run_id = ? order by passed, severity, asset, check_name",
-                   [recent[0]["run_id"] if recent else None])
-    expectations = _rows(con, """
+    checks = fetch_dicts(con, "select check_name, asset, severity, passed, failed_rows, detail "
+                              "from quality.check_runs where run_id = ? order by passed, severity, asset, check_name",
+                         [recent[0]["run_id"] if recent else None])
+    expectations = fetch_dicts(con, """
         select suite, asset, run_at, expectation, column_name, arguments, success, element_count, unexpected_count, detail
         from quality.expectation_results
         qualify run_at = max(run_at) over (partition by suite)
@@ -88,8 +90,3 @@ def write_data_quality_page(con: duckdb.DuckDBPyConnection, path: Path, runs: in
     return path
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    """The rows of `sql` as dicts by column name."""
-    cursor = con.execute(sql, params or [])
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -51,3 +51,10 @@ def connect(database: Path | str = ":memory:", limits: DuckDBLimits | None = Non
     if limits.temp_directory is not None:
         limits.temp_directory.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(database), read_only=read_only, config=limits.config())
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    """The rows of `sql` as dicts by column name."""
+    cursor = con.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
