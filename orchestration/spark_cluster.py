@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from orchestration.settings import DEFAULT_SPARK_HOST, DEFAULT_SPARK_MASTER_PORT, DEFAULT_SPARK_PORT
+from storage.processes import process_alive
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
@@ -70,7 +71,7 @@ class ClusterState:
     logs: dict[str, str] = field(default_factory=dict)
 
     def alive(self) -> dict[str, int]:
-        return {name: pid for name, pid in self.pids.items() if _alive(pid)}
+        return {name: pid for name, pid in self.pids.items() if process_alive(pid)}
 
 
 def spark_home() -> Path:
@@ -97,19 +98,6 @@ def port_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
         return True
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie (exited, not yet reaped by its parent) is not alive
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    return True
 
 
 def read_state(spark_dir: Path) -> ClusterState | None:
@@ -261,17 +249,17 @@ def stop(spark_dir: Path, timeout: float = 30.0) -> list[str]:
     stopped = []
     for name in order:
         pid = state.pids[name]
-        if not _alive(pid):
+        if not process_alive(pid):
             continue
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig)
             deadline = time.monotonic() + wait
-            while _alive(pid) and time.monotonic() < deadline:
+            while process_alive(pid) and time.monotonic() < deadline:
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
                 time.sleep(0.2)
-            if not _alive(pid):
+            if not process_alive(pid):
                 break
         stopped.append(name)
     (spark_dir / "cluster" / STATE_FILE).unlink(missing_ok=True)

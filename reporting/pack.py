@@ -23,6 +23,7 @@ from reporting.labels import PROVISIONAL_SUFFIX
 from reporting.published import PublishedMarts, read_published
 from reporting.workbooks import write_province_workbook, write_unit_workbook
 from storage.duckdb_connection import DuckDBLimits
+from storage.processes import process_alive
 
 Progress = Callable[[str, int, int], None]
 
@@ -217,15 +218,5 @@ def remove_abandoned(reports: Path) -> None:
     (`.<YYYY-MM>.<pid>.tmp`, `.old`), never another hidden file of the folder."""
     for path in reports.iterdir():
         found = ABANDONED.match(path.name)
-        if found and path.is_dir() and not path.is_symlink() and not _alive(int(found.group(2))):
+        if found and path.is_dir() and not path.is_symlink() and not process_alive(int(found.group(2))):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -426,3 +426,26 @@ def test_the_scorecard_shows_landing_text_without_control_characters_or_markup(p
     monkeypatch.setenv("TTHC_PUBLISHED", str(published))  # a file named like the schema: attached under an alias
     done = CliRunner().invoke(cli, ["scorecard", "--programme", "ct10_2023"])
     assert done.exit_code == 0 and "Chỉ thị 10" in done.output, done.output
+
+
+def test_staging_folders_of_a_report_pack_are_removed_once_their_process_has_exited(tmp_path):
+    """A pack's staging folder is left behind when its process dies; the next pack removes it once that process is
+    gone, and also when it has exited but is not yet reaped (a zombie), never while it runs (storage/processes.py)."""
+    from reporting.pack import remove_abandoned
+    from storage.processes import process_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert process_alive(os.getpid()) and process_alive(child.pid)
+    for pid in (os.getpid(), child.pid):
+        (tmp_path / f".2023-10.{pid}.tmp").mkdir()
+    remove_abandoned(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {f".2023-10.{os.getpid()}.tmp", f".2023-10.{child.pid}.tmp"}
+    child.stdin.close()  # it exits, and stays a zombie until it is waited for
+    deadline = time.monotonic() + 30
+    while process_alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process_alive(child.pid) and Path(f"/proc/{child.pid}").exists()  # exited, not reaped: a zombie
+    remove_abandoned(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [f".2023-10.{os.getpid()}.tmp"]
+    child.wait()
+    assert not process_alive(child.pid)

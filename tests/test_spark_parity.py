@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from orchestration.assets.publication import PUBLISHED_TABLES
+from storage.processes import process_alive
 
 from .conftest import run_whole_job
 
@@ -64,7 +65,7 @@ def spark_cluster(spark_dir):
         yield {"TTHC_ENGINE": "spark_cluster", "TTHC_SPARK_PORT": str(spec.thrift_port)}, state
     finally:
         cluster.stop(spark_dir)
-    assert cluster.read_state(spark_dir) is None and not [p for p in state.pids.values() if cluster._alive(p)]
+    assert cluster.read_state(spark_dir) is None and not [p for p in state.pids.values() if process_alive(p)]
 
 
 @pytest.fixture(scope="module", params=["spark", "spark_cluster"])

@@ -18,7 +18,6 @@ from contracts.personal_data import PERSONAL_DATA_COLUMNS
 from orchestration import duckdb_files
 from orchestration.check_history import DDL as CHECK_HISTORY_DDL
 from orchestration.data_dictionary import write_data_dictionary
-from orchestration.dead_runs import process_start_ticks
 from orchestration.history import recorded
 from orchestration.publication_plan import WATERMARK, Plan, columns_of, plan, read_state, record_state
 from orchestration.published_docs import (
@@ -34,6 +33,7 @@ from orchestration.run_inputs import mark_completed
 from orchestration.settings import Settings
 from reporting.published import open_published, report_month
 from storage.duckdb_connection import DuckDBLimits
+from storage.processes import process_alive
 
 PUBLISHED_TABLES = {
     # published table -> warehouse relation
@@ -82,7 +82,7 @@ def remove_stale_staging_files(published: Path) -> list[Path]:
     for folder in (published.parent, parquet_folder(published), *month_folders):
         for path in [*folder.glob(".*.tmp"), *folder.glob(".*.tmp.wal")]:
             pid = path.name.removesuffix(".wal").removesuffix(".tmp").rsplit(".", 1)[-1]
-            if pid.isdigit() and process_start_ticks(int(pid)) is None:
+            if pid.isdigit() and not process_alive(int(pid)):
                 path.unlink(missing_ok=True)
                 stale.append(path)
     return stale
