@@ -44,14 +44,14 @@ def changed_bytes(landing, con) -> int:
 def unvalidated_batches(con, table: str) -> list[str]:
     """The loaded batches of a raw table that no suite has validated yet, in loading order: this run's, and any
     that a run killed between writing and validating them left behind."""
+    from ingestion.ingest import KIND_FOLDERS
+
+    kind = next(kind.name for kind in KIND_FOLDERS.values() if kind.table == table)  # the ledger's name for it
     return [sha for (sha,) in con.execute(
         "select l.sha256 from raw.ingestion_ledger l where l.status = 'loaded' and l.kind = ? "
         "and coalesce(l.review, '') <> 'excluded' "
         "and not exists (select 1 from raw.batch_validations v where v.batch_id = l.sha256 and v.kind = ?) "
-        "order by l.batch_seq", [KIND_OF_TABLE[table], table]).fetchall()]
-
-
-KIND_OF_TABLE = {"dossier_snapshots": "dossiers", "unit_reports": "unit_reports"}  # raw table -> ledger kind
+        "order by l.batch_seq", [kind, table]).fetchall()]
 
 
 def validate_new_batches(con, run_at: datetime, log: Callable[[str], None]) -> dict:
