@@ -14,18 +14,16 @@ import socket
 
 import dagster as dg
 
+from storage.processes import process_stat
+
 PID_TAG, STARTED_TAG, HOST_TAG = "tthc/pid", "tthc/pid_started", "tthc/host"
 UNFINISHED = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
 def process_start_ticks(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (/proc), which tells a reused pid apart; None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            stat = handle.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command name
+    stat = process_stat(pid)
+    return stat[19] if stat else None  # field 22, counted after the command name
 
 
 def tag_run_with_this_process(instance: dg.DagsterInstance, run_id: str) -> None:

@@ -7,6 +7,16 @@ import os
 from pathlib import Path
 
 
+def process_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): the state
+    first, then field 4 on; None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
 def process_alive(pid: int) -> bool:
     """The process exists and has not exited: a zombie (exited, not yet reaped by its parent) is not alive."""
     try:
@@ -16,5 +26,6 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # another user's
     with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        stat = process_stat(pid)
+        return stat is None or stat[0] != "Z"  # where /proc cannot tell, the signal's answer stands
     return True

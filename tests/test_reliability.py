@@ -449,3 +449,28 @@ def test_staging_folders_of_a_report_pack_are_removed_once_their_process_has_exi
     assert [p.name for p in tmp_path.iterdir()] == [f".2023-10.{os.getpid()}.tmp"]
     child.wait()
     assert not process_alive(child.pid)
+
+
+def test_a_process_is_read_from_proc_whatever_its_command_name():
+    """A command name may hold spaces and parentheses (/proc/<pid>/stat writes it between parentheses): its state and
+    start time are still read, so a run's process and a pack's owner are told alive or gone rightly."""
+    from orchestration.dead_runs import process_start_ticks
+    from storage.processes import process_alive, process_stat
+
+    name = "tthc) Z 1 2"  # the name a naive split would read a zombie's state from
+    child = subprocess.Popen([sys.executable, "-c", "import ctypes, sys; "  # PR_SET_NAME: the command name
+                              f"ctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0); sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child.pid}/comm").read_text().strip() != name and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Path(f"/proc/{child.pid}/comm").read_text().strip() == name
+        assert process_stat(child.pid)[0] in "RSD" and process_alive(child.pid)
+        started = process_start_ticks(child.pid)
+        assert started is not None and started.isdigit() and started != process_start_ticks(os.getpid())
+    finally:
+        child.stdin.close()
+        child.wait()
+    assert process_stat(child.pid) is None and process_start_ticks(child.pid) is None
+    assert not process_alive(child.pid)
