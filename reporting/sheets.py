@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from reporting.labels import PROVISIONAL_MARK
+from reporting.cell_xml import ListSheet, rows_xml
+from reporting.labels import NOT_APPLICABLE, PROVISIONAL_MARK
 
 # what each column kind is written as: the Excel number format ("" for text)
 NUMBER_FORMATS = {
@@ -51,9 +53,15 @@ class Column:
         return len(str(value))
 
 
+class Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook whose sheets take a table's rows as one block of XML (cell_xml.ListSheet)."""
+
+    worksheet_class = ListSheet
+
+
 def new_workbook(path: Path) -> xlsxwriter.Workbook:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+    return Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
                                            "strings_to_urls": False, "default_date_format": "dd/mm/yyyy",
                                            "in_memory": True})
 
@@ -78,8 +86,9 @@ class Styles:
         self.centred = book.add_format({"align": "center"})
         self.cells = {kind: book.add_format({"num_format": fmt} if fmt else {}) for kind, fmt in NUMBER_FORMATS.items()}
 
-
-NOT_APPLICABLE = "–"  # a rate with no dossier in its denominator (a unit with no fee-bearing dossier)
+    def cell_formats(self) -> dict[str, int]:
+        """The cell formats' indexes as cell_xml writes them: one per column kind, and "na" for "–"."""
+        return {**{kind: fmt._get_xf_index() for kind, fmt in self.cells.items()}, "na": self.centred._get_xf_index()}
 
 
 def write_cell(sheet, styles: Styles, row: int, col: int, value, kind: str = "text") -> None:
@@ -108,27 +117,40 @@ def write_title(sheet, styles: Styles, lines: list[str]) -> int:
     return len(lines) + 1
 
 
-def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], rows: list[tuple],
+WIDTH_FROM_ROWS = 500  # widths from the first rows, like Excel's own autofit on a large sheet
+
+
+def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], rows: list[tuple] | pl.DataFrame,
                 first_col: int = 0, freeze_cols: int = 0, min_widths: dict[int, int] | None = None) -> range:
-    """Header at `header_row`, rows below; fits widths, freezes the header, sets the autofilter and the print
-    setup. Returns the sheet rows of the data."""
+    """Header at `header_row`, rows below (tuples, or a frame whose columns are `columns`: a frame's rows go into
+    the sheet as one block of XML when they can, `cell_xml`, and must be the sheet's last); fits widths, freezes
+    the header, sets the autofilter and the print setup. Returns the sheet rows of the data."""
     widths = [max(len(c.header) * 0.7 if len(c.header) > 14 else len(c.header), 6) for c in columns]
     sheet.set_row(header_row, 32)  # two lines of a wrapped header
     for offset, column in enumerate(columns):
         sheet.write_string(header_row, first_col + offset, column.header, styles.header)
-    for r, values in enumerate(rows, start=header_row + 1):
+    n_rows = len(rows)
+    block = rows_xml(rows, [c.kind for c in columns], styles.cell_formats(), header_row + 1, first_col) \
+        if isinstance(rows, pl.DataFrame) and isinstance(sheet, ListSheet) else None
+    if block is not None:
+        sheet.write_block(header_row + 1, first_col, n_rows, len(columns), block)
+    listed = rows.rows() if isinstance(rows, pl.DataFrame) and block is None else rows
+    if block is None:
+        for r, values in enumerate(listed, start=header_row + 1):
+            for offset, (column, value) in enumerate(zip(columns, values, strict=True)):
+                write_cell(sheet, styles, r, first_col + offset, value, column.kind)
+    sample = rows.head(WIDTH_FROM_ROWS).rows() if block is not None else listed[:WIDTH_FROM_ROWS]
+    for values in sample:
         for offset, (column, value) in enumerate(zip(columns, values, strict=True)):
-            write_cell(sheet, styles, r, first_col + offset, value, column.kind)
-            if r - header_row <= 500:  # widths from the first rows, like Excel's own autofit on a large sheet
-                widths[offset] = max(widths[offset], column.display_width(value))
+            widths[offset] = max(widths[offset], column.display_width(value))
     for offset, width in enumerate(widths):
         width = max(width, (min_widths or {}).get(offset, 0))
         sheet.set_column(first_col + offset, first_col + offset, min(60, width + 2))
-    last_row = header_row + max(len(rows), 1)
+    last_row = header_row + max(n_rows, 1)
     sheet.autofilter(header_row, first_col, last_row, first_col + len(columns) - 1)
     sheet.freeze_panes(header_row + 1, freeze_cols)
     print_setup(sheet, header_row)
-    return range(header_row + 1, header_row + 1 + len(rows))
+    return range(header_row + 1, header_row + 1 + n_rows)
 
 
 def print_setup(sheet, last_title_row: int) -> None:

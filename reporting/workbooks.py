@@ -157,9 +157,10 @@ def _unexplained_sheet(book, styles: Styles, unexplained: pl.DataFrame, marts: P
     write_table(sheet, styles, header_row,
                 [Column("Mã hồ sơ"), Column("Mã TTHC"), Column("Ngày hẹn trả", "datetime"),
                  Column("Ngày kết thúc xử lý", "datetime"), Column("Tình trạng"), Column("Số ngày trễ", "count")],
-                [(r["dossier_code"], r["procedure_code"], r["due_at"], r["finished_at"],
-                  "Đang xử lý" if r["is_open"] else "Đã giải quyết", r["days_late"])
-                 for r in listed.head(UNEXPLAINED_LISTED).iter_rows(named=True)], freeze_cols=1)
+                listed.head(UNEXPLAINED_LISTED).select(
+                    "dossier_code", "procedure_code", "due_at", "finished_at",
+                    pl.when(pl.col("is_open")).then(pl.lit("Đang xử lý")).otherwise(pl.lit("Đã giải quyết")),
+                    "days_late"), freeze_cols=1)
 
 
 def summary_rows(marts: PublishedMarts) -> list[dict]:
@@ -341,9 +342,14 @@ def _overdue_sheet(book, styles: Styles, overdue: pl.DataFrame, marts: Published
                 [Column("Mã hồ sơ"), Column("Mã đơn vị"), Column("Tên đơn vị"), Column("Cấp"), Column("Mã TTHC"),
                  Column("Trạng thái"), Column("Ngày tiếp nhận", "datetime"), Column("Ngày hẹn trả", "datetime"),
                  Column("Số ngày quá hạn", "count")],
-                [(r["dossier_code"], r["unit_code"], r["unit_name"], LEVEL_LABELS.get(r["level"], r["level"]),
-                  r["procedure_code"], STATUS_LABELS.get(r["status"], str(r["status"])), r["received_at"], r["due_at"],
-                  r["days_overdue"]) for r in overdue.iter_rows(named=True)], freeze_cols=1)
+                overdue.select("dossier_code", "unit_code", "unit_name", labelled("level", LEVEL_LABELS),
+                               "procedure_code", labelled("status", STATUS_LABELS), "received_at", "due_at",
+                               "days_overdue"), freeze_cols=1)
+
+
+def labelled(column: str, labels: dict[str, str]) -> pl.Expr:
+    """A code column as its label, a code without one as itself (a list's `labels.get(code, code)`)."""
+    return pl.col(column).cast(pl.String).replace(labels)
 
 
 def _discrepancy_sheet(book, styles: Styles, discrepancies: pl.DataFrame, marts: PublishedMarts, title: str) -> None:
@@ -468,8 +474,8 @@ def _index766_sheet(book, styles: Styles, marts: PublishedMarts, unit_code: str,
     sheet.write_string(row, 0, f"Hồ sơ làm mất điểm tháng {marts.month_label}: {total} hồ sơ{listed}, hồ sơ lấy lại "
                                "được nhiều điểm nhất trước", styles.title)
     header_row = row + 1
-    data = [(r["dossier_code"], r["procedure_code"], METRIC_LABELS.get(r["metric"], r["metric"]), r["reason"],
-             r["points_if_passed"]) for r in losses.iter_rows(named=True)]
+    data = losses.select("dossier_code", "procedure_code", labelled("metric", METRIC_LABELS), "reason",
+                         "points_if_passed")
     write_table(sheet, styles, header_row, [Column("Mã hồ sơ"), Column("Mã thủ tục"), Column("Tiêu chí"),
                                             Column("Lý do mất điểm"), Column("Điểm có thể lấy lại", "gain")],
                 data, min_widths={0: 22, 3: 40})
