@@ -1,12 +1,12 @@
 """A table's rows as worksheet XML made by polars in one pass, for the long lists of the report pack.
 
-XlsxWriter spends about 15 µs of Python on each cell (checking it, storing it, writing its XML at close): at 10M
-dossiers the pack's lists hold about 600k cells, most of the nightly pack's time. Here a frame's rows become one
-block of `<row>` elements, written as `sheets.write_cell` writes each value (a text as text, a date as Excel's
-serial number, a rate with no value as "–", the same cell formats), but with inline strings rather than the shared
-string table (both are standard; XlsxWriter's own constant_memory mode writes inline strings too). A frame with a
-value this cannot write as write_cell would (a control character, a text longer than a cell holds, a time zone, a
-boolean, NaN) gets None, and the caller writes it cell by cell.
+XlsxWriter's Python runs for each cell twice (storing it, then writing its XML at close): at 10M dossiers the pack's
+lists hold about 600k cells, and that was about a quarter of writing the unit workbooks (benchmarks/README.md).
+Here a frame's rows become one block of `<row>` elements, written as `sheets.write_cell` writes each value (a text
+as text, a date as Excel's serial number, a rate with no value as "–", the same cell formats), but with inline
+strings rather than the shared string table (both are standard; XlsxWriter's own constant_memory mode writes inline
+strings too). A frame with a value this cannot write as write_cell would (a control character, a text longer than a
+cell holds, a time zone, a boolean, NaN) gets None, and the caller writes it cell by cell.
 """
 
 from __future__ import annotations

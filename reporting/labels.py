@@ -6,8 +6,8 @@ from __future__ import annotations
 from contracts.rules import rules
 from contracts.vocabulary import STATUS_LABELS
 
-# A pack for a month that is not complete yet (its data may still change): said on every sheet, page and name.
 NOT_APPLICABLE = "–"  # a rate with no dossier in its denominator (a unit with no fee-bearing dossier)
+# A pack for a month that is not complete yet (its data may still change): said on every sheet, page and name.
 PROVISIONAL_MARK = "TẠM TÍNH (tháng chưa đủ số liệu)"
 PROVISIONAL_SUFFIX = "_tam_tinh"
 

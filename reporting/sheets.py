@@ -61,9 +61,8 @@ class Workbook(xlsxwriter.Workbook):
 
 def new_workbook(path: Path) -> xlsxwriter.Workbook:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                           "strings_to_urls": False, "default_date_format": "dd/mm/yyyy",
-                                           "in_memory": True})
+    return Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                                "default_date_format": "dd/mm/yyyy", "in_memory": True})
 
 
 class Styles:
@@ -118,12 +117,15 @@ def write_title(sheet, styles: Styles, lines: list[str]) -> int:
 
 
 WIDTH_FROM_ROWS = 500  # widths from the first rows, like Excel's own autofit on a large sheet
+# a frame of at least this many rows is written as one block of XML: below it, the block's fixed cost (about 2.5 ms
+# of polars a table) is more than XlsxWriter's cells cost (benchmarks/README.md)
+BLOCK_FROM_ROWS = 150
 
 
 def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], rows: list[tuple] | pl.DataFrame,
                 first_col: int = 0, freeze_cols: int = 0, min_widths: dict[int, int] | None = None) -> range:
-    """Header at `header_row`, rows below (tuples, or a frame whose columns are `columns`: a frame's rows go into
-    the sheet as one block of XML when they can, `cell_xml`, and must be the sheet's last); fits widths, freezes
+    """Header at `header_row`, rows below (tuples, or a frame whose columns are `columns`: a long frame's rows go
+    into the sheet as one block of XML when they can, `cell_xml`, and must be the sheet's last); fits widths, freezes
     the header, sets the autofilter and the print setup. Returns the sheet rows of the data."""
     widths = [max(len(c.header) * 0.7 if len(c.header) > 14 else len(c.header), 6) for c in columns]
     sheet.set_row(header_row, 32)  # two lines of a wrapped header
@@ -131,7 +133,7 @@ def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], r
         sheet.write_string(header_row, first_col + offset, column.header, styles.header)
     n_rows = len(rows)
     block = rows_xml(rows, [c.kind for c in columns], styles.cell_formats(), header_row + 1, first_col) \
-        if isinstance(rows, pl.DataFrame) and isinstance(sheet, ListSheet) else None
+        if isinstance(rows, pl.DataFrame) and n_rows >= BLOCK_FROM_ROWS and isinstance(sheet, ListSheet) else None
     if block is not None:
         sheet.write_block(header_row + 1, first_col, n_rows, len(columns), block)
     listed = rows.rows() if isinstance(rows, pl.DataFrame) and block is None else rows

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from reporting.cell_xml import rows_xml
-from reporting.sheets import Column, Styles, new_workbook, write_table
+from reporting.sheets import BLOCK_FROM_ROWS, Column, Styles, new_workbook, write_table
 
 COLUMNS = [Column("Mã hồ sơ"), Column("Số", "count"), Column("Tỷ lệ", "rate"), Column("Ngày hẹn trả", "datetime"),
            Column("Tháng", "month"), Column("Điểm", "gain"), Column("Ghi chú"), Column("Mã số", "text")]
@@ -32,6 +32,11 @@ def list_frame() -> pl.DataFrame:
     })
 
 
+def long_list(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame's rows repeated past the length from which write_table writes a block."""
+    return pl.concat([frame] * (BLOCK_FROM_ROWS // frame.height + 1))
+
+
 def written(path: Path, rows) -> list[tuple]:
     book = new_workbook(path)
     styles = Styles(book)
@@ -49,7 +54,7 @@ def sheet_xml(path: Path) -> str:
 
 
 def test_a_block_of_rows_reads_back_as_the_cells_xlsxwriter_writes(tmp_path):
-    frame = list_frame()
+    frame = long_list(list_frame())
     by_block = written(tmp_path / "block.xlsx", frame)
     by_cell = written(tmp_path / "cells.xlsx", frame.rows())
     assert 'inlineStr' in sheet_xml(tmp_path / "block.xlsx") and 'inlineStr' not in sheet_xml(tmp_path / "cells.xlsx")
@@ -57,12 +62,14 @@ def test_a_block_of_rows_reads_back_as_the_cells_xlsxwriter_writes(tmp_path):
     values = [v for v, _, _ in by_block]
     assert "A&B <1>" in values and " leading" in values and "=SUM(A1:A2)" in values  # text, never a formula
     assert datetime(2024, 1, 31, 17, 30, 15, 250_000) in values and "–" in values and "10" in values
+    written(tmp_path / "short.xlsx", list_frame())
+    assert 'inlineStr' not in sheet_xml(tmp_path / "short.xlsx")  # a short list: cell by cell
 
 
 def test_values_a_block_cannot_write_as_xlsxwriter_does_are_written_cell_by_cell(tmp_path):
     kinds = [c.kind for c in COLUMNS]
     formats = {kind: 0 for kind in [*kinds, "na"]}
-    control = list_frame().with_columns(pl.Series("code", ["tab\x01", "b", "c", "d", "e"]))
+    control = long_list(list_frame().with_columns(pl.Series("code", ["tab\x01", "b", "c", "d", "e"])))
     assert rows_xml(control, kinds, formats, 3) is None
     assert rows_xml(list_frame().with_columns(pl.col("rate").fill_null(float("nan"))), kinds, formats, 3) is None
     assert rows_xml(list_frame().with_columns(pl.lit(True).alias("note")), kinds, formats, 3) is None
@@ -74,7 +81,7 @@ def test_a_cell_written_below_a_block_of_rows_fails_the_workbook(tmp_path):
     book = new_workbook(tmp_path / "bad.xlsx")
     styles = Styles(book)
     sheet = book.add_worksheet("Danh sách")
-    write_table(sheet, styles, 0, COLUMNS, list_frame())
+    write_table(sheet, styles, 0, COLUMNS, long_list(list_frame()))
     sheet.write_string(3, 0, "inside the block")
     with pytest.raises(ValueError, match="rows 4"):
         book.close()
