@@ -5,8 +5,9 @@ lists hold about 600k cells, and that was about a quarter of writing the unit wo
 Here a frame's rows become one block of `<row>` elements, written as `sheets.write_cell` writes each value (a text
 as text, a date as Excel's serial number, a rate with no value as "–", the same cell formats), but with inline
 strings rather than the shared string table (both are standard; XlsxWriter's own constant_memory mode writes inline
-strings too). A frame with a value this cannot write as write_cell would (a control character, a text longer than a
-cell holds, a time zone, a boolean, NaN) gets None, and the caller writes it cell by cell.
+strings too). A frame with a value this cannot write as write_cell would (a control character or a text holding
+Excel's `_xHHHH_` escape, a text longer than a cell holds, a time zone, a boolean, NaN) gets None, and the caller
+writes it cell by cell.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from reporting.labels import NOT_APPLICABLE
 
 EXCEL_EPOCH = datetime(1899, 12, 31)  # XlsxWriter's; Excel's day 60 is 29/02/1900, a day that never was
 FIRST_SERIAL_DATE = datetime(1900, 3, 1)  # from here a serial is the days since 30/12/1899
-CONTROL_CHARACTERS = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # XlsxWriter rewrites these as _xHHHH_
+# XlsxWriter writes a control character as _xHHHH_, and a text that already holds such an escape with its underscore
+# escaped (_x005F_xHHHH_), so that Excel reads it back as written: either goes cell by cell
+ESCAPED_BY_XLSXWRITER = r"[\x00-\x08\x0B-\x1F]|_x[0-9a-fA-F]{4}_"
 MAX_TEXT = 32_767  # what an Excel cell holds (XlsxWriter refuses a longer string)
 US_PER_DAY = 86_400_000_000
 
@@ -84,7 +87,7 @@ def writable(frame: pl.DataFrame, kinds: Sequence[str]) -> bool:
             continue
         if isinstance(dtype, TEXT_TYPES):
             text = values.cast(pl.String)
-            checks += [~text.str.contains(CONTROL_CHARACTERS).any(), ~(text.str.len_chars() > MAX_TEXT).any()]
+            checks += [~text.str.contains(ESCAPED_BY_XLSXWRITER).any(), ~(text.str.len_chars() > MAX_TEXT).any()]
         elif kind == "text" and not dtype.is_integer():
             return False  # str() of anything else (a float, a date) is not polars' text of it
         elif dtype.is_float():

@@ -71,10 +71,14 @@ def test_values_a_block_cannot_write_as_xlsxwriter_does_are_written_cell_by_cell
     formats = {kind: 0 for kind in [*kinds, "na"]}
     control = long_list(list_frame().with_columns(pl.Series("code", ["tab\x01", "b", "c", "d", "e"])))
     assert rows_xml(control, kinds, formats, 3) is None
+    for text in ("line\r", "_x0041_ read back as A unless escaped"):
+        assert rows_xml(list_frame().with_columns(pl.lit(text).alias("code")), kinds, formats, 3) is None, text
     assert rows_xml(list_frame().with_columns(pl.col("rate").fill_null(float("nan"))), kinds, formats, 3) is None
     assert rows_xml(list_frame().with_columns(pl.lit(True).alias("note")), kinds, formats, 3) is None
     assert rows_xml(list_frame(), kinds, formats, 3) is not None
     assert written(tmp_path / "block.xlsx", control) == written(tmp_path / "cells.xlsx", control.rows())
+    escaped = long_list(list_frame().with_columns(pl.lit("_x0041_").alias("code")))
+    assert "_x0041_" in [v for v, _, _ in written(tmp_path / "escaped.xlsx", escaped)]
 
 
 def test_a_cell_written_below_a_block_of_rows_fails_the_workbook(tmp_path):
