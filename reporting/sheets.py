@@ -118,7 +118,7 @@ def write_title(sheet, styles: Styles, lines: list[str]) -> int:
 
 WIDTH_FROM_ROWS = 500  # widths from the first rows, like Excel's own autofit on a large sheet
 # a frame of at least this many rows is written as one block of XML: below it, the block's fixed cost (about 2.5 ms
-# of polars a table) is more than XlsxWriter's cells cost (benchmarks/README.md)
+# of polars a table) is more than writing its cells one by one (benchmarks/README.md)
 BLOCK_FROM_ROWS = 150
 
 
@@ -136,12 +136,13 @@ def write_table(sheet, styles: Styles, header_row: int, columns: list[Column], r
         if isinstance(rows, pl.DataFrame) and n_rows >= BLOCK_FROM_ROWS and isinstance(sheet, ListSheet) else None
     if block is not None:
         sheet.write_block(header_row + 1, first_col, n_rows, len(columns), block)
-    listed = rows.rows() if isinstance(rows, pl.DataFrame) and block is None else rows
-    if block is None:
+        sample = rows.head(WIDTH_FROM_ROWS).rows()
+    else:
+        listed = rows.rows() if isinstance(rows, pl.DataFrame) else rows
         for r, values in enumerate(listed, start=header_row + 1):
             for offset, (column, value) in enumerate(zip(columns, values, strict=True)):
                 write_cell(sheet, styles, r, first_col + offset, value, column.kind)
-    sample = rows.head(WIDTH_FROM_ROWS).rows() if block is not None else listed[:WIDTH_FROM_ROWS]
+        sample = listed[:WIDTH_FROM_ROWS]
     for values in sample:
         for offset, (column, value) in enumerate(zip(columns, values, strict=True)):
             widths[offset] = max(widths[offset], column.display_width(value))
