@@ -96,10 +96,18 @@ def run(force: bool) -> None:
             console.print(f"[green]{found.describe(settings)}[/] (`tthc run --force` runs every step anyway)")
             console.print(f"run {run_id}: recorded in the check history; data quality page {page}")
             return
-    from cli.runner import run_pipeline
-    from orchestration.definitions import defs
+    from orchestration import warm_dbt
+    from orchestration.settings import DBT_PROJECT_DIR
 
-    outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"), rehash=force)
+    # dbt imports and parses the project while the run starts and ingests (orchestration/warm_dbt.py)
+    warm_dbt.start(DBT_PROJECT_DIR, warm_dbt.parse_args(settings))
+    try:
+        from cli.runner import run_pipeline
+        from orchestration.definitions import defs
+
+        outcome = run_pipeline(settings, console=console, job=defs.resolve_job_def("full_refresh"), rehash=force)
+    finally:
+        warm_dbt.stop()
     if not outcome.ok:
         raise UserError(outcome.failure_line())
 

@@ -160,8 +160,11 @@ def test_day_by_day_runs_publish_what_a_full_rebuild_publishes(nightly, pack_run
             done = _tthc_run(root)
             assert done.returncode == 0, done.stderr[-3000:]
             assert "files new 1, loaded 1" in done.stderr and "published: yes" in done.stderr, done.stderr[-3000:]
-            # dbt runs in its own process: the run's process imports dagster-dbt without dbt-core (dagster_dbt_import.py)
+            # dbt runs in its own process: the run's process imports dagster-dbt without dbt-core (dagster_dbt_import.py);
+            # the one the command started before the run, on the parse it made meanwhile (orchestration/warm_dbt.py)
             assert "dbt-core imported: False" in done.stdout
+            assert "dbt build: in the dbt process started with the run, which had imported dbt and parsed" \
+                in done.stderr, done.stderr[-3000:]
             # every suite of the run evaluated in DuckDB SQL (expectations/sql_engine.py)
             assert "great_expectations imported: False" in done.stdout and "pandas imported: False" in done.stdout
         else:

@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 from packaging.version import Version
 
+from orchestration import warm_dbt
 from orchestration.build_selection import BuildPlan, plan_build, record_digests, relation
 from orchestration.check_descriptions import describe_test
 from orchestration.dagster_dbt_import import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
@@ -59,6 +60,15 @@ class ProjectDbtCli(DbtCliResource):
         every command (1.3 s of a nightly run) for `fetch_row_counts` and `fetch_column_metadata`, which the
         warehouse step does not call; dbt itself runs in its own process, with its own adapter."""
         return None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A run that will build starts its dbt process now (orchestration/warm_dbt.py): dbt imports and parses the
+        project while the run ingests. The command line has started it sooner."""
+        super().setup_for_execution(context)
+        warm_dbt.start(Path(self.project_dir), warm_dbt.parse_args(Settings.from_env()))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        warm_dbt.stop()  # a run that ended before its build
 
 
 def dbt_resource() -> DbtCliResource:
@@ -143,11 +153,15 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     yield from kept_outputs(context, manifest, plan)  # first: Dagster wants a model's inputs before it
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args(manifest),
-                          "--target", settings.dbt_target, *settings.dbt_args()],
-                         context=context, raise_on_error=False)
+    with warm_dbt.serving():  # the dbt process the command line started for this build, if any
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args(manifest),
+                              "--target", settings.dbt_target, *settings.dbt_args()],
+                             context=context, raise_on_error=False)
     yield from with_progress(invocation.stream(), build_size(manifest, plan), context.log.info)
     exit_code = invocation.process.wait()
+    warm = warm_dbt.describe(warm_dbt.record(Path(invocation.target_path)))
+    if warm:
+        context.log.info(warm)
     keep_partial_parse(Path(invocation.target_path))
     prune_invocation_targets(Path(invocation.target_path).parent)
     cause = dbt_failure(exit_code, Path(invocation.target_path))
