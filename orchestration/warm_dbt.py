@@ -1,18 +1,19 @@
-"""A dbt process started when a command-line run starts, so that dbt's imports and its parse of the project
-(about 3 s of every build) happen while the run starts and ingests, not when the build is due.
+"""The build's dbt process, started when the run starts, so that dbt's imports and its parse of the project (about
+3 s of every build) happen while the run starts and ingests, not when the build is due.
 
-`start()` launches `python -m orchestration.warm_dbt`: it imports dbt, parses the project (from the kept partial
-parse, into a folder of its own, its log lines kept out of its output), then waits on its standard input for one
-dbt command: the arguments, environment and working folder with which dagster-dbt would have started `dbt`. It runs
-that command with dbt's programmatic runner on the manifest it parsed, when the command's target and vars and the
-TTHC_ settings are those it parsed with (otherwise dbt parses again), writes dbt's JSON log lines to its output as
-`dbt` does, and exits with dbt's exit code: 0, 1 when a node failed, 2 when dbt itself failed.
+`start()` launches `python -m orchestration.warm_dbt` (the command line does it before it loads the Dagster
+definitions, the dbt resource when a run's resources are set up): it imports dbt, parses the project (from the kept
+partial parse, into a folder of its own, its log lines kept out of its output), then waits on its standard input for
+one dbt command: the arguments, environment and working folder with which dagster-dbt would have started `dbt`. It
+runs that command with dbt's programmatic runner on the manifest it parsed, when the command's target and vars and
+the TTHC_ settings are those it parsed with (otherwise dbt parses again), writes dbt's JSON log lines to its output
+as `dbt` does, and exits with dbt's exit code: 0, 1 when a node failed, 2 when dbt itself failed.
 
 `serving()` hands dagster-dbt that waiting process in place of the `dbt` process it starts, so the warehouse step
-streams, interrupts and waits for it as for any dbt command. A run without a waiting process (the Dagster UI's, a
-test's, a second build in one run) starts `dbt` as before. `stop()` ends a process that no build took.
+streams, interrupts and waits for it as for any dbt command. Without a waiting process (a test's build, a second
+build in one run, $TTHC_DBT_EXECUTABLE set) dagster-dbt starts `dbt` as before. `stop()` ends a process that no
+build took.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -122,8 +123,6 @@ def serving() -> Iterator[None]:
         dbt_cli_invocation.subprocess = subprocess
 
 
-# --- the dbt process ---------------------------------------------------------------------------------------------
-
 def record(target_path: Path) -> dict | None:
     """What the dbt process that ran the build in `target_path` says of it (`RECORD`), None when `dbt` ran."""
     path = target_path / RECORD
@@ -135,10 +134,12 @@ def describe(record: dict | None) -> str | None:
     if record is None:
         return None
     if not record["manifest_reused"]:
-        return "dbt build: in the dbt process started with the run; it parsed the project again (its settings changed)"
+        return f"dbt build: in the dbt process started with the run; it parsed the project again ({record['reason']})"
     return (f"dbt build: in the dbt process started with the run, which had imported dbt and parsed the project in "
             f"{record['ready_seconds']} s and then waited {record['waited_seconds']} s for the build")
 
+
+# --- the dbt process ---------------------------------------------------------------------------------------------
 
 def flag_values(args: Sequence[str], flags: Sequence[str] = PARSE_FLAGS) -> dict[str, str | None]:
     """The value of each of `flags` in dbt's `args` (the last one given), None when absent."""
@@ -207,13 +208,14 @@ def parse(project_dir: Path, parse_args: Sequence[str], folder: Path):
 
 def serve(project_dir: Path, parse_args: Sequence[str]) -> int:
     """Parse, wait for the build's request on standard input, run it; dbt's exit code (0 for no request)."""
+    started = time.monotonic()
     from dbt.cli.main import dbtRunner
 
     folder = project_dir / "target" / f"warm-parse-{os.getpid()}"
     parse_environ = dict(os.environ)
     try:
-        started = time.monotonic()
         manifest = parse(project_dir, parse_args, folder)
+        reason = None if manifest is not None else "its own parse failed"
         parsed = time.monotonic()
         line = sys.stdin.readline()
         if not line.strip():
@@ -223,13 +225,13 @@ def serve(project_dir: Path, parse_args: Sequence[str]) -> int:
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         if manifest is not None and not parsed_alike(parse_args, parse_environ, request["args"], request["env"]):
-            manifest = None
+            manifest, reason = None, "the build's target, vars or TTHC_ settings are not those it parsed with"
         target = Path(request["env"].get("DBT_TARGET_PATH", "target"))
         target.mkdir(parents=True, exist_ok=True)
         if manifest is not None and (folder / PARTIAL_PARSE).exists():  # the parse, kept for the next run
             shutil.copyfile(folder / PARTIAL_PARSE, target / PARTIAL_PARSE)
         (target / RECORD).write_text(json.dumps({
-            "manifest_reused": manifest is not None, "ready_seconds": round(parsed - started, 2),
+            "manifest_reused": manifest is not None, "reason": reason, "ready_seconds": round(parsed - started, 2),
             "waited_seconds": round(time.monotonic() - parsed, 2)}))
         sys.argv = ["dbt", *request["args"]]  # what dbt logs as its invocation
         return exit_code(dbtRunner(manifest=manifest).invoke(request["args"]))
