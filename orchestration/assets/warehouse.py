@@ -153,7 +153,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     yield from kept_outputs(context, manifest, plan)  # first: Dagster wants a model's inputs before it
     # unit tests check the models' code, not the data: they run in the test suite (tests/test_warehouse.py), as
     # dbt advises for production builds, and not in each run
-    with warm_dbt.serving():  # the dbt process the command line started for this build, if any
+    with warm_dbt.serving():  # in the dbt process started with the run, if one waits (warm_dbt.py)
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test", *plan.dbt_args(manifest),
                               "--target", settings.dbt_target, *settings.dbt_args()],
                              context=context, raise_on_error=False)
