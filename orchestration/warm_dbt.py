@@ -62,17 +62,20 @@ def stop() -> None:
     """End the waiting process when no build took it (a run that failed before its build)."""
     global _waiting
     process, _waiting = _waiting, None
-    if process is None:
-        return
+    if process is not None:
+        _end(process)
+
+
+def _end(process: subprocess.Popen, wait: float = STOP_WAIT_SECONDS) -> None:
+    """Let `process` exit (its input closed: no request), killed after `wait` seconds; its output closed."""
     with contextlib.suppress(OSError):
-        process.stdin.close()  # an empty request: it exits
+        process.stdin.close()
     try:
-        process.wait(timeout=STOP_WAIT_SECONDS)
+        process.wait(timeout=wait)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    if process.stdout:
-        process.stdout.close()
+    process.stdout.close()
 
 
 def take(args: Sequence[str], env: dict[str, str], cwd: str | Path) -> subprocess.Popen | None:
@@ -83,16 +86,14 @@ def take(args: Sequence[str], env: dict[str, str], cwd: str | Path) -> subproces
     if process is None:
         return None
     if process.poll() is not None:
-        process.stdout.close()
+        _end(process)
         return None
     request = json.dumps({"args": list(args[1:]), "env": env, "cwd": str(cwd)})
     try:
         process.stdin.write(request.encode() + b"\n")
         process.stdin.close()
     except OSError:  # it died meanwhile
-        process.kill()
-        process.wait()
-        process.stdout.close()
+        _end(process, wait=0)
         return None
     process.args = list(args)  # what dagster-dbt logs as the dbt command
     return process

@@ -159,14 +159,15 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
                              context=context, raise_on_error=False)
     yield from with_progress(invocation.stream(), build_size(manifest, plan), context.log.info)
     exit_code = invocation.process.wait()
-    warm = warm_dbt.describe(warm_dbt.record(Path(invocation.target_path)))
+    target = Path(invocation.target_path)
+    warm = warm_dbt.describe(warm_dbt.record(target))
     if warm:
         context.log.info(warm)
-    keep_partial_parse(Path(invocation.target_path))
-    prune_invocation_targets(Path(invocation.target_path).parent)
-    cause = dbt_failure(exit_code, Path(invocation.target_path))
+    keep_partial_parse(target)
+    prune_invocation_targets(target.parent)
+    cause = dbt_failure(exit_code, target)
     if cause:
-        raise dg.Failure(description=cause, metadata={"dbt_log": str(Path(invocation.target_path) / "dbt.log")})
+        raise dg.Failure(description=cause, metadata={"dbt_log": str(target / "dbt.log")})
     if settings.engine == "duckdb":
         with warehouse.connect(log=context.log.warning) as con:
             record_definition(con, definition)
@@ -174,7 +175,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     if settings.on_spark:  # the checks and the publication read the marts in the DuckDB warehouse
         with warehouse.connect(log=context.log.warning) as con:
             copied = copy_spark_tables(con, settings.spark_dir,
-                                       copied_relations(Path(invocation.target_path) / "manifest.json"))
+                                       copied_relations(target / "manifest.json"))
         context.log.info(f"copied {len(copied)} tables from Spark into the warehouse: "
                          f"{sum(copied.values()):,} rows")
 
