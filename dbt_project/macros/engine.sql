@@ -50,15 +50,41 @@
 {%- endmacro %}
 
 {% macro incremental_by_dossier() -%}
-    {#- how the incremental dossier tables (current state, facts) replace the dossiers a run recomputed: DuckDB
-        deletes and inserts them by dossier_code; Spark, with neither Delta nor Iceberg here, overwrites the whole
-        partitions of their received months (docs/scale-out.md), so the models re-emit every dossier of those months -#}
+    {#- how the incremental dossier tables (current state, facts) replace the dossiers a run recomputed: on DuckDB
+        each recomputed row names the stored row it replaces (replaced_rowid, macro replaced_rowid), which the
+        strategy replace_rows deletes by row id before inserting the new rows; Spark, with neither Delta nor Iceberg
+        here, overwrites the whole partitions of their received months (docs/scale-out.md), so the models re-emit
+        every dossier of those months -#}
     {%- if target.type == 'spark' -%}
         {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': ['received_month'],
-                   'file_format': 'parquet'}) }}
+                   'file_format': 'parquet', 'on_schema_change': 'append_new_columns'}) }}
     {%- else -%}
-        {{ return({'incremental_strategy': 'delete+insert', 'unique_key': 'dossier_code'}) }}
+        {#- 'ignore': the new rows' replaced_rowid is not a column of the table. A model that gains a column is
+            rebuilt whole anyway (orchestration/model_definition.py) -#}
+        {{ return({'incremental_strategy': 'replace_rows', 'on_schema_change': 'ignore'}) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro replaced_rowid(rowid, name='replaced_rowid') -%}
+    {#- in the incremental build of a dossier table: the stored row a recomputed dossier replaces, by its DuckDB
+        row id (NULL for a new dossier), found by the lookup the model makes anyway to read that row; a column
+        `, <rowid> as <name>` on DuckDB, nothing on Spark or in a full build. Nor in a dbt unit test, whose
+        stored rows are a CTE without row ids (the flows' tests build the real tables: tests/test_nightly_runs.py) -#}
+    {%- if is_incremental() and target.type != 'spark' and not (model is defined and model.resource_type == 'unit_test') -%}
+        , {{ rowid }} as {{ name }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro get_incremental_replace_rows_sql(arg_dict) -%}
+    {#- the strategy of the dossier tables on DuckDB: delete the stored rows the new ones replace by row id, then
+        insert the new rows. Deleting by dossier_code (delete+insert) looked every recomputed dossier up again among
+        10M stored codes: 0.22 s a table at 10M, against 0.02 s by row id. The row ids were read in this model's
+        transaction, so they still name the same rows -#}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where rowid in (select replaced_rowid from {{ arg_dict['temp_relation'] }} where replaced_rowid is not null);
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
 {% macro incremental_by_month(complete_column=none) -%}

@@ -9,7 +9,7 @@
   prior_*: the version a recomputed dossier replaced (NULL for a new one), so that the month-incremental marts
   rebuild the months it counted in as well as the months it counts in now (macros/month_incremental.sql).
 #}
-{{ config(materialized='incremental', on_schema_change='append_new_columns', **incremental_by_dossier()) }}
+{{ config(materialized='incremental', **incremental_by_dossier()) }}
 
 with current_state as (
     select * from {{ ref('int_dossier_current_state') }}
@@ -57,7 +57,7 @@ facts as (
 
 replaced as (
     {% if is_incremental() %}
-        select * from {{ this }}
+        select *{{ replaced_rowid('rowid') }} from {{ this }}
         where dossier_code in (select dossier_code from current_state)
     {% else %}
         select * from facts where false
@@ -75,5 +75,6 @@ select
     replaced.finished_at as prior_finished_at,
     replaced.received_month as prior_received_month,
     replaced.resolved_month as prior_resolved_month
+    {{ replaced_rowid('replaced.replaced_rowid') }}
 from facts
 left join replaced on facts.dossier_code = replaced.dossier_code

@@ -16,7 +16,7 @@
   received_month is the partition Spark overwrites (macro incremental_by_dossier): there a run re-emits every
   dossier of the months it touches.
 #}
-{{ config(materialized='incremental', on_schema_change='append_new_columns', **incremental_by_dossier()) }}
+{{ config(materialized='incremental', **incremental_by_dossier()) }}
 
 {#- the snapshot's columns a dossier's state carries: the spec's current_state ones (contracts/landed_tables.py) -#}
 {%- set state_columns = current_state_columns() + ['batch_id', 'batch_seq', 'source_row'] %}
@@ -44,6 +44,7 @@
             snapshot_count,
             case when received_snapshot is not null then received_unit_code end as received_unit_code,
             received_snapshot
+            {{ replaced_rowid('rowid', 'stored_rowid') }}
         from {{ this }}
         {% if target.type == 'spark' -%}
             -- whole received months are overwritten (Spark): every dossier of a month the new snapshots touch
@@ -63,6 +64,7 @@
             1 as snapshot_count,
             unit_code as received_unit_code,
             {{ received_key }} as received_snapshot
+            {{ replaced_rowid('null', 'stored_rowid') }}
         from new_snapshots
     ),
 
@@ -77,6 +79,8 @@
             row_number() over (
                 partition by dossier_code order by updated_at desc, batch_seq desc, source_row desc
             ) as recency
+            -- the dossier's stored state, which the winner replaces whichever snapshot won
+            {{ replaced_rowid('max(stored_rowid) over (partition by dossier_code)') }}
         from candidates
     ),
 
@@ -119,6 +123,7 @@ select
     {{ month_start(('winners' if merging else 'snapshots') ~ '.received_at') }} as received_month,
     winners.snapshots_of_dossier as snapshot_count,
     {{ ledger_watermark() }} as processed_through_batch_seq
+    {{ replaced_rowid('winners.replaced_rowid') }}
 from winners
 {% if not merging %}
     inner join {{ ref('stg_tthc__dossier_snapshots') }} as snapshots
