@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -94,11 +94,11 @@ def _build_pack(published: Path, month: date | None, reports: Path | None, progr
         workers = unit_workers(marts)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 \
                 else contextlib.nullcontext() as pool:
-            # the unit workbooks in `workers` processes, given the marts as this one read them (pickled: a tenth of
-            # the time reading the published file again takes), while this one writes the province workbook and
-            # the dashboard
-            shares = [pool.submit(write_unit_workbooks, marts, staging, unit_codes[n::workers])
-                      for n in range(workers)] if pool else []
+            # the unit workbooks in `workers` processes, each given its units' share of the marts as this one read
+            # them (pickled: a tenth of the time reading the published file again takes), while this one writes the
+            # province workbook and the dashboard
+            shares = [pool.submit(write_unit_workbooks, share_of(marts, unit_codes[n::workers]), staging,
+                                  unit_codes[n::workers]) for n in range(workers)] if pool else []
             province = write_province_workbook(marts, staging / province_workbook_name(marts.month, marts.provisional))
             dashboard = write_dashboard(marts, staging / "dashboard.html")
             if pool:
@@ -133,22 +133,33 @@ def unit_workers(marts: PublishedMarts) -> int:
     return min(2, os.cpu_count() or 1) if rows > PARALLEL_ABOVE_ROWS else 1
 
 
+# The frames with a row per unit (or per unit and month, dossier) that only that unit's workbook reads.
+UNIT_FRAMES = ("units", "unit_month", "unit_scorecard", "overdue", "unexplained", "discrepancies", "index766_losses")
+
+
+def share_of(marts: PublishedMarts, unit_codes: list[str]) -> PublishedMarts:
+    """What the workbooks of `unit_codes` read of the marts: the per-unit frames cut to those units (the 766
+    estimate to their own rows), the levels' and the province's frames as they are. A worker process is sent its
+    share, pickled, not the whole."""
+    mine = pl.col("unit_code").is_in(unit_codes)
+    cut = {name: getattr(marts, name).filter(mine) for name in UNIT_FRAMES if getattr(marts, name) is not None}
+    if marts.index766 is not None:
+        cut["index766"] = marts.index766.filter((pl.col("scope") == "current_unit") & mine)
+    return replace(marts, **cut)
+
+
 def write_unit_workbooks(marts: PublishedMarts, folder: Path, unit_codes: list[str],
                          progress: Progress | None = None) -> list[Path]:
-    """The workbooks of `unit_codes` (in a worker process, or in the pack's own)."""
-    units = marts.units.filter(pl.col("unit_code").is_in(unit_codes)).to_dicts()
-    unit_month = marts.unit_month.partition_by("unit_code", as_dict=True)
-    overdue = marts.overdue.partition_by("unit_code", as_dict=True)
-    unexplained = marts.unexplained.partition_by("unit_code", as_dict=True)
-    discrepancies = marts.discrepancies.filter(pl.col("period_month") <= marts.month).partition_by(
-        "unit_code", as_dict=True)
-    written = []
+    """The workbooks of `unit_codes` (in a worker process, or in the pack's own): each written from its unit's own
+    rows, the per-unit frames split by unit once rather than searched for each unit."""
+    marts = share_of(marts, unit_codes)
+    by_unit = {name: getattr(marts, name).partition_by("unit_code", as_dict=True)
+               for name in (*UNIT_FRAMES, "index766") if getattr(marts, name) is not None}
+    units, written = marts.units.to_dicts(), []
     for n, unit in enumerate(units, start=1):
         key = (unit["unit_code"],)
-        written.append(write_unit_workbook(
-            marts, unit, folder / "don_vi" / unit_workbook_name(unit["unit_code"]),
-            unit_month.get(key, marts.unit_month.clear()), overdue.get(key, marts.overdue.clear()),
-            discrepancies.get(key, marts.discrepancies.clear()), unexplained.get(key, marts.unexplained.clear())))
+        own = replace(marts, **{name: parts.get(key, getattr(marts, name).clear()) for name, parts in by_unit.items()})
+        written.append(write_unit_workbook(own, unit, folder / "don_vi" / unit_workbook_name(unit["unit_code"])))
         if progress:
             progress("unit workbooks", n, len(units))
     return written

@@ -379,8 +379,10 @@ def unit_month_rows(marts: PublishedMarts, unit_code: str, level: str, unit_mont
              **{f"level_{i}": pooled.get(m, {}).get(i) for i in INDICATORS}} for m in months]
 
 
-def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_month: pl.DataFrame,
-                        overdue: pl.DataFrame, discrepancies: pl.DataFrame, unexplained: pl.DataFrame) -> Path:
+def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path) -> Path:
+    """The workbook of `unit`, from `marts` cut to its own rows (reporting.pack.write_unit_workbooks): its months,
+    its programme scorecard, its 766 estimate and the dossiers that cost it points, its overdue dossiers, its late
+    ones not explained and its reports' discrepancies."""
     book = new_workbook(path)
     styles = Styles(book, provisional=marts.provisional)
     level, targets = unit["level"], marts.targets()
@@ -397,7 +399,7 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
     first = len(columns)
     columns += indicator_groups(sheet, styles, group_row, first, targets, level,
                                 (Column("Đơn vị", "rate"), Column(f"Chung {LEVEL_LABELS.get(level, level).lower()}", "rate")))
-    rows = unit_month_rows(marts, unit["unit_code"], level, unit_month)
+    rows = unit_month_rows(marts, unit["unit_code"], level, marts.unit_month)
     data_rows = write_table(sheet, styles, header_row, columns,
                             [(r["period_month"], *(r[m] for m in rules().measures),
                               *(v for i in INDICATORS for v in (r[i], r[f"level_{i}"]))) for r in rows], freeze_cols=1)
@@ -423,9 +425,10 @@ def write_unit_workbook(marts: PublishedMarts, unit: dict, path: Path, unit_mont
 
     if marts.index766 is not None:
         _index766_sheet(book, styles, marts, unit["unit_code"], name)
-    _overdue_sheet(book, styles, overdue, marts, f"Hồ sơ quá hạn của {name}")
-    _unexplained_sheet(book, styles, unexplained, marts, name)
-    _discrepancy_sheet(book, styles, discrepancies, marts, f"Sai lệch báo cáo định kỳ của {name}")
+    _overdue_sheet(book, styles, marts.overdue, marts, f"Hồ sơ quá hạn của {name}")
+    _unexplained_sheet(book, styles, marts.unexplained, marts, name)
+    _discrepancy_sheet(book, styles, marts.discrepancies.filter(pl.col("period_month") <= marts.month), marts,
+                       f"Sai lệch báo cáo định kỳ của {name}")
     book.close()
     return path
 

@@ -406,6 +406,28 @@ def test_the_dossiers_that_cost_766_points_count_toward_writing_the_unit_workboo
     assert pack.unit_workers(dataclasses.replace(marts, index766_losses=marts.index766_losses.clear())) == 1
 
 
+def test_a_worker_is_sent_the_rows_of_its_own_units_and_the_levels_whole(pack_run):
+    """The second process gets the marts cut to its share of the units (pickled: half the rows), every per-unit
+    frame holding those units' rows and all of them, the levels' and the province's frames as read."""
+    import reporting.pack as pack
+    from reporting.published import read_published
+
+    published, _ = pack_run
+    marts = read_published(published, date(2023, 10, 1))
+    codes = marts.units.get_column("unit_code").to_list()[1::2]
+    share = pack.share_of(marts, codes)
+    for name in pack.UNIT_FRAMES:
+        whole, cut = getattr(marts, name), getattr(share, name)
+        assert set(cut.get_column("unit_code").to_list()) <= set(codes), name
+        assert cut.height == whole.filter(pl.col("unit_code").is_in(codes)).height > 0, name
+        assert cut.height < whole.height, name
+    assert share.index766.filter(pl.col("scope") != "current_unit").is_empty()
+    assert share.index766.height == marts.index766.filter(
+        (pl.col("scope") == "current_unit") & pl.col("unit_code").is_in(codes)).height > 0
+    assert share.level_month.equals(marts.level_month) and share.level_scorecard.equals(marts.level_scorecard)
+    assert share.explanations_month.equals(marts.explanations_month)
+
+
 def _contents(path: Path) -> dict[str, bytes]:
     """A file's bytes; a workbook's parts but the one with the time it was written (docProps/core.xml)."""
     import zipfile
