@@ -18,13 +18,15 @@ import duckdb
 
 from contracts.landed_tables import RAW_TABLES
 
+Catalog = dict[str, set[str]]  # "schema.table" -> its columns: the warehouse as the migrations look at it
+
 
 @dataclass(frozen=True)
 class Migration:
     name: str
     date: str  # the day the change landed
     why: str
-    apply: Callable[[duckdb.DuckDBPyConnection], bool]  # True when it changed the warehouse
+    apply: Callable[[duckdb.DuckDBPyConnection, Catalog], bool]  # True when it changed the warehouse
 
 
 def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -40,10 +42,21 @@ def columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str] | None:
     return {name for name, _ in relation_columns(con, relation)} or None
 
 
+def catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
+    """The columns of every table and view of the warehouse, in one query (a query per table and migration cost
+    about 70 ms a run, every run)."""
+    found: Catalog = {}
+    for relation, column in con.execute(
+            "select schema_name || '.' || table_name, column_name from duckdb_columns() "
+            "where database_name = current_database()").fetchall():
+        found.setdefault(relation, set()).add(column)
+    return found
+
+
 def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDBPyConnection], bool]:
     """Add the missing columns (name -> type) to a raw table."""
-    def apply(con: duckdb.DuckDBPyConnection) -> bool:
-        present = columns(con, relation)
+    def apply(con: duckdb.DuckDBPyConnection, known: Catalog) -> bool:
+        present = known.get(relation)
         missing = [name for name in added if present is not None and name not in present]
         for name in missing:
             con.execute(f"alter table {relation} add column {name} {added[name]}")
@@ -53,10 +66,10 @@ def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDB
 
 def rebuild_without(relations: list[str], needed: list[str]) -> Callable[[duckdb.DuckDBPyConnection], bool]:
     """Drop each stored model that lacks any of the needed columns: the next dbt build builds it whole."""
-    def apply(con: duckdb.DuckDBPyConnection) -> bool:
+    def apply(con: duckdb.DuckDBPyConnection, known: Catalog) -> bool:
         dropped = False
         for relation in relations:
-            present = columns(con, relation)
+            present = known.get(relation)
             if present is not None and not set(needed) <= present:
                 con.execute(f"drop table {relation}")
                 dropped = True
@@ -64,15 +77,15 @@ def rebuild_without(relations: list[str], needed: list[str]) -> Callable[[duckdb
     return apply
 
 
-def add_spec_columns(con: duckdb.DuckDBPyConnection) -> bool:
+def add_spec_columns(con: duckdb.DuckDBPyConnection, known: Catalog) -> bool:
     """Add to each raw table the nullable columns the spec declares and the table lacks: a column added to
     contracts/landed_tables.py reaches an older warehouse without a migration of its own."""
     added = False
     for table in RAW_TABLES.values():
-        present = columns(con, f"raw.{table.name}")
+        present = known.get(f"raw.{table.name}")
         missing = {c.name: c.type for c in table.stored
                    if present is not None and c.name not in present and not c.is_not_null}
-        added |= add_columns(f"raw.{table.name}", missing)(con)
+        added |= add_columns(f"raw.{table.name}", missing)(con, known)
     return added
 
 
@@ -103,5 +116,11 @@ MIGRATIONS = (
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply every migration the warehouse needs, in order; the names of those that changed it."""
-    return [migration.name for migration in MIGRATIONS if migration.apply(con)]
+    """Apply every migration the warehouse needs, in order; the names of those that changed it. They look at the
+    warehouse's catalog read once, and again after a migration changed it."""
+    known, applied = catalog(con), []
+    for migration in MIGRATIONS:
+        if migration.apply(con, known):
+            applied.append(migration.name)
+            known = catalog(con)
+    return applied

@@ -38,3 +38,16 @@ def test_an_older_warehouse_is_upgraded_once_and_a_current_one_is_left_as_it_is(
         assert columns(con, "marts.kpi_unit_month") is None
         assert columns(con, "marts.index766_unit_month") is not None
         assert apply_migrations(con) == []  # once only
+
+
+def test_the_catalog_the_migrations_read_once_is_every_relation_with_its_columns(small_built):
+    from ingestion.migrations import catalog
+
+    with duckdb.connect(str(small_built), read_only=True) as con:
+        relations = [f"{s}.{t}" for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database()").fetchall()]
+        known = catalog(con)
+    assert sorted(known) == sorted(relations) and "raw.ingestion_ledger" in known and "marts.kpi_unit_month" in known
+    with duckdb.connect(str(small_built), read_only=True) as con:
+        assert all(known[r] == columns(con, r) for r in relations)
