@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -203,25 +204,27 @@ def parquet_paths(published: Path, table: str) -> list[Path]:
     return sorted((folder / table).glob("*.parquet")) if table in PARQUET_BY_MONTH else [folder / f"{table}.parquet"]
 
 
+PARQUET_WRITERS = 2  # files written at once: DuckDB reads one table while pyarrow compresses another's rows
+
+
 def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
                    plans: dict[str, Plan] | None = None, limits: DuckDBLimits | None = None) -> list[Path]:
     """The published tables as `parquet/<table>.parquet` beside the file (a folder of months for PARQUET_BY_MONTH),
     for tools that read no DuckDB, each column's description as its field metadata and the table's as the file's;
     each file written beside and renamed into place, like the file itself. With the publication's `plans`, only what
     it wrote: a kept table's copy stays, a table of months gets the months written again; a missing copy is
-    written in any case."""
+    written in any case. The files are written PARQUET_WRITERS at a time, the largest tables first."""
     docs, plans = docs or {}, plans or {}
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    writes: list[tuple[str, Path, TableDoc, str]] = []  # (query, file, descriptions, table)
     with open_published(published, limits) as con:
         for table in PUBLISHED_TABLES:
             doc, how = docs.get(table, TableDoc("")), plans.get(table)
             if table not in PARQUET_BY_MONTH:
                 target = folder / f"{table}.parquet"
                 if how is None or how.action != "keep" or not target.exists():
-                    _write_parquet(con, f"select * from published.marts.{table}", target, doc, table)
-                    written.append(target)
+                    writes.append((f"select * from published.marts.{table}", target, doc, table))
                 continue
             months = {m for (m,) in con.execute(f"select distinct period_month from published.marts.{table}").fetchall()}
             (folder / table).mkdir(exist_ok=True)
@@ -231,13 +234,24 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
             for month in sorted(months):
                 target = folder / table / f"{month:%Y-%m}.parquet"
                 if month in rewrite or target.stem not in present:
-                    _write_parquet(con, f"select * from published.marts.{table} where period_month = date "
-                                        f"'{month:%Y-%m-%d}'", target, doc, table)
-                    written.append(target)
+                    writes.append((f"select * from published.marts.{table} where period_month = date "
+                                   f"'{month:%Y-%m-%d}'", target, doc, table))
             for stem, path in present.items():
                 if stem not in {f"{m:%Y-%m}" for m in months}:
                     path.unlink()  # a month the table no longer holds
-    return written
+        rows = dict(con.execute("select table_name, estimated_size from duckdb_tables() "
+                                "where database_name = 'published'").fetchall())
+        files = {table: len(list((folder / table).glob("*.parquet"))) or 1 for table in PARQUET_BY_MONTH}
+        writes.sort(key=lambda write: rows.get(write[3], 0) / files.get(write[3], 1), reverse=True)  # rows a file
+
+        def write(query: str, target: Path, doc: TableDoc, table: str) -> None:
+            with con.cursor() as cursor:  # a connection of its own to the same file, for its thread
+                _write_parquet(cursor, query, target, doc, table)
+
+        with ThreadPoolExecutor(PARQUET_WRITERS) as pool:
+            for done in [pool.submit(write, *w) for w in writes]:
+                done.result()  # the first failure, once every write has stopped
+    return [target for _, target, _, _ in writes]
 
 
 def _write_parquet(con: duckdb.DuckDBPyConnection, query: str, target: Path, doc: TableDoc, table: str) -> None:
