@@ -125,6 +125,17 @@
     select period_month from months where exists (select 1 from everything)
 {%- endmacro %}
 
+{% macro first_touched_month_end() -%}
+    {#- the last day of the first month this run rebuilds, read when the model is compiled (its pre-hook lists the
+        months later, from the same tables, unchanged in between): a literal bound DuckDB filters a scan with, before
+        it reads the other columns of 10M rows. None in a full build, or with no month to rebuild -#}
+    {%- if not (execute and month_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(run_query("select min(month_end) from " ~ ref('int_months') ~ " where period_month in ("
+                        ~ touched_months() ~ ")").columns[0].values()[0]) }}
+{%- endmacro %}
+
 {% macro touched_months_table() -%}
     temp.main.{{ this.identifier }}__touched_months
 {%- endmacro %}

@@ -9,9 +9,14 @@
 {{ config(**incremental_by_month()) }}
 -- depends_on: {{ ref('int_months') }}
 {% set incremental = month_incremental() %}
+{% set first_end = first_touched_month_end() %}
 with dossiers as (
     select dossier_code, unit_code, procedure_code, is_received, status, received_at, finished_at, due_at
     from {{ ref('fct_dossiers') }}
+    {% if first_end is not none %}
+        -- open at the end of a month rebuilt: not finished before the first one's end (the rest of 10M unread)
+        where finished_at is null or finished_at >= cast({{ add_days("date '" ~ first_end ~ "'", 1) }} as timestamp)
+    {% endif %}
 ),
 
 months as (
