@@ -53,7 +53,7 @@ def catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
     return found
 
 
-def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDBPyConnection], bool]:
+def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDBPyConnection, Catalog], bool]:
     """Add the missing columns (name -> type) to a raw table."""
     def apply(con: duckdb.DuckDBPyConnection, known: Catalog) -> bool:
         present = known.get(relation)
@@ -64,7 +64,7 @@ def add_columns(relation: str, added: dict[str, str]) -> Callable[[duckdb.DuckDB
     return apply
 
 
-def rebuild_without(relations: list[str], needed: list[str]) -> Callable[[duckdb.DuckDBPyConnection], bool]:
+def rebuild_without(relations: list[str], needed: list[str]) -> Callable[[duckdb.DuckDBPyConnection, Catalog], bool]:
     """Drop each stored model that lacks any of the needed columns: the next dbt build builds it whole."""
     def apply(con: duckdb.DuckDBPyConnection, known: Catalog) -> bool:
         dropped = False
