@@ -150,12 +150,11 @@ def share_of(marts: PublishedMarts, unit_codes: list[str]) -> PublishedMarts:
 
 def write_unit_workbooks(marts: PublishedMarts, folder: Path, unit_codes: list[str],
                          progress: Progress | None = None) -> list[Path]:
-    """The workbooks of `unit_codes` (in a worker process, or in the pack's own): each written from its unit's own
-    rows, the per-unit frames split by unit once rather than searched for each unit."""
-    marts = share_of(marts, unit_codes)
+    """The workbooks of `unit_codes` (in a worker process, given its share_of the marts, or in the pack's own): each
+    written from its unit's own rows, the per-unit frames split by unit once rather than searched for each unit."""
     by_unit = {name: getattr(marts, name).partition_by("unit_code", as_dict=True)
                for name in (*UNIT_FRAMES, "index766") if getattr(marts, name) is not None}
-    units, written = marts.units.to_dicts(), []
+    units, written = marts.units.filter(pl.col("unit_code").is_in(unit_codes)).to_dicts(), []
     for n, unit in enumerate(units, start=1):
         key = (unit["unit_code"],)
         own = replace(marts, **{name: parts.get(key, getattr(marts, name).clear()) for name, parts in by_unit.items()})
