@@ -218,6 +218,7 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
     folder = parquet_folder(published)
     folder.mkdir(parents=True, exist_ok=True)
     writes: list[tuple[str, Path, TableDoc, str]] = []  # (query, file, descriptions, table)
+    files_of: dict[str, int] = {}  # a table of months: how many files its rows are spread over
     with open_published(published, limits) as con:
         for table in PUBLISHED_TABLES:
             doc, how = docs.get(table, TableDoc("")), plans.get(table)
@@ -227,6 +228,7 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
                     writes.append((f"select * from published.marts.{table}", target, doc, table))
                 continue
             months = {m for (m,) in con.execute(f"select distinct period_month from published.marts.{table}").fetchall()}
+            files_of[table] = len(months) or 1
             (folder / table).mkdir(exist_ok=True)
             present = {path.stem: path for path in (folder / table).glob("*.parquet")}
             rewrite = set(how.months) if how is not None and how.action == "months" else \
@@ -241,8 +243,7 @@ def export_parquet(published: Path, docs: dict[str, TableDoc] | None = None,
                     path.unlink()  # a month the table no longer holds
         rows = dict(con.execute("select table_name, estimated_size from duckdb_tables() "
                                 "where database_name = 'published'").fetchall())
-        files = {table: len(list((folder / table).glob("*.parquet"))) or 1 for table in PARQUET_BY_MONTH}
-        writes.sort(key=lambda write: rows.get(write[3], 0) / files.get(write[3], 1), reverse=True)  # rows a file
+        writes.sort(key=lambda write: rows.get(write[3], 0) / files_of.get(write[3], 1), reverse=True)  # rows a file
 
         def write(query: str, target: Path, doc: TableDoc, table: str) -> None:
             with con.cursor() as cursor:  # a connection of its own to the same file, for its thread
